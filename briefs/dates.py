@@ -1,0 +1,205 @@
+"""Dates: read printed publication dates, and resolve date expressions in sentences.
+
+Pure functions. A relative expression ("on Wednesday", "last month", "Sept. 13") is resolved
+against the publication date of its article, and every result carries its precision.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+Precision = Literal["day", "week", "month", "season", "year"]
+
+MONTHS = {
+    "jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4,
+    "april": 4, "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8,
+    "sep": 9, "sept": 9, "september": 9, "oct": 10, "october": 10, "nov": 11,
+    "november": 11, "dec": 12, "december": 12,
+}  # fmt: skip
+WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+_MONTH_RE = (
+    r"(?P<month>Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?"
+    r"|Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?"
+)
+_PRINTED = re.compile(
+    _MONTH_RE + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})"
+    r"(?:\s*[-–,]?\s*(?P<hour>\d{1,2}):(?P<minute>\d{2}))?"
+)
+_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class DateParseError(ValueError):
+    pass
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """An IANA time zone; UTC when none is named."""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DateParseError(f"unknown time zone {name!r} (use an IANA name such as Asia/Seoul)")
+
+
+def parse_printed(text: str, tz: str | None = None) -> tuple[datetime, Literal["minute", "day"]]:
+    """Parse a printed date such as ``Sept. 14, 2023 - 09:17`` into aware UTC."""
+    match = _PRINTED.search(text)
+    if not match:
+        raise DateParseError(f"cannot read a date in {text!r}")
+    month = MONTHS[match["month"].lower().rstrip(".")]
+    year, day = int(match["year"]), int(match["day"])
+    if match["hour"] is not None:
+        local = datetime(year, month, day, int(match["hour"]), int(match["minute"]), tzinfo=zone(tz))
+        return local.astimezone(UTC), "minute"
+    return datetime(year, month, day, tzinfo=UTC), "day"
+
+
+def parse_manifest_date(value: object, tz: str | None = None) -> tuple[datetime, str]:
+    """A manifest date: a TOML date, a TOML datetime, or an ISO string."""
+    if isinstance(value, datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=zone(tz))
+        return aware.astimezone(UTC), "minute"
+    if isinstance(value, date):
+        # A calendar date keeps its day: stored as midnight UTC of that date, precision "day".
+        zone(tz)
+        return datetime(value.year, value.month, value.day, tzinfo=UTC), "day"
+    if isinstance(value, str):
+        if _ISO.match(value):
+            return parse_manifest_date(date.fromisoformat(value), tz)
+        try:
+            return parse_manifest_date(datetime.fromisoformat(value), tz)
+        except ValueError:
+            pass
+    raise DateParseError(f"cannot read the date {value!r} (use YYYY-MM-DD or ISO 8601)")
+
+
+def parse_cli_date(text: str) -> datetime:
+    """``--since``/``--until`` values: YYYY-MM-DD or an ISO datetime, as aware UTC."""
+    try:
+        if _ISO.match(text):
+            d = date.fromisoformat(text)
+            return datetime(d.year, d.month, d.day, tzinfo=UTC)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise DateParseError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class DateMention:
+    """A date expression found in a sentence, resolved against its article's date."""
+
+    text: str
+    start: int
+    value: date
+    precision: Precision
+
+
+_WEEKDAY_RE = re.compile(
+    r"\b(?:on\s+|said\s+|last\s+)?(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b"
+)
+_MONTH_DAY_RE = re.compile(r"\b" + _MONTH_RE + r"\s+(?P<day>\d{1,2})\b(?:,?\s+(?P<year>\d{4}))?")
+_ORDINAL_RE = re.compile(
+    r"\b[Oo]n\s+the\s+(?P<day>\d{1,2})(?:st|nd|rd|th)\b(?P<last>\s+of\s+last\s+month)?"
+)
+_IN_MONTH_RE = re.compile(
+    r"\bin\s+(?P<month>January|February|March|April|May|June|July|August|September|October"
+    r"|November|December)\b(?:\s+(?P<year>\d{4})|\s+(?P<this>this|last)\s+year)?"
+)
+_RELATIVE_RE = re.compile(
+    r"\b(?P<expr>last\s+(?:week|month|year|weekend)|this\s+(?:month|year|week)"
+    r"|late\s+last\s+year|earlier\s+this\s+year|yesterday|today)\b",
+    re.IGNORECASE,
+)
+_SEASON_RE = re.compile(
+    r"\b(?:in\s+)?the\s+(?P<season>fall|autumn|spring|summer|winter)\s+of\s+(?P<year>\d{4})\b",
+    re.IGNORECASE,
+)
+_SEASON_MONTH = {"spring": 4, "summer": 7, "fall": 10, "autumn": 10, "winter": 1}
+
+
+def _month_back(ref: date, months: int) -> date:
+    y, m = divmod(ref.year * 12 + ref.month - 1 - months, 12)
+    return date(y, m + 1, 1)
+
+
+def _safe_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def find_dates(sentence: str, published: date) -> list[DateMention]:
+    """Every date expression in ``sentence``, resolved against ``published``."""
+    found: list[DateMention] = []
+    taken: list[tuple[int, int]] = []
+
+    def add(m: re.Match[str], value: date | None, precision: Precision) -> None:
+        if value is None or any(s < m.end() and m.start() < e for s, e in taken):
+            return
+        taken.append((m.start(), m.end()))
+        found.append(DateMention(m.group(0), m.start(), value, precision))
+
+    for m in _MONTH_DAY_RE.finditer(sentence):
+        month, day = MONTHS[m["month"].lower().rstrip(".")], int(m["day"])
+        if m["year"]:
+            add(m, _safe_date(int(m["year"]), month, day), "day")
+            continue
+        value = _safe_date(published.year, month, day)
+        if value and value > published + timedelta(days=2):
+            value = _safe_date(published.year - 1, month, day)
+        add(m, value, "day")
+    for m in _SEASON_RE.finditer(sentence):
+        add(m, date(int(m["year"]), _SEASON_MONTH[m["season"].lower()], 1), "season")
+    for m in _ORDINAL_RE.finditer(sentence):
+        day = int(m["day"])
+        if m["last"]:
+            base = _month_back(published, 1)
+        else:
+            base = published.replace(day=1) if day <= published.day else _month_back(published, 1)
+        add(m, _safe_date(base.year, base.month, day), "day")
+    for m in _IN_MONTH_RE.finditer(sentence):
+        month = MONTHS[m["month"].lower()]
+        if m["year"]:
+            year = int(m["year"])
+        elif m["this"] == "last":
+            year = published.year - 1
+        else:
+            year = published.year if month <= published.month else published.year - 1
+        add(m, date(year, month, 1), "month")
+    for m in _WEEKDAY_RE.finditer(sentence):
+        target = WEEKDAYS.index(m["wd"].lower())
+        back = (published.weekday() - target) % 7
+        if m.group(0).lower().startswith("last") and back == 0:
+            back = 7
+        add(m, published - timedelta(days=back), "day")
+    for m in _RELATIVE_RE.finditer(sentence):
+        expr = " ".join(m["expr"].lower().split())
+        if expr == "last week":
+            monday = published - timedelta(days=published.weekday() + 7)
+            add(m, monday, "week")
+        elif expr == "last weekend":
+            add(m, published - timedelta(days=published.weekday() + 2), "day")
+        elif expr == "this week":
+            add(m, published - timedelta(days=published.weekday()), "week")
+        elif expr == "last month":
+            add(m, _month_back(published, 1), "month")
+        elif expr == "this month":
+            add(m, published.replace(day=1), "month")
+        elif expr in {"last year"}:
+            add(m, date(published.year - 1, 1, 1), "year")
+        elif expr == "late last year":
+            add(m, date(published.year - 1, 10, 1), "season")
+        elif expr in {"this year", "earlier this year"}:
+            add(m, date(published.year, 1, 1), "year")
+        elif expr == "yesterday":
+            add(m, published - timedelta(days=1), "day")
+        elif expr == "today":
+            add(m, published, "day")
+    found.sort(key=lambda d: d.start)
+    return found

@@ -1,0 +1,63 @@
+"""Core records shared by every layer: plain dataclasses, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Origin = Literal["seed", "feed", "file"]
+# Where a metadata value came from: printed in the text, given by a manifest, or inferred.
+Provenance = Literal["text", "manifest", "inferred", "none"]
+
+
+@dataclass(frozen=True)
+class Span:
+    """Character offsets of a sentence in the clean body."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class ParsedArticle:
+    """What a loader read from one article file, before it is stored."""
+
+    title: str
+    publisher: str | None
+    byline: str | None
+    published_at: datetime | None
+    published_precision: Literal["minute", "day", "none"]
+    body: str
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Document:
+    id: str
+    origin: Origin
+    source_key: str
+    url: str | None
+    title: str
+    publisher: str | None
+    byline: str | None
+    published_at: datetime | None
+    published_precision: str
+    fetched_at: datetime
+    body: str
+    content_hash: str
+    provenance: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Sentence:
+    document_id: str
+    index: int  # stable citation index within the document
+    position: int | None  # order in the current body; None once retired by a later edit
+    text: str
+    span: Span
+
+    @property
+    def ref(self) -> str:
+        return f"{self.document_id}:{self.index}"

@@ -1,0 +1,137 @@
+"""Settings: one TOML file (shipped default, or BRIEFBOT_SETTINGS), then environment overrides.
+
+Every key ``[section] key`` can be overridden by ``BRIEFBOT_<SECTION>_<KEY>``; the store URL
+also by ``BRIEFBOT_DATABASE_URL``. Each value remembers where it came from, so an error can
+name the setting the user has to fix.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from briefs.errors import SettingsError
+from briefs.resources import config_dir, seeds_dir
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    data_dir: Path
+    seeds_dir: Path
+    article_suffixes: tuple[str, ...]
+    max_items: int
+    bluf_items: int
+    search_limit: int
+    templates_dir: Path | None
+    # Where each value came from: "file <path>" or "environment variable NAME".
+    origins: Mapping[str, str] = field(default_factory=dict)
+
+    def origin(self, key: str) -> str:
+        return self.origins.get(key, "default")
+
+
+def _default_data_dir(env: Mapping[str, str]) -> Path:
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "briefbot"
+
+
+def _read_toml(path: Path, what: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"{what}: settings file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{what}: {path} is not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise SettingsError(f"{what}: cannot read {path} ({exc.strerror})") from None
+
+
+def _merge(base: dict[str, Any], extra: Mapping[str, Any]) -> None:
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+
+
+def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None) -> Settings:
+    """Read the default settings, an optional user file, then environment overrides."""
+    env = os.environ if env is None else env
+    default_file = config_dir() / "settings.toml"
+    raw = _read_toml(default_file, "shipped settings")
+    origins: dict[str, str] = {}
+    user_file = path or (Path(env["BRIEFBOT_SETTINGS"]) if env.get("BRIEFBOT_SETTINGS") else None)
+    if user_file is not None:
+        user = _read_toml(user_file, "BRIEFBOT_SETTINGS" if path is None else "--settings")
+        _merge(raw, user)
+        for section, values in user.items():
+            if isinstance(values, dict):
+                for key in values:
+                    origins[f"{section}.{key}"] = f"{key} in [{section}] of {user_file}"
+
+    for section, values in raw.items():
+        if not isinstance(values, dict):
+            continue
+        for key, default in values.items():
+            name = f"BRIEFBOT_{section}_{key}".upper()
+            if name in env:
+                values[key] = _coerce(name, env[name], default)
+                origins[f"{section}.{key}"] = f"environment variable {name}"
+    if "BRIEFBOT_DATABASE_URL" in env:
+        raw["store"]["database_url"] = env["BRIEFBOT_DATABASE_URL"]
+        origins["store.database_url"] = "environment variable BRIEFBOT_DATABASE_URL"
+
+    def get(section: str, key: str) -> Any:
+        try:
+            return raw[section][key]
+        except KeyError:
+            raise SettingsError(f"setting [{section}] {key} is missing") from None
+
+    def positive_int(section: str, key: str) -> int:
+        value = get(section, key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            where = origins.get(f"{section}.{key}", f"[{section}] {key}")
+            raise SettingsError(f"{where}: expected a whole number of at least 1, got {value!r}")
+        return value
+
+    data_dir = Path(get("store", "data_dir")).expanduser() if get("store", "data_dir") else None
+    data_dir = data_dir or _default_data_dir(env)
+    seeds = get("ingest", "seeds_dir")
+    templates = get("templates", "dir")
+    return Settings(
+        database_url=str(get("store", "database_url")),
+        data_dir=data_dir,
+        seeds_dir=Path(seeds).expanduser() if seeds else seeds_dir(),
+        article_suffixes=tuple(str(s).lower() for s in get("ingest", "article_suffixes")),
+        max_items=positive_int("brief", "max_items"),
+        bluf_items=positive_int("brief", "bluf_items"),
+        search_limit=positive_int("brief", "search_limit"),
+        templates_dir=Path(templates).expanduser() if templates else None,
+        origins=origins,
+    )
+
+
+def _coerce(name: str, text: str, default: Any) -> Any:
+    """Turn an environment string into the type of the default value."""
+    if isinstance(default, bool):
+        if text.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if text.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise SettingsError(f"environment variable {name}: expected true or false, got {text!r}")
+    if isinstance(default, int):
+        try:
+            return int(text)
+        except ValueError:
+            raise SettingsError(
+                f"environment variable {name}: expected a whole number, got {text!r}"
+            ) from None
+    if isinstance(default, list):
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return text
