@@ -42,7 +42,9 @@ def zone(name: str | None) -> ZoneInfo:
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        raise DateParseError(f"unknown time zone {name!r} (use an IANA name such as Asia/Seoul)")
+        raise DateParseError(
+            f"unknown time zone {name!r} (use an IANA name such as Asia/Seoul)"
+        ) from None
 
 
 def parse_printed(text: str, tz: str | None = None) -> tuple[datetime, Literal["minute", "day"]]:
@@ -53,7 +55,9 @@ def parse_printed(text: str, tz: str | None = None) -> tuple[datetime, Literal["
     month = MONTHS[match["month"].lower().rstrip(".")]
     year, day = int(match["year"]), int(match["day"])
     if match["hour"] is not None:
-        local = datetime(year, month, day, int(match["hour"]), int(match["minute"]), tzinfo=zone(tz))
+        local = datetime(
+            year, month, day, int(match["hour"]), int(match["minute"]), tzinfo=zone(tz)
+        )
         return local.astimezone(UTC), "minute"
     return datetime(year, month, day, tzinfo=UTC), "day"
 

@@ -1,0 +1,1 @@
+"""briefbot's application layer: the command line, and (later) Discord and the scheduler."""

@@ -1,0 +1,345 @@
+"""The ``briefbot`` command line: the composition root that wires settings, store and engine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import tempfile
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import NoReturn, TextIO
+
+from briefs import __version__
+from briefs.clock import Clock, system_clock
+from briefs.compose import BriefRequest, compose_brief
+from briefs.dates import DateParseError, parse_cli_date
+from briefs.errors import BriefbotError, InputError
+from briefs.ingest import FileResult, collect_files, ingest_files, seed_files
+from briefs.lexicon import load_lexicon
+from briefs.lookup import lookup_source, search_statements
+from briefs.render import FORMATS, make_environment, render
+from briefs.settings import Settings, load_settings
+from briefs.store import SqlStore, open_store
+from briefs.store.sql import default_database_url
+
+log = logging.getLogger("briefbot")
+
+
+class UsageError(Exception):
+    """Bad command-line usage; the message is one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line instead of exiting with a usage dump."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    return value
+
+
+def _format(text: str) -> str:
+    if text not in FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"unknown format {text!r}; choose one of: {', '.join(FORMATS)}"
+        )
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="briefbot",
+        description="Sourced briefs on sanctions and arms-trade news. Every statement is a "
+        "verbatim source sentence with its citation.",
+    )
+    parser.add_argument("--version", action="version", version=f"briefbot {__version__}")
+    parser.add_argument("--settings", type=Path, help="settings TOML file (else BRIEFBOT_SETTINGS)")
+    parser.add_argument(
+        "--database", metavar="URL", help="database URL (else BRIEFBOT_DATABASE_URL)"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress and details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def output_options(p: argparse.ArgumentParser, *, out: bool = True) -> None:
+        p.add_argument("--format", type=_format, default="md", help="md (default) or json")
+        if out:
+            p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE, not stdout")
+
+    def window_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--since", metavar="DATE", help="published on or after DATE (YYYY-MM-DD)")
+        p.add_argument("--until", metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
+
+    p = sub.add_parser(
+        "brief", help="a sourced brief of the corpus, or of a topic, entity or query"
+    )
+    p.add_argument("--topic", help="only statements on this topic (see config/topics.toml)")
+    p.add_argument("--entity", help="only statements naming this entity (a name or alias)")
+    p.add_argument("--query", help="only statements matching these words (full-text search)")
+    window_options(p)
+    p.add_argument("--max-items", type=_positive, help="statements in the brief (default 12)")
+    output_options(p)
+
+    p = sub.add_parser("ingest", help="add article files or folders to the store")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+
+    p = sub.add_parser("source", help="where a statement came from: REF is doc or doc:sentence")
+    p.add_argument("ref", metavar="REF")
+    p.add_argument("--context", type=_positive, default=1, help="neighbouring sentences (1)")
+    output_options(p)
+
+    p = sub.add_parser("search", help="stored statements matching QUERY, best first")
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--limit", type=_positive, help="results to show (default 10)")
+    window_options(p)
+    output_options(p)
+
+    p = sub.add_parser("stats", help="what the store holds")
+    p.add_argument("--format", type=_format, default="md", help="md (default) or json")
+    return parser
+
+
+class App:
+    """What every command needs: settings, the store, the clock, and where to write."""
+
+    def __init__(self, settings: Settings, clock: Clock, out: TextIO, err: TextIO) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.out = out
+        self.err = err
+        self._store: SqlStore | None = None
+
+    @property
+    def store(self) -> SqlStore:
+        if self._store is None:
+            url = self.settings.database_url
+            if url:
+                origin = self.settings.origin("store.database_url")
+                setting = origin if origin != "default" else "[store] database_url"
+            else:
+                url, setting = default_database_url(self.settings.data_dir), "[store] data_dir"
+            self._store = open_store(url, setting)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    def say(self, message: str) -> None:
+        print(message, file=self.err)
+
+    def ensure_corpus(self) -> None:
+        """Any command that needs data ingests the seed corpus into an empty store first."""
+        if not self.store.is_empty():
+            return
+        files = seed_files(self.settings.seeds_dir)
+        self.say(
+            f"briefbot: the store is empty; ingesting the seed corpus first "
+            f"({len(files)} articles from {self.settings.seeds_dir})"
+        )
+        results = list(ingest_files(self.store, files, "seed", self.clock))
+        for result in results:
+            if result.error:
+                self.say(f"briefbot: seed skipped: {result.error}")
+
+    def emit(self, text: str, out: Path | None) -> None:
+        if out is None:
+            self.out.write(text)
+            return
+        write_atomically(out, text)
+        self.say(f"briefbot: wrote {out}")
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write through a temporary file in the same folder, so a failure leaves nothing half-done."""
+    try:
+        folder = path.parent if str(path.parent) else Path(".")
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as exc:
+        raise InputError(f"--out {path}: cannot write there ({exc.strerror})") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(f"--out {path}: cannot write there ({exc.strerror})") from None
+
+
+def _window(args: argparse.Namespace) -> tuple[datetime | None, datetime | None]:
+    since = until = None
+    try:
+        if args.since:
+            since = parse_cli_date(args.since)
+        if args.until:
+            until = parse_cli_date(args.until)
+            if len(args.until.strip()) == 10:
+                until += timedelta(days=1)  # a date-only --until includes that whole day
+    except DateParseError as exc:
+        flag = "--since" if args.since and since is None else "--until"
+        raise InputError(f"{flag}: {exc}") from None
+    if since and until and since >= until:
+        raise InputError(f"--since {args.since} is not before --until {args.until}")
+    return since, until
+
+
+def cmd_brief(app: App, args: argparse.Namespace) -> int:
+    since, until = _window(args)
+    app.ensure_corpus()
+    request = BriefRequest(
+        topic=args.topic,
+        entity=args.entity,
+        query=args.query,
+        since=since,
+        until=until,
+        max_items=args.max_items or app.settings.max_items,
+        bluf_items=min(app.settings.bluf_items, args.max_items or app.settings.max_items),
+    )
+    brief = compose_brief(app.store, load_lexicon(), request, app.clock())
+    text = render(brief, args.format, make_environment(app.settings.templates_dir))
+    app.emit(text, args.out)
+    return 0
+
+
+def cmd_source(app: App, args: argparse.Namespace) -> int:
+    app.ensure_corpus()
+    brief = lookup_source(app.store, args.ref, app.clock(), radius=args.context)
+    app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
+    return 0
+
+
+def cmd_search(app: App, args: argparse.Namespace) -> int:
+    since, until = _window(args)
+    app.ensure_corpus()
+    limit = args.limit or app.settings.search_limit
+    brief = search_statements(app.store, args.query, limit, app.clock(), since, until)
+    app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
+    return 0
+
+
+def cmd_stats(app: App, args: argparse.Namespace) -> int:
+    app.ensure_corpus()
+    stats = app.store.stats()
+    if args.format == "json":
+        data = asdict(stats)
+        for key in ("first_published", "last_published"):
+            data[key] = data[key].isoformat() if data[key] else None
+        app.out.write(json.dumps(data, indent=2) + "\n")
+        return 0
+    template = make_environment(app.settings.templates_dir).get_template("stats.md.j2")
+    app.out.write(template.render(stats=stats))
+    return 0
+
+
+def cmd_ingest(app: App, args: argparse.Namespace) -> int:
+    files, errors = collect_files(args.paths, app.settings.article_suffixes)
+    for error in errors:
+        app.say(f"briefbot: error: {error}")
+    counts: Counter[str] = Counter()
+    results: list[FileResult] = []
+    if files:
+        store = app.store
+        from tqdm import tqdm
+
+        progress = tqdm(
+            total=len(files), unit="file", file=app.err, disable=not app.err.isatty(), leave=False
+        )
+        for result in ingest_files(store, files, "file", app.clock):
+            results.append(result)
+            progress.update(1)
+            if result.error:
+                progress.write(f"briefbot: error: {result.error}", file=app.err)
+                counts["failed"] += 1
+            else:
+                assert result.outcome is not None
+                counts[result.outcome.status] += 1
+                log.info(
+                    "%s: %s %s", result.path, result.outcome.status, result.outcome.document_id
+                )
+        progress.close()
+    counts["failed"] += len(errors)
+    summary = ", ".join(
+        f"{counts[k]} {k}"
+        for k in ("added", "updated", "unchanged", "duplicate", "failed")
+        if counts[k]
+    )
+    app.say(f"briefbot: ingest: {summary or 'nothing to do'}")
+    return 1 if counts["failed"] else 0
+
+
+COMMANDS = {
+    "brief": cmd_brief,
+    "ingest": cmd_ingest,
+    "source": cmd_source,
+    "search": cmd_search,
+    "stats": cmd_stats,
+}
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    env: dict[str, str] | None = None,
+    clock: Clock = system_clock,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as exc:
+        print(f"briefbot: error: {exc}", file=err)
+        return 2
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=err,
+    )
+    if args.command is None:
+        parser.print_help(out)
+        return 0
+    app: App | None = None
+    try:
+        settings = load_settings(env, args.settings)
+        if args.database:
+            origins = {**settings.origins, "store.database_url": "--database"}
+            settings = replace(settings, database_url=args.database, origins=origins)
+        app = App(settings, clock, out, err)
+        return COMMANDS[args.command](app, args)
+    except BriefbotError as exc:
+        print(f"briefbot: error: {exc}", file=err)
+        return 2
+    except KeyboardInterrupt:
+        print("briefbot: interrupted", file=err)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception:
+        log.exception("internal error in %r", args.command)
+        print(
+            "briefbot: internal error (the log above has the details); please report it",
+            file=err,
+        )
+        return 70
+    finally:
+        if app is not None:
+            app.close()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

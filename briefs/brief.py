@@ -1,0 +1,144 @@
+"""The brief as data: what every renderer (Markdown, JSON, Discord) starts from.
+
+``Brief.to_dict()`` is the public JSON contract documented in docs/brief-format.md and
+checked by docs/brief.schema.json.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+
+Kind = Literal["brief", "digest", "timeline", "entity", "source", "search"]
+Stance = Literal["claim", "denial", "confirmation"]
+
+SECTION_HEADINGS = {
+    "developments": "Key developments",
+    "quotes": "Who said what",
+    "sanctions": "Sanctions and legal measures",
+    "denials": "Denials and contested claims",
+    "watch": "What to watch",
+    "context": "Context",
+    "passage": "Passage",
+    "results": "Results",
+}
+SECTION_ORDER = list(SECTION_HEADINGS)
+
+
+@dataclass(frozen=True)
+class Citation:
+    ref: int
+    sentence: str  # "<document id>:<sentence index>"
+
+
+@dataclass(frozen=True)
+class Item:
+    text: str
+    citations: list[Citation]
+    date: str | None = None
+    stance: Stance | None = None
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    heading: str
+    items: list[Item]
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    date: str
+    precision: str
+    text: str
+    citations: list[Citation]
+
+
+@dataclass(frozen=True)
+class Quote:
+    speaker: str | None
+    text: str
+    citations: list[Citation]
+
+
+@dataclass(frozen=True)
+class StoryRef:
+    id: str
+    title: str
+    refs: list[int]
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    id: str
+    name: str
+    type: str
+    mentions: int
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    ref: int
+    id: str
+    title: str
+    publisher: str | None
+    published: str | None
+    url: str | None
+    origin: str
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    topic: str | None = None
+    entity: str | None = None
+    text: str | None = None
+
+
+@dataclass
+class Brief:
+    kind: Kind
+    title: str
+    generated_at: datetime
+    window: Window = field(default_factory=Window)
+    query: Query = field(default_factory=Query)
+    bluf: list[Item] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    timeline: list[TimelineEntry] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    stories: list[StoryRef] = field(default_factory=list)
+    entities: list[EntityRef] = field(default_factory=list)
+    sources: list[SourceRef] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # shown to readers, not part of the JSON
+
+    def items(self) -> list[Item]:
+        """Every statement of the brief: bottom line, then sections in order."""
+        return [*self.bluf, *(item for section in self.sections for item in section.items)]
+
+    def to_dict(self) -> dict[str, Any]:
+        def iso(value: datetime | None) -> str | None:
+            return value.astimezone(UTC).isoformat(timespec="seconds") if value else None
+
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "kind": self.kind,
+            "title": self.title,
+            "generated_at": iso(self.generated_at),
+            "window": {"start": iso(self.window.start), "end": iso(self.window.end)},
+            "query": asdict(self.query),
+            "bluf": [asdict(i) for i in self.bluf],
+            "sections": [asdict(s) for s in self.sections],
+            "timeline": [asdict(t) for t in self.timeline],
+            "quotes": [asdict(q) for q in self.quotes],
+            "stories": [asdict(s) for s in self.stories],
+            "entities": [asdict(e) for e in self.entities],
+            "sources": [asdict(s) for s in self.sources],
+        }

@@ -1,0 +1,139 @@
+"""Topic lexicons, section cues and the entity gazetteer, read from config/ TOML files.
+
+Matching is plain regular expressions compiled once; the data stays in config/ so a user
+adds a topic or an alias without touching code.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from briefs.errors import NotFoundError
+from briefs.resources import config_dir
+
+
+def _terms_pattern(terms: Iterable[str], *, ignore_case: bool) -> re.Pattern[str]:
+    ordered = sorted({t for t in terms if t}, key=len, reverse=True)
+    body = "|".join(re.escape(t) for t in ordered) or "(?!)"
+    flags = re.IGNORECASE if ignore_case else 0
+    return re.compile(rf"(?<![\w]){body}", flags)
+
+
+@dataclass(frozen=True)
+class Topic:
+    key: str
+    label: str
+    pattern: re.Pattern[str]
+
+    def matches(self, text: str) -> bool:
+        return self.pattern.search(text) is not None
+
+
+@dataclass(frozen=True)
+class Entity:
+    id: str
+    name: str
+    type: str
+    aliases: tuple[str, ...]
+    role: str | None
+    pattern: re.Pattern[str]
+
+    def count(self, text: str) -> int:
+        return len(self.pattern.findall(text))
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    topics: dict[str, Topic]
+    entities: tuple[Entity, ...]
+    cues: dict[str, re.Pattern[str]]
+
+    def topic(self, name: str) -> Topic:
+        key = name.strip().lower()
+        for topic in self.topics.values():
+            if key in {topic.key, topic.label.lower()}:
+                return topic
+        known = ", ".join(sorted(self.topics))
+        raise NotFoundError(f"unknown topic {name!r}; known topics: {known}")
+
+    def entity(self, name: str) -> Entity:
+        """An entity by id, name or alias (case-insensitive); an unknown name matches itself."""
+        wanted = name.strip().casefold()
+        for entity in self.entities:
+            names = {entity.id, entity.name.casefold(), *(a.casefold() for a in entity.aliases)}
+            if wanted in names:
+                return entity
+        if not wanted:
+            raise NotFoundError("the entity name is empty")
+        return Entity(
+            id=re.sub(r"\W+", "-", wanted).strip("-"),
+            name=name.strip(),
+            type="unknown",
+            aliases=(name.strip(),),
+            role=None,
+            pattern=_entity_pattern([name.strip()], ignore_case=True),
+        )
+
+    def cue(self, name: str, text: str) -> bool:
+        pattern = self.cues.get(name)
+        return bool(pattern and pattern.search(text))
+
+    def mentions(self, texts: Iterable[str]) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for text in texts:
+            for entity in self.entities:
+                n = entity.count(text)
+                if n:
+                    counts[entity.id] += n
+        return counts
+
+    def by_id(self, entity_id: str) -> Entity | None:
+        return next((e for e in self.entities if e.id == entity_id), None)
+
+
+def _entity_pattern(aliases: Iterable[str], *, ignore_case: bool = False) -> re.Pattern[str]:
+    ordered = sorted(set(aliases), key=len, reverse=True)
+    body = "|".join(re.escape(a) for a in ordered)
+    return re.compile(rf"(?<![\w.]){body}(?![\w-])", re.IGNORECASE if ignore_case else 0)
+
+
+def load_lexicon(folder: Path | None = None) -> Lexicon:
+    return _load(str(folder or config_dir()))
+
+
+@lru_cache(maxsize=4)
+def _load(folder: str) -> Lexicon:
+    base = Path(folder)
+    with (base / "topics.toml").open("rb") as fh:
+        raw_topics = tomllib.load(fh)
+    with (base / "cues.toml").open("rb") as fh:
+        raw_cues = tomllib.load(fh)
+    with (base / "entities.toml").open("rb") as fh:
+        raw_entities = tomllib.load(fh)
+    topics = {
+        key: Topic(
+            key, str(value.get("label", key)), _terms_pattern(value["terms"], ignore_case=True)
+        )
+        for key, value in raw_topics.items()
+    }
+    cues = {
+        key: _terms_pattern(value["terms"], ignore_case=True) for key, value in raw_cues.items()
+    }
+    entities = tuple(
+        Entity(
+            id=e["id"],
+            name=e["name"],
+            type=e["type"],
+            aliases=tuple(e.get("aliases", [e["name"]])),
+            role=e.get("role"),
+            pattern=_entity_pattern(e.get("aliases", [e["name"]])),
+        )
+        for e in raw_entities.get("entity", [])
+    )
+    return Lexicon(topics, entities, cues)

@@ -1,0 +1,105 @@
+"""Source lookups and search, as briefs of kind "source" and "search" (one JSON contract)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from briefs.brief import SECTION_HEADINGS, Brief, Citation, Item, Query, Section, Window
+from briefs.compose import source_ref
+from briefs.errors import InputError, NotFoundError
+from briefs.store.base import SentenceRow, Store
+
+_REF = re.compile(r"^\s*\[?(?P<doc>[0-9a-zA-Z_-]+)(?::(?P<idx>\d+))?\]?\s*$")
+LEAD_SENTENCES = 3
+
+
+def parse_ref(ref: str) -> tuple[str, int | None]:
+    """``<document id>`` or ``<document id>:<sentence index>``."""
+    match = _REF.match(ref)
+    if not match:
+        raise InputError(
+            f"{ref!r} is not a reference; use a document id (29979d9ea9c5) "
+            "or a citation (29979d9ea9c5:4)"
+        )
+    idx = match["idx"]
+    return match["doc"], int(idx) if idx is not None else None
+
+
+def _item(row: SentenceRow) -> Item:
+    return Item(row.text, [Citation(1, row.ref)])
+
+
+def lookup_source(store: Store, ref: str, now: datetime, radius: int = 1) -> Brief:
+    """Where a statement came from: its document and the sentence with its neighbours."""
+    doc_id, index = parse_ref(ref)
+    summaries = store.summaries([doc_id])
+    if not summaries:
+        raise NotFoundError(f"no document {doc_id!r} in the store (see briefbot search)")
+    doc = summaries[0]
+    brief = Brief(
+        kind="source",
+        title=doc.title,
+        generated_at=now,
+        window=Window(doc.published_at, doc.published_at),
+        query=Query(text=ref.strip()),
+        sources=[source_ref(1, doc)],
+    )
+    if index is None:
+        rows = store.context(doc_id, 0, LEAD_SENTENCES - 1)
+        rows = [r for r in rows if r.position >= 0]
+        brief.sections.append(
+            Section("passage", SECTION_HEADINGS["passage"], [_item(r) for r in rows])
+        )
+        return brief
+    found = store.sentence(doc_id, index)
+    if found is None:
+        raise NotFoundError(f"document {doc_id} has no sentence {index}")
+    row, live = found
+    if live:
+        rows = store.context(doc_id, row.position, radius)
+    else:
+        rows = [row]
+        brief.notes.append(
+            "This sentence is no longer in the current text of the document "
+            "(the source was edited after it was cited); it is kept so citations stay valid."
+        )
+    brief.sections.append(Section("passage", SECTION_HEADINGS["passage"], [_item(r) for r in rows]))
+    return brief
+
+
+def search_statements(
+    store: Store,
+    query: str,
+    limit: int,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Brief:
+    """Stored sentences matching ``query``, best first, each with its citation."""
+    if not query.strip():
+        raise InputError("the search query is empty")
+    brief = Brief(
+        kind="search",
+        title=f"Search: {query.strip()}",
+        generated_at=now,
+        window=Window(since, until),
+        query=Query(text=query.strip()),
+    )
+    hits = store.search(query, limit, since, until)
+    if not hits:
+        hits = store.search(query, limit, since, until, mode="any")
+        if hits:
+            brief.notes.append("No statement has every word of the query; showing those with any.")
+    if not hits:
+        brief.notes.append("No stored statement matches this query.")
+        return brief
+    docs = {d.id: d for d in store.summaries({h.sentence.document_id for h in hits})}
+    refs: dict[str, int] = {}
+    items = []
+    for hit in hits:
+        ref = refs.setdefault(hit.sentence.document_id, len(refs) + 1)
+        items.append(Item(hit.sentence.text, [Citation(ref, hit.sentence.ref)]))
+    brief.sections.append(Section("results", SECTION_HEADINGS["results"], items))
+    brief.sources = [source_ref(ref, docs[d]) for d, ref in refs.items()]
+    return brief

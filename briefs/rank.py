@@ -1,0 +1,120 @@
+"""Sentence ranking: TF-IDF centrality across documents, and redundancy removal (MMR).
+
+Pure functions over lists of strings; no store, no I/O. Vectors are sparse dicts, which is
+plenty for the few thousand candidates a brief ranks (candidates come from the index).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+_WORD = re.compile(r"[A-Za-z][A-Za-z'-]+|\d+")
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are aren't as at be because been
+    before being below between both but by can could did do does doing down during each few for
+    from further had has have having he her here hers herself him himself his how i if in into is
+    it it's its itself just let me more most my myself no nor not now of off on once only or other
+    our ours ourselves out over own same she should so some such than that that's the their theirs
+    them themselves then there these they this those through to too under until up very was we
+    were what when where which while who whom why will with would you your yours yourself said
+    say says told added also one two may might must shall""".split()
+)
+
+Vector = dict[str, float]
+
+
+def terms(text: str) -> list[str]:
+    """Content words, lower-cased and cut to a 7-letter stem (cheap, language-agnostic)."""
+    out = []
+    for word in _WORD.findall(text):
+        lower = word.lower()
+        if lower in STOPWORDS or len(lower) < 2:
+            continue
+        out.append(lower[:7])
+    return out
+
+
+def tfidf_vectors(texts: Sequence[str]) -> list[Vector]:
+    """Unit-length TF-IDF vectors, IDF computed over ``texts`` themselves."""
+    bags = [Counter(terms(t)) for t in texts]
+    df: Counter[str] = Counter()
+    for bag in bags:
+        df.update(bag.keys())
+    n = len(texts)
+    idf = {term: math.log((1 + n) / (1 + count)) + 1.0 for term, count in df.items()}
+    vectors: list[Vector] = []
+    for bag in bags:
+        vec = {term: (1 + math.log(tf)) * idf[term] for term, tf in bag.items()}
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        vectors.append({term: v / norm for term, v in vec.items()})
+    return vectors
+
+
+def cosine(a: Vector, b: Vector) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(term, 0.0) for term, v in a.items())
+
+
+def centrality(
+    vectors: Sequence[Vector], groups: Sequence[str], same_group_weight: float = 0.3
+) -> list[float]:
+    """Mean similarity of each vector to all others; same-document pairs count less.
+
+    Uses an inverted index so the cost follows shared terms, not all pairs.
+    """
+    index: dict[str, list[tuple[int, float]]] = {}
+    for i, vec in enumerate(vectors):
+        for term, weight in vec.items():
+            index.setdefault(term, []).append((i, weight))
+    n = len(vectors)
+    scores = [0.0] * n
+    for i, vec in enumerate(vectors):
+        sims: dict[int, float] = {}
+        for term, weight in vec.items():
+            for j, other in index[term]:
+                if j != i:
+                    sims[j] = sims.get(j, 0.0) + weight * other
+        total = 0.0
+        for j, sim in sims.items():
+            total += sim * (same_group_weight if groups[j] == groups[i] else 1.0)
+        scores[i] = total / max(1, n - 1)
+    top = max(scores, default=0.0) or 1.0
+    return [s / top for s in scores]
+
+
+def mmr(
+    candidates: Sequence[int],
+    relevance: Sequence[float],
+    vectors: Sequence[Vector],
+    k: int,
+    chosen: list[int] | None = None,
+    diversity: float = 0.6,
+    bonus: Callable[[int, list[int]], float] | None = None,
+) -> list[int]:
+    """Maximal marginal relevance: pick ``k`` of ``candidates`` (indices), best and least alike.
+
+    ``chosen`` holds what is already selected elsewhere (it counts for redundancy).
+    ``bonus`` may add a per-candidate adjustment given the current selection (diversity of
+    sources, for instance).
+    """
+    picked: list[int] = []
+    already = list(chosen or [])
+    pool = [c for c in candidates if c not in already]
+    while pool and len(picked) < k:
+        best, best_score = None, -math.inf
+        for c in pool:
+            redundancy = max((cosine(vectors[c], vectors[s]) for s in already), default=0.0)
+            score = (1 - diversity) * relevance[c] - diversity * redundancy
+            if bonus is not None:
+                score += bonus(c, already)
+            if score > best_score:
+                best, best_score = c, score
+        assert best is not None
+        picked.append(best)
+        already.append(best)
+        pool.remove(best)
+    return picked

@@ -1,0 +1,100 @@
+"""The store interface and the records it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal, Protocol
+
+from briefs.models import Document, Origin, ParsedArticle
+
+
+@dataclass(frozen=True)
+class IngestOutcome:
+    status: Literal["added", "updated", "unchanged", "duplicate"]
+    document_id: str
+    sentences_added: int = 0
+    sentences_retired: int = 0
+    duplicate_of: str | None = None
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    id: str
+    origin: str
+    title: str
+    publisher: str | None
+    published_at: datetime | None
+    published_precision: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class SentenceRow:
+    """A live sentence with what ranking needs of its document."""
+
+    document_id: str
+    index: int
+    position: int
+    text: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.document_id}:{self.index}"
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    sentence: SentenceRow
+    score: float
+
+
+@dataclass(frozen=True)
+class StoreStats:
+    documents: int
+    sentences: int
+    retired_sentences: int
+    by_origin: dict[str, int]
+    first_published: datetime | None
+    last_published: datetime | None
+    schema_version: int
+    location: str
+
+
+class Store(Protocol):
+    """What the engine needs of persistence (SQLite today, PostgreSQL later)."""
+
+    def is_empty(self) -> bool: ...
+
+    def ingest(
+        self, article: ParsedArticle, origin: Origin, source_key: str, fetched_at: datetime
+    ) -> IngestOutcome: ...
+
+    def get_document(self, document_id: str) -> Document | None: ...
+
+    def summaries(self, ids: Iterable[str] | None = None) -> list[DocumentSummary]: ...
+
+    def sentence(self, document_id: str, index: int) -> tuple[SentenceRow, bool] | None: ...
+
+    def context(self, document_id: str, position: int, radius: int) -> list[SentenceRow]: ...
+
+    def live_sentences(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        document_ids: Sequence[str] | None = None,
+    ) -> list[SentenceRow]: ...
+
+    def search(
+        self,
+        query: str,
+        limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        mode: str = "all",
+    ) -> list[SearchHit]: ...
+
+    def stats(self) -> StoreStats: ...
+
+    def close(self) -> None: ...

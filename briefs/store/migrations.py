@@ -1,0 +1,91 @@
+"""Schema migrations, applied in order when a store opens.
+
+Each step is explicit DDL kept forever (never rewritten), so a store of any age reaches the
+current version the same way. The version lives in the ``meta`` table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+Step = Callable[[Connection], None]
+
+
+def _v1(conn: Connection) -> None:
+    statements = [
+        """CREATE TABLE documents (
+            id VARCHAR(32) PRIMARY KEY,
+            origin VARCHAR(16) NOT NULL,
+            source_key TEXT NOT NULL UNIQUE,
+            url TEXT,
+            title TEXT NOT NULL,
+            publisher TEXT,
+            byline TEXT,
+            published_at VARCHAR(32),
+            published_precision VARCHAR(16) NOT NULL,
+            fetched_at VARCHAR(32) NOT NULL,
+            updated_at VARCHAR(32) NOT NULL,
+            body TEXT NOT NULL,
+            body_hash VARCHAR(64) NOT NULL,
+            content_hash VARCHAR(64) NOT NULL,
+            provenance TEXT NOT NULL,
+            story_id VARCHAR(32)
+        )""",
+        "CREATE INDEX ix_documents_published ON documents (published_at)",
+        "CREATE INDEX ix_documents_body_hash ON documents (body_hash)",
+        """CREATE TABLE sentences (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            document_id VARCHAR(32) NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            position INTEGER,
+            text TEXT NOT NULL,
+            span_start INTEGER NOT NULL,
+            span_end INTEGER NOT NULL,
+            UNIQUE (document_id, idx)
+        )""",
+        "CREATE INDEX ix_sentences_position ON sentences (document_id, position)",
+        # Full-text index of live sentences; rowid = sentences.id.
+        "CREATE VIRTUAL TABLE sentences_fts USING fts5(text, tokenize='porter unicode61')",
+    ]
+    for statement in statements:
+        conn.execute(text(statement))
+
+
+MIGRATIONS: list[Step] = [_v1]
+LATEST = len(MIGRATIONS)
+
+
+def current_version(conn: Connection) -> int:
+    exists = conn.execute(
+        text("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'")
+    ).first()
+    if not exists:
+        return 0
+    row = conn.execute(text("SELECT value FROM meta WHERE key='schema_version'")).first()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: Connection) -> int:
+    """Bring the schema to LATEST inside the caller's transaction; return the old version."""
+    version = current_version(conn)
+    if version > LATEST:
+        raise RuntimeError(
+            f"the store has schema version {version}, newer than this briefbot ({LATEST}); "
+            "upgrade briefbot"
+        )
+    if version == 0:
+        conn.execute(text("CREATE TABLE meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)"))
+    for step in MIGRATIONS[version:]:
+        step(conn)
+    if version != LATEST:
+        conn.execute(
+            text(
+                "INSERT INTO meta (key, value) VALUES ('schema_version', :v) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ),
+            {"v": str(LATEST)},
+        )
+    return version

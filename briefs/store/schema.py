@@ -1,0 +1,73 @@
+"""Table definitions for queries (SQLAlchemy Core). DDL lives in migrations.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Column, Integer, MetaData, String, Table, Text
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes stored as ISO 8601 text, so every backend sorts them alike."""
+
+    impl = String(32)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> str | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        return value.astimezone(UTC).isoformat(timespec="seconds")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+metadata = MetaData()
+
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+documents = Table(
+    "documents",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("origin", String(16), nullable=False),
+    Column("source_key", Text, nullable=False, unique=True),
+    Column("url", Text),
+    Column("title", Text, nullable=False),
+    Column("publisher", Text),
+    Column("byline", Text),
+    Column("published_at", UTCDateTime),
+    Column("published_precision", String(16), nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("body", Text, nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("provenance", Text, nullable=False),
+    Column("story_id", String(32)),
+)
+
+sentences = Table(
+    "sentences",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_id", String(32), nullable=False),
+    Column("idx", Integer, nullable=False),
+    Column("position", Integer),
+    Column("text", Text, nullable=False),
+    Column("span_start", Integer, nullable=False),
+    Column("span_end", Integer, nullable=False),
+)

@@ -1,0 +1,405 @@
+"""The SQL store: SQLAlchemy Core over an SQLite file (FTS5 for full-text search)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, create_engine, event, func, select, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from briefs.errors import SettingsError
+from briefs.models import Document, Origin, ParsedArticle
+from briefs.segment import split_sentences
+from briefs.store import migrations
+from briefs.store.base import DocumentSummary, IngestOutcome, SearchHit, SentenceRow, StoreStats
+from briefs.store.schema import documents, sentences
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def document_id_for(source_key: str) -> str:
+    """A short id derived from where the document came from, so re-ingest keeps it."""
+    return hashlib.sha1(source_key.encode("utf-8")).hexdigest()[:12]
+
+
+def _hash(*parts: object) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(repr(part).encode("utf-8"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def fts_query(query: str, mode: str = "all") -> str | None:
+    """Turn free text into a safe FTS5 query: each word quoted, all (AND) or any (OR)."""
+    words = [w for w in _TOKEN.findall(query) if w]
+    if not words:
+        return None
+    joiner = " OR " if mode == "any" else " "
+    return joiner.join(f'"{w}"' for w in words)
+
+
+class SqlStore:
+    """Store implementation over one SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine, location: str) -> None:
+        self.engine = engine
+        self.location = location
+        with engine.begin() as conn:
+            migrations.migrate(conn)
+
+    # -- writing -------------------------------------------------------------------------
+
+    def ingest(
+        self, article: ParsedArticle, origin: Origin, source_key: str, fetched_at: datetime
+    ) -> IngestOutcome:
+        """Insert or update one document and its sentences in one transaction."""
+        body_hash = _hash(article.body)
+        content_hash = _hash(
+            article.body,
+            article.title,
+            article.publisher,
+            article.byline,
+            article.published_at,
+            article.url,
+            sorted(article.provenance.items()),
+        )
+        doc_id = document_id_for(source_key)
+        with self.engine.begin() as conn:
+            existing = conn.execute(
+                select(documents.c.id, documents.c.content_hash).where(
+                    documents.c.source_key == source_key
+                )
+            ).first()
+            if existing is None:
+                twin = conn.execute(
+                    select(documents.c.id).where(documents.c.body_hash == body_hash).limit(1)
+                ).first()
+                if twin is not None:
+                    return IngestOutcome("duplicate", twin.id, duplicate_of=twin.id)
+            elif existing.content_hash == content_hash:
+                return IngestOutcome("unchanged", existing.id)
+            values: dict[str, Any] = {
+                "origin": origin,
+                "source_key": source_key,
+                "url": article.url,
+                "title": article.title,
+                "publisher": article.publisher,
+                "byline": article.byline,
+                "published_at": article.published_at,
+                "published_precision": article.published_precision,
+                "fetched_at": fetched_at,
+                "updated_at": fetched_at,
+                "body": article.body,
+                "body_hash": body_hash,
+                "content_hash": content_hash,
+                "provenance": json.dumps(article.provenance, sort_keys=True),
+            }
+            if existing is None:
+                conn.execute(documents.insert().values(id=doc_id, **values))
+                added, retired = self._write_sentences(conn, doc_id, article.body, fresh=True)
+                return IngestOutcome("added", doc_id, added, retired)
+            doc_id = existing.id
+            del values["fetched_at"]
+            conn.execute(documents.update().where(documents.c.id == doc_id).values(**values))
+            added, retired = self._write_sentences(conn, doc_id, article.body, fresh=False)
+            return IngestOutcome("updated", doc_id, added, retired)
+
+    def _write_sentences(
+        self, conn: Connection, doc_id: str, body: str, *, fresh: bool
+    ) -> tuple[int, int]:
+        """Store the body's sentences; on an update keep the index of every unchanged one."""
+        split = split_sentences(body)
+        old: dict[str, list[Any]] = {}
+        next_idx = 0
+        if not fresh:
+            rows = conn.execute(
+                select(sentences.c.id, sentences.c.idx, sentences.c.position, sentences.c.text)
+                .where(sentences.c.document_id == doc_id)
+                .order_by(sentences.c.position.is_(None), sentences.c.position, sentences.c.idx)
+            ).all()
+            for row in rows:
+                old.setdefault(row.text, []).append(row)
+            next_idx = max((row.idx for row in rows), default=-1) + 1
+            # Take every old sentence out of the index; live ones are re-added below.
+            conn.execute(
+                text(
+                    "DELETE FROM sentences_fts WHERE rowid IN "
+                    "(SELECT id FROM sentences WHERE document_id = :d)"
+                ),
+                {"d": doc_id},
+            )
+            conn.execute(
+                sentences.update().where(sentences.c.document_id == doc_id).values(position=None)
+            )
+        inserts: list[dict[str, Any]] = []
+        fts_rows: list[dict[str, Any]] = []
+        reused = 0
+        for position, (sentence, span) in enumerate(split):
+            candidates = old.get(sentence)
+            if candidates:
+                row = candidates.pop(0)
+                reused += 1
+                conn.execute(
+                    sentences.update()
+                    .where(sentences.c.id == row.id)
+                    .values(position=position, span_start=span.start, span_end=span.end)
+                )
+                fts_rows.append({"rowid": row.id, "text": sentence})
+                continue
+            inserts.append(
+                {
+                    "document_id": doc_id,
+                    "idx": next_idx,
+                    "position": position,
+                    "text": sentence,
+                    "span_start": span.start,
+                    "span_end": span.end,
+                }
+            )
+            next_idx += 1
+        if inserts:
+            conn.execute(sentences.insert(), inserts)
+            new_rows = conn.execute(
+                select(sentences.c.id, sentences.c.text).where(
+                    and_(
+                        sentences.c.document_id == doc_id,
+                        sentences.c.idx >= inserts[0]["idx"],
+                    )
+                )
+            ).all()
+            fts_rows.extend({"rowid": r.id, "text": r.text} for r in new_rows)
+        if fts_rows:
+            conn.execute(
+                text("INSERT INTO sentences_fts (rowid, text) VALUES (:rowid, :text)"), fts_rows
+            )
+        # Old sentences left unmatched are retired (kept for citations, out of the index).
+        retired = sum(1 for rows in old.values() for r in rows if r.position is not None)
+        return len(inserts), retired
+
+    # -- reading -------------------------------------------------------------------------
+
+    def is_empty(self) -> bool:
+        with self.engine.connect() as conn:
+            return conn.execute(select(documents.c.id).limit(1)).first() is None
+
+    def get_document(self, document_id: str) -> Document | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(documents).where(documents.c.id == document_id)).first()
+        if row is None:
+            return None
+        return Document(
+            id=row.id,
+            origin=row.origin,
+            source_key=row.source_key,
+            url=row.url,
+            title=row.title,
+            publisher=row.publisher,
+            byline=row.byline,
+            published_at=row.published_at,
+            published_precision=row.published_precision,
+            fetched_at=row.fetched_at,
+            body=row.body,
+            content_hash=row.content_hash,
+            provenance=json.loads(row.provenance),
+        )
+
+    def summaries(self, ids: Iterable[str] | None = None) -> list[DocumentSummary]:
+        query = select(
+            documents.c.id,
+            documents.c.origin,
+            documents.c.title,
+            documents.c.publisher,
+            documents.c.published_at,
+            documents.c.published_precision,
+            documents.c.url,
+        )
+        if ids is not None:
+            wanted = list(ids)
+            if not wanted:
+                return []
+            query = query.where(documents.c.id.in_(wanted))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(documents.c.published_at, documents.c.id)).all()
+        return [DocumentSummary(*row) for row in rows]
+
+    def sentence(self, document_id: str, index: int) -> tuple[SentenceRow, bool] | None:
+        """The sentence at a citation, and whether it is still in the current text."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(sentences.c.idx, sentences.c.position, sentences.c.text).where(
+                    and_(sentences.c.document_id == document_id, sentences.c.idx == index)
+                )
+            ).first()
+        if row is None:
+            return None
+        position = row.position if row.position is not None else -1
+        return SentenceRow(document_id, row.idx, position, row.text), row.position is not None
+
+    def context(self, document_id: str, position: int, radius: int) -> list[SentenceRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(sentences.c.idx, sentences.c.position, sentences.c.text)
+                .where(
+                    and_(
+                        sentences.c.document_id == document_id,
+                        sentences.c.position.between(position - radius, position + radius),
+                    )
+                )
+                .order_by(sentences.c.position)
+            ).all()
+        return [SentenceRow(document_id, r.idx, r.position, r.text) for r in rows]
+
+    def live_sentences(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        document_ids: Sequence[str] | None = None,
+    ) -> list[SentenceRow]:
+        query = (
+            select(sentences.c.document_id, sentences.c.idx, sentences.c.position, sentences.c.text)
+            .select_from(sentences.join(documents, documents.c.id == sentences.c.document_id))
+            .where(sentences.c.position.is_not(None))
+        )
+        query = _window(query, since, until)
+        if document_ids is not None:
+            query = query.where(sentences.c.document_id.in_(list(document_ids)))
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                query.order_by(
+                    documents.c.published_at, sentences.c.document_id, sentences.c.position
+                )
+            ).all()
+        return [SentenceRow(*row) for row in rows]
+
+    def search(
+        self,
+        query: str,
+        limit: int,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        mode: str = "all",
+    ) -> list[SearchHit]:
+        """Live sentences matching ``query``, best first (BM25)."""
+        match = fts_query(query, mode)
+        if match is None:
+            return []
+        sql = (
+            "SELECT s.document_id, s.idx, s.position, s.text, hits.rank "
+            "FROM (SELECT rowid, bm25(sentences_fts) AS rank FROM sentences_fts "
+            "      WHERE sentences_fts MATCH :q) AS hits "
+            "JOIN sentences s ON s.id = hits.rowid "
+            "JOIN documents d ON d.id = s.document_id "
+            "WHERE s.position IS NOT NULL"
+        )
+        params: dict[str, Any] = {"q": match, "limit": limit}
+        if since is not None:
+            sql += " AND d.published_at >= :since"
+            params["since"] = _iso(since)
+        if until is not None:
+            sql += " AND d.published_at < :until"
+            params["until"] = _iso(until)
+        sql += " ORDER BY hits.rank, s.document_id, s.position LIMIT :limit"
+        with self.engine.connect() as conn:
+            rows = conn.execute(text(sql), params).all()
+        return [SearchHit(SentenceRow(r[0], r[1], r[2], r[3]), -float(r[4])) for r in rows]
+
+    def stats(self) -> StoreStats:
+        with self.engine.connect() as conn:
+            docs = conn.execute(select(func.count()).select_from(documents)).scalar_one()
+            live = conn.execute(
+                select(func.count()).where(sentences.c.position.is_not(None))
+            ).scalar_one()
+            retired = conn.execute(
+                select(func.count()).where(sentences.c.position.is_(None))
+            ).scalar_one()
+            by_origin: dict[str, int] = dict(
+                conn.execute(
+                    select(documents.c.origin, func.count()).group_by(documents.c.origin)
+                ).all()
+            )
+            first, last = conn.execute(
+                select(func.min(documents.c.published_at), func.max(documents.c.published_at))
+            ).one()
+            version = migrations.current_version(conn)
+        return StoreStats(
+            documents=docs,
+            sentences=live,
+            retired_sentences=retired,
+            by_origin=by_origin,
+            first_published=first,
+            last_published=last,
+            schema_version=version,
+            location=self.location,
+        )
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _window(query: Any, since: datetime | None, until: datetime | None) -> Any:
+    if since is not None:
+        query = query.where(documents.c.published_at >= since)
+    if until is not None:
+        query = query.where(documents.c.published_at < until)
+    return query
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def default_database_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'briefbot.sqlite3'}"
+
+
+def open_store(url: str, setting: str = "database URL") -> SqlStore:
+    """Open (and migrate) the store at ``url``; ``setting`` names where the URL came from."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise SettingsError(
+            f"{setting}: malformed database URL {url!r} (expected e.g. sqlite:///path/briefbot.sqlite3)"
+        ) from None
+    if parsed.get_backend_name() != "sqlite":
+        raise SettingsError(
+            f"{setting}: unsupported database {parsed.get_backend_name()!r} in {url!r}; "
+            "this version stores data in SQLite only (sqlite:///path/file.sqlite3)"
+        )
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database).expanduser()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SettingsError(
+                f"{setting}: cannot create the folder {path.parent} ({exc.strerror})"
+            ) from None
+        location = str(path)
+    else:
+        location = database or ":memory:"
+    engine = create_engine(parsed)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    try:
+        return SqlStore(engine, location)
+    except OperationalError as exc:
+        engine.dispose()
+        raise SettingsError(
+            f"{setting}: cannot open the database {location} ({exc.orig})"
+        ) from None
