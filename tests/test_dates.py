@@ -1,0 +1,54 @@
+"""Date expressions resolved against the article's publication date."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from briefs.dates import DateParseError, find_dates, parse_cli_date, parse_printed
+
+THU_AUG_31 = date(2023, 8, 31)
+FRI_OCT_6 = date(2023, 10, 6)
+THU_SEP_21 = date(2023, 9, 21)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "published", "value", "precision"),
+    [
+        ("an official said Wednesday", THU_AUG_31, date(2023, 8, 30), "day"),
+        ("the exercise that began Monday", THU_AUG_31, date(2023, 8, 28), "day"),
+        ("a senior US official said Thursday", THU_SEP_21, date(2023, 9, 21), "day"),
+        ("met Putin in Russia on Sept. 13, spawning", THU_SEP_21, date(2023, 9, 13), "day"),
+        ("The White House on Wednesday, Aug. 30, said", THU_AUG_31, date(2023, 8, 30), "day"),
+        ("On the 5th (local time), CBS said", FRI_OCT_6, date(2023, 10, 5), "day"),
+        ("held on the 13th of last month", FRI_OCT_6, date(2023, 9, 13), "day"),
+        ("a visit to Pyongyang in July", THU_AUG_31, date(2023, 7, 1), "month"),
+        ("rockets to Russia late last year", THU_AUG_31, date(2022, 10, 1), "season"),
+        ("cases in the fall of 2021", THU_SEP_21, date(2021, 10, 1), "season"),
+        ("after last week's summit", THU_SEP_21, date(2023, 9, 11), "week"),
+        ("Shoigu's trip last month", THU_AUG_31, date(2023, 7, 1), "month"),
+        ("Last year, companies signed deals", THU_SEP_21, date(2022, 1, 1), "year"),
+        ("on Dec. 30 the talks ended", date(2024, 1, 3), date(2023, 12, 30), "day"),
+    ],
+)
+def test_resolution(sentence: str, published: date, value: date, precision: str) -> None:
+    found = find_dates(sentence, published)
+    assert found, sentence
+    assert (found[0].value, found[0].precision) == (value, precision)
+
+
+def test_printed_time_is_converted_to_utc() -> None:
+    assert parse_printed("Sept. 14, 2023 - 09:17", "Asia/Seoul") == (
+        datetime(2023, 9, 14, 0, 17, tzinfo=UTC),
+        "minute",
+    )
+    assert parse_printed("Aug. 31, 2023")[1] == "day"
+
+
+def test_cli_dates() -> None:
+    assert parse_cli_date("2023-09-01") == datetime(2023, 9, 1, tzinfo=UTC)
+    with pytest.raises(DateParseError):
+        parse_cli_date("yesterday")
+    with pytest.raises(DateParseError):
+        parse_cli_date("2023-13-40")

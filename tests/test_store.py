@@ -1,0 +1,158 @@
+"""The store: idempotent ingest, stable sentence ids across edits, atomic documents."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import StatementError
+
+from briefs.articles import parse_article
+from briefs.errors import SettingsError
+from briefs.ingest import ingest_files
+from briefs.store import SqlStore, open_store
+from briefs.store import sql as sql_module
+from briefs.store.migrations import LATEST
+from tests.conftest import NOW, SEEDS, snapshot
+
+ARTICLE = """A test headline about sanctions
+
+By Test Wire
+
+Published : Sept. 14, 2023 - 09:17
+
+The first sentence stays the same. The second sentence will change.
+
+A third sentence closes the article.
+"""
+
+
+def _ingest(store: SqlStore, path: Path) -> object:
+    return next(iter(ingest_files(store, [path], "file", lambda: NOW)))
+
+
+def test_same_file_twice_adds_nothing(store: SqlStore, tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    first = _ingest(store, path)
+    before = snapshot(store)
+    second = _ingest(store, path)
+    assert first.outcome.status == "added"  # type: ignore[attr-defined]
+    assert second.outcome.status == "unchanged"  # type: ignore[attr-defined]
+    assert snapshot(store) == before
+
+
+def test_changed_file_keeps_ids_of_unchanged_sentences(store: SqlStore, tmp_path: Path) -> None:
+    path = tmp_path / "a.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    doc_id = _ingest(store, path).outcome.document_id  # type: ignore[attr-defined]
+    before = {store.sentence(doc_id, i)[0].text: i for i in range(3)}  # type: ignore[index]
+    path.write_text(
+        ARTICLE.replace("The second sentence will change.", "A new second sentence appears."),
+        encoding="utf-8",
+    )
+    result = _ingest(store, path).outcome  # type: ignore[attr-defined]
+    assert (result.status, result.document_id) == ("updated", doc_id)
+    assert (result.sentences_added, result.sentences_retired) == (1, 1)
+    # Unchanged sentences keep their citation index.
+    for sentence_text in ("The first sentence stays the same.", "A third sentence closes the article."):
+        row, live = store.sentence(doc_id, before[sentence_text])  # type: ignore[misc]
+        assert row.text == sentence_text and live
+    # The removed sentence is retired, not deleted: old citations still resolve.
+    old, live = store.sentence(doc_id, before["The second sentence will change."])  # type: ignore[misc]
+    assert old.text == "The second sentence will change." and not live
+    assert not store.search("change", 5)
+    assert [h.sentence.text for h in store.search("appears", 5)] == ["A new second sentence appears."]
+    live_texts = [r.text for r in store.live_sentences(document_ids=[doc_id])]
+    assert live_texts == [
+        "The first sentence stays the same.",
+        "A new second sentence appears.",
+        "A third sentence closes the article.",
+    ]
+
+
+def test_same_body_under_another_path_is_a_duplicate(store: SqlStore, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(ARTICLE, encoding="utf-8")
+    first = _ingest(store, tmp_path / "a.txt").outcome  # type: ignore[attr-defined]
+    second = _ingest(store, tmp_path / "b.txt").outcome  # type: ignore[attr-defined]
+    assert second.status == "duplicate" and second.duplicate_of == first.document_id
+    assert store.stats().documents == 1
+
+
+def test_seed_ids_do_not_depend_on_the_folder(tmp_path: Path) -> None:
+    a = open_store(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    copy = tmp_path / "elsewhere"
+    copy.mkdir()
+    for p in SEEDS.glob("*"):
+        (copy / p.name).write_bytes(p.read_bytes())
+    ids_a = [r.outcome.document_id for r in ingest_files(a, sorted(SEEDS.glob("*.txt")), "seed", lambda: NOW)]  # type: ignore[union-attr]
+    b = open_store(f"sqlite:///{tmp_path / 'b.sqlite3'}")
+    ids_b = [r.outcome.document_id for r in ingest_files(b, sorted(copy.glob("*.txt")), "seed", lambda: NOW)]  # type: ignore[union-attr]
+    assert ids_a == ids_b and len(set(ids_a)) == 5
+
+
+def test_crash_mid_document_leaves_the_store_consistent(
+    store: SqlStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "a.txt").write_text(ARTICLE, encoding="utf-8")
+    _ingest(store, tmp_path / "a.txt")
+    before = snapshot(store)
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(SqlStore, "_write_sentences", boom)
+    article = parse_article(ARTICLE.replace("headline", "second headline") + "\nMore text.", "x")
+    with pytest.raises(RuntimeError):
+        store.ingest(article, "file", "file:/elsewhere/new.txt", NOW)
+    # The document row written before the failure was rolled back with it.
+    assert snapshot(store) == before
+
+
+def test_store_reopens_at_latest_schema(db_url: str) -> None:
+    s = open_store(db_url)
+    assert s.stats().schema_version == LATEST
+    s.close()
+    s = open_store(db_url)
+    with s.engine.connect() as conn:
+        assert conn.execute(text("SELECT value FROM meta")).scalar_one() == str(LATEST)
+    s.close()
+
+
+def test_fts_index_matches_live_sentences(seeded: SqlStore) -> None:
+    with seeded.engine.connect() as conn:
+        fts = conn.execute(text("SELECT count(*) FROM sentences_fts")).scalar_one()
+        live = conn.execute(
+            text("SELECT count(*) FROM sentences WHERE position IS NOT NULL")
+        ).scalar_one()
+    assert fts == live == seeded.stats().sentences == 124
+
+
+def test_datetimes_come_back_aware_utc(seeded: SqlStore) -> None:
+    for doc in seeded.summaries():
+        assert doc.published_at is not None and doc.published_at.tzinfo is not None
+        assert doc.published_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    before = snapshot(seeded)
+    article = parse_article(ARTICLE, "naive.txt")
+    with pytest.raises(StatementError, match="naive datetime"):
+        seeded.ingest(article, "file", "file:/x", datetime(2023, 1, 1))
+    assert snapshot(seeded) == before
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["not a url", "sqlite:/", "postgresql://u@localhost/briefbot", "mysql://x"],
+)
+def test_bad_database_urls_are_settings_errors(url: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        open_store(url, "BRIEFBOT_DATABASE_URL")
+    assert "BRIEFBOT_DATABASE_URL" in str(info.value)
+
+
+def test_document_ids_are_derived_from_source_keys() -> None:
+    assert sql_module.document_id_for("seed:a.txt") == sql_module.document_id_for("seed:a.txt")
+    assert sql_module.document_id_for("seed:a.txt") != sql_module.document_id_for("seed:b.txt")
+    assert datetime.now(UTC).tzinfo is UTC
