@@ -52,7 +52,7 @@ def test_items_are_the_sentences_they_cite(cli: Callable[..., Run], args: list[s
     refs = {s["ref"]: s["id"] for s in brief["sources"]}
     for item in statements:
         for citation in item["citations"]:
-            doc_id, index = citation["sentence"].split(":")
+            doc_id, _index = citation["sentence"].split(":")
             assert refs[citation["ref"]] == doc_id
             source = cli("source", citation["sentence"], "--format", "json").json()
             passage = source["sections"][0]["items"]

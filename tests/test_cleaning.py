@@ -46,7 +46,7 @@ CASES = {
             "take appropriate steps if necessary to counter any potential arms deal between the "
             "two countries.",
             'The spokesperson also reiterated that the US will watch "very closely" the '
-            'development from the summit and will not hesitate to impose sanctions "if it\'s '
+            "development from the summit and will not hesitate to impose sanctions \"if it's "
             'appropriate."',
         ],
         "sentences": 25,
@@ -58,7 +58,7 @@ CASES = {
             "Published : Aug. 31, 2023",
             "Link copied",
             "on July 26. (KCNA)",
-            "ironclad.\" (Yonhap)",
+            'ironclad." (Yonhap)',
         ],
         "kept": [
             "North Korea has strongly and repeatedly dismissed the accusation.",

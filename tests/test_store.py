@@ -57,14 +57,19 @@ def test_changed_file_keeps_ids_of_unchanged_sentences(store: SqlStore, tmp_path
     assert (result.status, result.document_id) == ("updated", doc_id)
     assert (result.sentences_added, result.sentences_retired) == (1, 1)
     # Unchanged sentences keep their citation index.
-    for sentence_text in ("The first sentence stays the same.", "A third sentence closes the article."):
+    for sentence_text in (
+        "The first sentence stays the same.",
+        "A third sentence closes the article.",
+    ):
         row, live = store.sentence(doc_id, before[sentence_text])  # type: ignore[misc]
         assert row.text == sentence_text and live
     # The removed sentence is retired, not deleted: old citations still resolve.
     old, live = store.sentence(doc_id, before["The second sentence will change."])  # type: ignore[misc]
     assert old.text == "The second sentence will change." and not live
     assert not store.search("change", 5)
-    assert [h.sentence.text for h in store.search("appears", 5)] == ["A new second sentence appears."]
+    assert [h.sentence.text for h in store.search("appears", 5)] == [
+        "A new second sentence appears."
+    ]
     live_texts = [r.text for r in store.live_sentences(document_ids=[doc_id])]
     assert live_texts == [
         "The first sentence stays the same.",
@@ -88,9 +93,15 @@ def test_seed_ids_do_not_depend_on_the_folder(tmp_path: Path) -> None:
     copy.mkdir()
     for p in SEEDS.glob("*"):
         (copy / p.name).write_bytes(p.read_bytes())
-    ids_a = [r.outcome.document_id for r in ingest_files(a, sorted(SEEDS.glob("*.txt")), "seed", lambda: NOW)]  # type: ignore[union-attr]
+    ids_a = [
+        r.outcome.document_id
+        for r in ingest_files(a, sorted(SEEDS.glob("*.txt")), "seed", lambda: NOW)
+    ]  # type: ignore[union-attr]
     b = open_store(f"sqlite:///{tmp_path / 'b.sqlite3'}")
-    ids_b = [r.outcome.document_id for r in ingest_files(b, sorted(copy.glob("*.txt")), "seed", lambda: NOW)]  # type: ignore[union-attr]
+    ids_b = [
+        r.outcome.document_id
+        for r in ingest_files(b, sorted(copy.glob("*.txt")), "seed", lambda: NOW)
+    ]  # type: ignore[union-attr]
     assert ids_a == ids_b and len(set(ids_a)) == 5
 
 

@@ -1,0 +1,196 @@
+"""The command line: ingest, source, search, stats, and one clear line for every bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from briefs.store import open_store
+from tests.conftest import SEEDS, Run, snapshot
+
+GOOD = "A headline on arms\n\nSanctions were imposed on Monday. Officials said so.\n"
+
+
+def _one_line(run: Run) -> str:
+    lines = [line for line in run.err.splitlines() if line.strip()]
+    assert len(lines) == 1, run.err
+    return lines[0]
+
+
+@pytest.fixture
+def seeded_cli(cli: Callable[..., Run], db_url: str) -> Callable[..., Run]:
+    assert cli("stats").code == 0  # ingests the seeds into the empty store
+    return cli
+
+
+def _stored(db_url: str) -> dict[str, list[tuple[object, ...]]]:
+    store = open_store(db_url)
+    try:
+        return snapshot(store)
+    finally:
+        store.close()
+
+
+def test_ingest_files_and_folders(cli: Callable[..., Run], tmp_path: Path) -> None:
+    folder = tmp_path / "articles"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "one.txt").write_text(GOOD, encoding="utf-8")
+    (folder / "sub" / "two.md").write_text(GOOD.replace("Monday", "Tuesday"), encoding="utf-8")
+    (folder / "ignored.json").write_text("{}", encoding="utf-8")
+    run = cli("ingest", str(folder))
+    assert run.code == 0, run.err
+    assert "2 added" in run.err
+    again = cli("ingest", str(folder))
+    assert "2 unchanged" in again.err
+    stats = cli("stats", "--format", "json").json()
+    assert stats["documents"] == 2 and stats["by_origin"] == {"file": 2}
+
+
+def test_failed_files_are_named_and_the_rest_ingested(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    (tmp_path / "good.txt").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "empty.txt").write_bytes(b"")
+    run = cli("ingest", str(tmp_path / "good.txt"), str(tmp_path / "empty.txt"))
+    assert run.code == 1
+    assert f"{tmp_path / 'empty.txt'}: empty file" in run.err
+    assert "1 added, 1 failed" in run.err
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("missing.txt", None, "no such file or folder"),
+        ("empty-dir", "DIR", "no articles found in this folder"),
+        ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary file"),
+        ("empty.txt", b"", "empty file"),
+        ("blank.txt", b"  \n\n \n", "empty file"),
+        ("latin1.txt", "Caf\u00e9 sanctions on Pyongyang.".encode("latin-1"), "not UTF-8"),
+        ("debris.txt", b"Advertisement\n\nShare This Post\n", "no article text left"),
+    ],
+)
+def test_bad_ingest_input_is_one_line_and_changes_nothing(
+    seeded_cli: Callable[..., Run],
+    db_url: str,
+    tmp_path: Path,
+    name: str,
+    content: bytes | str | None,
+    message: str,
+) -> None:
+    path = tmp_path / name
+    if content == "DIR":
+        path.mkdir()
+        (path / "notes.json").write_text("{}", encoding="utf-8")
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    before = _stored(db_url)
+    run = seeded_cli("ingest", str(path))
+    assert run.code != 0
+    line = run.err.splitlines()[0]
+    assert str(path) in line and message in line, run.err
+    assert _stored(db_url) == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["brief", "--format", "pdf"], "unknown format 'pdf'"),
+        (["search", "x", "--format", "xml"], "unknown format 'xml'"),
+        (["brief", "--max-items", "0"], "at least 1"),
+        (["brief", "--since", "last tuesday"], "--since"),
+        (["brief", "--since", "2023-10-01", "--until", "2023-09-01"], "is not before"),
+        (["source", "not a ref!"], "is not a reference"),
+        (["source", "ffffffffffff:1"], "no document 'ffffffffffff'"),
+        (["source", "29979d9ea9c5:999"], "has no sentence 999"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_arguments_are_one_clear_line(
+    seeded_cli: Callable[..., Run], db_url: str, args: list[str], message: str
+) -> None:
+    before = _stored(db_url)
+    run = seeded_cli(*args)
+    assert run.code == 2
+    assert message in _one_line(run)
+    assert run.out == ""
+    assert _stored(db_url) == before
+
+
+def test_unwritable_out_is_one_line_and_leaves_nothing(
+    seeded_cli: Callable[..., Run], db_url: str, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x", encoding="utf-8")
+    before = _stored(db_url)
+    run = seeded_cli("brief", "--out", str(blocker / "brief.md"))
+    assert run.code == 2
+    assert f"--out {blocker / 'brief.md'}: cannot write there" in _one_line(run)
+    assert _stored(db_url) == before
+    assert blocker.read_text(encoding="utf-8") == "x"
+
+
+def test_out_writes_the_file(seeded_cli: Callable[..., Run], tmp_path: Path) -> None:
+    target = tmp_path / "brief.json"
+    run = seeded_cli("brief", "--format", "json", "--out", str(target))
+    assert run.code == 0 and run.out == ""
+    assert json.loads(target.read_text(encoding="utf-8"))["kind"] == "brief"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".brief")] == []
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("::not a url::", "BRIEFBOT_DATABASE_URL: malformed database URL"),
+        ("oracle://scott@db/x", "BRIEFBOT_DATABASE_URL: unsupported database 'oracle'"),
+    ],
+)
+def test_malformed_database_url(
+    seeded_cli: Callable[..., Run], db_url: str, url: str, message: str
+) -> None:
+    before = _stored(db_url)
+    run = seeded_cli("brief", extra_env={"BRIEFBOT_DATABASE_URL": url})
+    assert run.code == 2
+    assert message in _one_line(run)
+    assert _stored(db_url) == before
+
+
+def test_bad_setting_names_the_variable(cli: Callable[..., Run]) -> None:
+    run = cli("brief", extra_env={"BRIEFBOT_BRIEF_MAX_ITEMS": "many"})
+    assert run.code == 2
+    assert "BRIEFBOT_BRIEF_MAX_ITEMS" in _one_line(run)
+
+
+def test_search_ranks_and_cites(seeded_cli: Callable[..., Run]) -> None:
+    run = seeded_cli("search", "Shoigu visit", "--format", "json", "--limit", "3")
+    brief = run.json()
+    results = brief["sections"][0]["items"]
+    assert len(results) == 3
+    assert all("Shoigu" in r["text"] for r in results)
+    md = seeded_cli("search", "Shoigu visit")
+    assert md.out.startswith("# Search: Shoigu visit")
+    none = seeded_cli("search", "zebra")
+    assert "No stored statement matches this query." in none.out
+
+
+def test_source_of_a_document_shows_its_metadata(seeded_cli: Callable[..., Run]) -> None:
+    run = seeded_cli("source", "c5a6b88b0bf1")
+    assert "- Publisher: The Korea Herald" in run.out
+    assert "- Published: 2023-09-14" in run.out
+    assert "[c5a6b88b0bf1:0]" in run.out
+
+
+def test_python_dash_m_bot_runs_the_same_cli(env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "stats", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={**env, "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["documents"] == len(list(SEEDS.glob("*.txt")))

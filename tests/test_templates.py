@@ -1,0 +1,78 @@
+"""Golden-file tests, one per template. Regenerate with UPDATE_GOLDEN=1 and review the diff."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from jinja2 import UndefinedError
+
+from briefs.brief import Brief
+from briefs.render import make_environment, render
+from briefs.resources import templates_dir
+from briefs.store import StoreStats
+from tests.conftest import Run
+
+GOLDEN = Path(__file__).parent / "golden"
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}; run with UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from its golden file"
+
+
+@pytest.mark.parametrize(
+    ("name", "args"),
+    [
+        ("brief.md", ["brief"]),
+        ("brief-sanctions.md", ["brief", "--topic", "sanctions", "--max-items", "5"]),
+        ("source.md", ["source", "29979d9ea9c5:6"]),
+        ("source-document.md", ["source", "29979d9ea9c5"]),
+        ("search.md", ["search", "artillery shells", "--limit", "4"]),
+    ],
+)
+def test_golden(cli: Callable[..., Run], name: str, args: list[str]) -> None:
+    run = cli(*args)
+    assert run.code == 0, run.err
+    check_golden(name, run.out)
+
+
+def test_stats_golden() -> None:
+    stats = StoreStats(
+        documents=5,
+        sentences=124,
+        retired_sentences=2,
+        by_origin={"seed": 4, "file": 1},
+        first_published=datetime(2023, 8, 30, tzinfo=UTC),
+        last_published=datetime(2023, 10, 6, tzinfo=UTC),
+        schema_version=1,
+        location="/data/briefbot.sqlite3",
+    )
+    text = make_environment().get_template("stats.md.j2").render(stats=stats)
+    check_golden("stats.md", text)
+
+
+def test_every_template_has_a_golden_test() -> None:
+    tested = {"brief.md.j2", "source.md.j2", "search.md.j2", "stats.md.j2", "_macros.md.j2"}
+    assert {p.name for p in templates_dir().glob("*.j2")} == tested
+
+
+def test_strict_undefined_fails_loudly(tmp_path: Path) -> None:
+    (tmp_path / "brief.md.j2").write_text("{{ brief.no_such_field }}", encoding="utf-8")
+    brief = Brief(kind="brief", title="t", generated_at=datetime(2026, 1, 1, tzinfo=UTC))
+    with pytest.raises(UndefinedError):
+        render(brief, "md", make_environment(tmp_path))
+
+
+def test_user_template_folder_overrides_shipped(cli: Callable[..., Run], tmp_path: Path) -> None:
+    (tmp_path / "brief.md.j2").write_text(
+        "{{ brief.title }}: {{ brief.bluf | length }} statements\n", encoding="utf-8"
+    )
+    run = cli("brief", extra_env={"BRIEFBOT_TEMPLATES_DIR": str(tmp_path)})
+    assert run.out == "Brief: sanctions and arms-trade news: 3 statements\n"
