@@ -23,6 +23,7 @@ from briefs.errors import BriefbotError, InputError
 from briefs.ingest import FileResult, collect_files, ingest_files, seed_files
 from briefs.lexicon import load_lexicon
 from briefs.lookup import lookup_source, search_statements
+from briefs.pipeline import analyze_pending
 from briefs.render import FORMATS, make_environment, render
 from briefs.settings import Settings, load_settings
 from briefs.store import SqlStore, open_store
@@ -155,6 +156,11 @@ class App:
             if result.error:
                 self.say(f"briefbot: seed skipped: {result.error}")
 
+    def ensure_ready(self) -> None:
+        """Seed an empty store, then analyse whatever is new or stale."""
+        self.ensure_corpus()
+        analyze_pending(self.store, load_lexicon())
+
     def emit(self, text: str, out: Path | None) -> None:
         if out is None:
             self.out.write(text)
@@ -198,7 +204,7 @@ def _window(args: argparse.Namespace) -> tuple[datetime | None, datetime | None]
 
 def cmd_brief(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    app.ensure_corpus()
+    app.ensure_ready()
     request = BriefRequest(
         topic=args.topic,
         entity=args.entity,
@@ -215,7 +221,7 @@ def cmd_brief(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_source(app: App, args: argparse.Namespace) -> int:
-    app.ensure_corpus()
+    app.ensure_ready()
     brief = lookup_source(app.store, args.ref, app.clock(), radius=args.context)
     app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
     return 0
@@ -223,7 +229,7 @@ def cmd_source(app: App, args: argparse.Namespace) -> int:
 
 def cmd_search(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    app.ensure_corpus()
+    app.ensure_ready()
     limit = args.limit or app.settings.search_limit
     brief = search_statements(app.store, args.query, limit, app.clock(), since, until)
     app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
@@ -231,7 +237,7 @@ def cmd_search(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_stats(app: App, args: argparse.Namespace) -> int:
-    app.ensure_corpus()
+    app.ensure_ready()
     stats = app.store.stats()
     if args.format == "json":
         data = asdict(stats)

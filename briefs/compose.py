@@ -1,14 +1,14 @@
 """Compose a brief: pick central, non-redundant source sentences and file them in sections.
 
 Every statement is a stored sentence, verbatim, with its citation; nothing is paraphrased.
-The composer reads the store through its interface and is otherwise pure.
+Candidates come from the store's indexes (full-text, topic, entity, salience), so ranking
+work is bounded however large the store grows. The composer is otherwise pure.
 """
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -28,17 +28,14 @@ from briefs.brief import (
     TimelineEntry,
     Window,
 )
-from briefs.dates import find_dates
 from briefs.lexicon import Entity, Lexicon, Topic
-from briefs.rank import Vector, centrality, cosine, mmr, tfidf_vectors
+from briefs.rank import Vector, centrality, mmr, tfidf_vectors
 from briefs.store.base import DocumentSummary, SentenceRow, Store
 
-# Ranking never looks at more sentences than this; the index narrows the field first.
-MAX_CANDIDATES = 3000
+# Ranking never looks at more sentences than this; the indexes narrow the field first.
+MAX_CANDIDATES = 600
 TIMELINE_ITEMS = 8
-# Documents at least this alike (TF-IDF cosine), two days apart at most, report one story.
-STORY_SIMILARITY = 0.33
-_QUOTE_MARKS = ('"', "“", "”")
+_QUOTE_OPENERS = ('"', "“", "'", "‘")
 
 
 @dataclass(frozen=True)
@@ -60,19 +57,18 @@ class _Candidate:
     vector: Vector = field(default_factory=dict)
     relevance: float = 0.0
     section: str = "developments"
-    date: str | None = None
-    date_precision: str | None = None
+
+    @property
+    def story(self) -> str:
+        return self.row.story_id or self.row.document_id
 
 
 def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def _published_date(doc: DocumentSummary) -> datetime | None:
-    return doc.published_at
-
-
-def _quality(text: str, lexicon: Lexicon) -> float:
+def quality(text: str, lexicon: Lexicon) -> float:
+    """Short lines, questions and explainers make poor statements in a brief."""
     words = len(text.split())
     score = 1.0
     if words < 8:
@@ -86,56 +82,71 @@ def _quality(text: str, lexicon: Lexicon) -> float:
     return score
 
 
-def classify(text: str, lexicon: Lexicon) -> str:
-    """The brief section a statement belongs in, by cue words (config/cues.toml)."""
-    if lexicon.cue("denials", text):
+def section_of(row: SentenceRow, lexicon: Lexicon) -> str:
+    """The brief section a statement belongs in, from its analysis and cue words."""
+    if row.stance == "denial" or lexicon.cue("contested", row.text):
         return "denials"
-    sanctions = lexicon.topics.get("sanctions")
-    if sanctions is not None and sanctions.matches(text):
-        return "sanctions"
-    if any(mark in text for mark in _QUOTE_MARKS) and lexicon.cue("speech", text):
+    if row.direct and row.speaker:
         return "quotes"
-    if lexicon.cue("watch", text):
+    if "sanctions" in row.topic_keys:
+        return "sanctions"
+    if lexicon.cue("watch", row.text):
         return "watch"
     return "developments"
 
 
-def _gather(
-    store: Store, request: BriefRequest, topic: Topic | None, entity: Entity | None
+def source_ref(ref: int, doc: DocumentSummary) -> SourceRef:
+    """The entry of a brief's source list for ``doc``."""
+    published = doc.published_at.date().isoformat() if doc.published_at else None
+    return SourceRef(ref, doc.id, doc.title, doc.publisher, published, doc.url, doc.origin)
+
+
+def gather(
+    store: Store,
+    request: BriefRequest,
+    topic: Topic | None,
+    entity: Entity | None,
+    limit: int = MAX_CANDIDATES,
 ) -> tuple[list[SentenceRow], dict[str, float], list[str]]:
+    """Candidate sentences for a request, from the indexes; with query scores and notes."""
     notes: list[str] = []
     query_scores: dict[str, float] = {}
-    if request.query:
-        hits = store.search(request.query, MAX_CANDIDATES, request.since, request.until)
+    text_query = request.query
+    if entity is not None and entity.type == "unknown":
+        # Not in the gazetteer: find the name through the full-text index.
+        text_query = " ".join(filter(None, [request.query, entity.name]))
+    if text_query:
+        hits = store.search(text_query, limit, request.since, request.until)
         if not hits:
-            hits = store.search(
-                request.query, MAX_CANDIDATES, request.since, request.until, mode="any"
-            )
+            hits = store.search(text_query, limit, request.since, request.until, mode="any")
             if hits:
                 notes.append("No statement has every word of the query; showing those with any.")
         top = max((h.score for h in hits), default=1.0) or 1.0
         query_scores = {h.sentence.ref: h.score / top for h in hits}
         rows = [h.sentence for h in hits]
+        if topic is not None:
+            rows = [r for r in rows if topic.key in r.topic_keys]
+        if entity is not None:
+            rows = [r for r in rows if entity.count(r.text)]
     else:
-        rows = store.live_sentences(request.since, request.until)
-    if topic is not None:
-        rows = [r for r in rows if topic.matches(r.text)]
-    if entity is not None:
-        rows = [r for r in rows if entity.count(r.text)]
-    if len(rows) > MAX_CANDIDATES:
-        rows = rows[-MAX_CANDIDATES:]  # live_sentences is oldest first: keep the newest
+        rows = store.live_sentences(
+            request.since,
+            request.until,
+            topic=topic.key if topic else None,
+            entity_id=entity.id if entity else None,
+            limit=limit,
+        )
     return rows, query_scores, notes
 
 
 def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: datetime) -> Brief:
-    """Build a brief for ``request`` from the store."""
+    """Build a brief for ``request`` from the (analysed) store."""
     topic = lexicon.topic(request.topic) if request.topic else None
     entity = lexicon.entity(request.entity) if request.entity else None
-    rows, query_scores, notes = _gather(store, request, topic, entity)
-    title = _title(request, topic, entity)
+    rows, query_scores, notes = gather(store, request, topic, entity)
     brief = Brief(
         kind=request.kind,
-        title=title,
+        title=_title(request, topic, entity),
         generated_at=now,
         window=Window(request.since, request.until),
         query=Query(
@@ -152,40 +163,25 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
     docs = {d.id: d for d in store.summaries({r.document_id for r in rows})}
     candidates = [_Candidate(r, docs[r.document_id]) for r in rows if r.document_id in docs]
     _score(candidates, lexicon, query_scores)
+    bluf, by_section = _select(candidates, request, lexicon)
 
-    selected = _select(candidates, request, lexicon)
     refs: dict[str, int] = {}
-
-    def cite(c: _Candidate) -> list[Citation]:
-        same = [o for o in candidates if _norm(o.row.text) == _norm(c.row.text)]
-        same.sort(key=lambda o: (o is not c, o.row.ref))
-        out = []
-        for o in same:
-            ref = refs.setdefault(o.row.document_id, len(refs) + 1)
-            out.append(Citation(ref, o.row.ref))
-        return out
-
-    def item(c: _Candidate) -> Item:
-        return Item(c.row.text, cite(c), c.date, "denial" if c.section == "denials" else None)
-
-    bluf, by_section = selected
-    brief.bluf = [item(c) for c in bluf]
+    cite = _citer(candidates, refs)
+    brief.bluf = [_item(c, cite) for c in bluf]
     for key in SECTION_ORDER:
         if by_section.get(key):
-            brief.sections.append(
-                Section(key, SECTION_HEADINGS[key], [item(c) for c in by_section[key]])
-            )
-    brief.timeline = _timeline(candidates, cite)
+            items = [_item(c, cite) for c in by_section[key]]
+            brief.sections.append(Section(key, SECTION_HEADINGS[key], items))
     chosen = [*bluf, *(c for key in SECTION_ORDER for c in by_section.get(key, []))]
+    brief.timeline = _timeline(candidates, cite)
     brief.quotes = [
-        Quote(_speaker(c.row.text, lexicon), c.row.text, cite(c))
-        for c in chosen
-        if c.section == "quotes"
+        Quote(c.row.speaker, c.row.text, cite(c)) for c in chosen if c.row.direct and c.row.speaker
     ]
-    brief.entities = _entities(lexicon, [c.row.text for c in candidates])
-    brief.sources = [
-        source_ref(ref, docs[doc_id]) for doc_id, ref in sorted(refs.items(), key=lambda kv: kv[1])
-    ]
+    brief.entities = _entities(
+        lexicon, [*(c.row.text for c in chosen), *(t.text for t in brief.timeline)]
+    )
+    ordered = sorted(refs.items(), key=lambda kv: kv[1])
+    brief.sources = [source_ref(ref, docs[doc_id]) for doc_id, ref in ordered]
     brief.stories = _stories(candidates, refs, docs)
     if request.since is None and request.until is None:
         dates = [d.published_at for d in (docs[i] for i in refs) if d.published_at]
@@ -194,31 +190,48 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
     return brief
 
 
-def source_ref(ref: int, doc: DocumentSummary) -> SourceRef:
-    """The entry of a brief's source list for ``doc``."""
-    published = doc.published_at.date().isoformat() if doc.published_at else None
-    return SourceRef(ref, doc.id, doc.title, doc.publisher, published, doc.url, doc.origin)
+def _citer(
+    candidates: Sequence[_Candidate], refs: dict[str, int]
+) -> Callable[[_Candidate], list[Citation]]:
+    """Cite a candidate, and every other candidate with the very same text (wire copy)."""
+    by_text: dict[str, list[_Candidate]] = defaultdict(list)
+    for c in candidates:
+        by_text[_norm(c.row.text)].append(c)
+
+    def cite(c: _Candidate) -> list[Citation]:
+        same = sorted(by_text[_norm(c.row.text)], key=lambda o: (o is not c, o.row.ref))
+        out = []
+        for o in same:
+            ref = refs.setdefault(o.row.document_id, len(refs) + 1)
+            out.append(Citation(ref, o.row.ref))
+        return out
+
+    return cite
+
+
+def _item(c: _Candidate, cite: Callable[[_Candidate], list[Citation]]) -> Item:
+    stance = c.row.stance if c.row.stance in {"claim", "denial", "confirmation"} else None
+    if c.section == "denials" and stance is None:
+        stance = "denial"
+    return Item(c.row.text, cite(c), c.row.date_value, stance)  # type: ignore[arg-type]
 
 
 def _score(candidates: list[_Candidate], lexicon: Lexicon, query_scores: dict[str, float]) -> None:
     vectors = tfidf_vectors([c.row.text for c in candidates])
     central = centrality(vectors, [c.row.document_id for c in candidates])
-    stamps = [d.timestamp() for c in candidates if (d := _published_date(c.doc))]
+    stamps = [c.doc.published_at.timestamp() for c in candidates if c.doc.published_at]
     oldest, newest = (min(stamps), max(stamps)) if stamps else (0.0, 0.0)
     span = (newest - oldest) or 1.0
+    top_salience = max((c.row.salience or 0.0 for c in candidates), default=0.0) or 1.0
     for c, vec, cent in zip(candidates, vectors, central, strict=True):
         c.vector = vec
         lead = 1.0 if c.row.position == 0 else 0.9 if c.row.position < 3 else 0.8
-        published = _published_date(c.doc)
+        published = c.doc.published_at
         recency = 0.9 + 0.1 * ((published.timestamp() - oldest) / span) if published else 0.9
-        relevance = 0.5 + 0.5 * query_scores[c.row.ref] if query_scores else 1.0
-        c.relevance = cent * lead * recency * relevance * _quality(c.row.text, lexicon)
-        c.section = classify(c.row.text, lexicon)
-        if published:
-            found = find_dates(c.row.text, published.date())
-            if found:
-                c.date = found[0].value.isoformat()
-                c.date_precision = found[0].precision
+        relevance = 0.5 + 0.5 * query_scores.get(c.row.ref, 0.0) if query_scores else 1.0
+        salience = 0.7 + 0.3 * (c.row.salience or 0.0) / top_salience
+        c.relevance = cent * lead * recency * relevance * salience * quality(c.row.text, lexicon)
+        c.section = section_of(c.row, lexicon)
 
 
 def _select(
@@ -227,21 +240,22 @@ def _select(
     relevance = [c.relevance for c in candidates]
     vectors = [c.vector for c in candidates]
 
-    def diversity_bonus(i: int, chosen: list[int]) -> float:
-        used = {candidates[j].row.document_id for j in chosen}
-        return 0.08 if candidates[i].row.document_id not in used else 0.0
+    def story_bonus(i: int, chosen: list[int]) -> float:
+        """Cover distinct stories, then distinct outlets, before a second sentence of one."""
+        stories = {candidates[j].story for j in chosen}
+        outlets = {candidates[j].row.document_id for j in chosen}
+        bonus = 0.08 if candidates[i].story not in stories else 0.0
+        return bonus + (0.03 if candidates[i].row.document_id not in outlets else 0.0)
 
     budget = request.max_items
     declarative = [
         i
         for i, c in enumerate(candidates)
-        if not c.row.text.startswith(('"', "“", "'", "‘"))
-        and _quality(c.row.text, lexicon) >= 1.0
+        if not c.row.text.startswith(_QUOTE_OPENERS)
+        and quality(c.row.text, lexicon) >= 1.0
         and c.section != "denials"
     ] or list(range(len(candidates)))
-    bluf = mmr(
-        declarative, relevance, vectors, min(request.bluf_items, budget), bonus=diversity_bonus
-    )
+    bluf = mmr(declarative, relevance, vectors, min(request.bluf_items, budget), bonus=story_bonus)
     chosen = list(bluf)
     by_section: dict[str, list[int]] = defaultdict(list)
     # One statement for each kind of section that has material, then the best of the rest.
@@ -249,8 +263,7 @@ def _select(
         if len(chosen) >= budget:
             break
         pool = [i for i, c in enumerate(candidates) if c.section == key and i not in chosen]
-        pick = mmr(pool, relevance, vectors, 1, chosen=chosen, bonus=diversity_bonus)
-        for i in pick:
+        for i in mmr(pool, relevance, vectors, 1, chosen=chosen, bonus=story_bonus):
             by_section[key].append(i)
             chosen.append(i)
     rest = mmr(
@@ -259,7 +272,7 @@ def _select(
         vectors,
         max(0, budget - len(chosen)),
         chosen=chosen,
-        bonus=diversity_bonus,
+        bonus=story_bonus,
     )
     for i in rest:
         by_section[candidates[i].section].append(i)
@@ -268,42 +281,28 @@ def _select(
     }
 
 
-def _timeline(candidates: Sequence[_Candidate], cite: object) -> list[TimelineEntry]:
-    dated = [c for c in candidates if c.date and c.relevance > 0]
-    dated.sort(key=lambda c: -c.relevance)
+def _timeline(
+    candidates: Sequence[_Candidate], cite: Callable[[_Candidate], list[Citation]]
+) -> list[TimelineEntry]:
+    """The most relevant dated statements, oldest first."""
+    dated = sorted(
+        (c for c in candidates if c.row.date_value and c.relevance > 0),
+        key=lambda c: (c.row.date_precision != "day", -c.relevance),
+    )
     seen: set[str] = set()
     picked: list[_Candidate] = []
     for c in dated:
         key = _norm(c.row.text)
-        if key in seen:
-            continue
-        seen.add(key)
-        picked.append(c)
+        if key not in seen:
+            seen.add(key)
+            picked.append(c)
         if len(picked) >= TIMELINE_ITEMS:
             break
-    picked.sort(key=lambda c: (c.date or "", c.row.ref))
-    assert callable(cite)
+    picked.sort(key=lambda c: (c.row.date_value or "", c.row.ref))
     return [
-        TimelineEntry(c.date or "", c.date_precision or "day", c.row.text, cite(c)) for c in picked
+        TimelineEntry(c.row.date_value or "", c.row.date_precision or "day", c.row.text, cite(c))
+        for c in picked
     ]
-
-
-_SPEECH = r"(?:said|told|added|stressed|noted|warned|urged|reiterated|underscored)"
-
-
-def _speaker(text: str, lexicon: Lexicon) -> str | None:
-    """The named person a quoted statement is attributed to ("..., Kirby said"), if named."""
-    for entity in lexicon.entities:
-        if entity.type != "person":
-            continue
-        aliases = "|".join(re.escape(a) for a in sorted(entity.aliases, key=len, reverse=True))
-        attributed = re.search(
-            rf"(?:(?<![\w.])(?:{aliases})\s+(?:\w+\s+)?{_SPEECH}|{_SPEECH}\s+(?:{aliases})(?![\w-]))",
-            text,
-        )
-        if attributed:
-            return entity.name
-    return None
 
 
 def _entities(lexicon: Lexicon, texts: Sequence[str], limit: int = 12) -> list[EntityRef]:
@@ -319,37 +318,32 @@ def _entities(lexicon: Lexicon, texts: Sequence[str], limit: int = 12) -> list[E
 def _stories(
     candidates: Sequence[_Candidate], refs: dict[str, int], docs: dict[str, DocumentSummary]
 ) -> list[StoryRef]:
-    """Group cited documents that report the same event: similar text, close in time."""
-    cited = sorted(refs, key=lambda d: refs[d])
-    texts = {d: " ".join(c.row.text for c in candidates if c.row.document_id == d) for d in cited}
-    vectors = dict(zip(cited, tfidf_vectors([texts[d] for d in cited]), strict=True))
-    parent = {d: d for d in cited}
-
-    def find(d: str) -> str:
-        while parent[d] != d:
-            d = parent[d]
-        return d
-
-    for i, a in enumerate(cited):
-        for b in cited[i + 1 :]:
-            da, db = docs[a].published_at, docs[b].published_at
-            close = da is not None and db is not None and abs((da - db).days) <= 2
-            if close and cosine(vectors[a], vectors[b]) >= STORY_SIMILARITY:
-                parent[find(b)] = find(a)
+    """The cited documents grouped by the story (event) analysis assigned them to."""
+    story_of = {c.row.document_id: c.story for c in candidates}
     groups: dict[str, list[str]] = defaultdict(list)
-    for d in cited:
-        groups[find(d)].append(d)
+    for doc_id in sorted(refs, key=lambda d: refs[d]):
+        groups[story_of.get(doc_id, doc_id)].append(doc_id)
     stories = []
-    for members in groups.values():
-        first = min(members, key=lambda d: (docs[d].published_at is None, docs[d].published_at))
+    for story_id, members in groups.items():
         stories.append(
             StoryRef(
-                id=f"s-{first}",
-                title=docs[first].title,
-                refs=sorted(refs[d] for d in members),
+                story_id, story_title([docs[d] for d in members]), sorted(refs[d] for d in members)
             )
         )
     return stories
+
+
+def story_title(members: Sequence[DocumentSummary]) -> str:
+    """The earliest report's headline, preferring headlines printed by the outlet."""
+
+    def key(d: DocumentSummary) -> tuple[bool, bool, str]:
+        return (
+            d.title.endswith("…"),
+            d.published_at is None,
+            d.published_at.isoformat() if d.published_at else "",
+        )
+
+    return min(members, key=key).title
 
 
 def _title(request: BriefRequest, topic: Topic | None, entity: Entity | None) -> str:

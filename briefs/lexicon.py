@@ -22,7 +22,7 @@ def _terms_pattern(terms: Iterable[str], *, ignore_case: bool) -> re.Pattern[str
     ordered = sorted({t for t in terms if t}, key=len, reverse=True)
     body = "|".join(re.escape(t) for t in ordered) or "(?!)"
     flags = re.IGNORECASE if ignore_case else 0
-    return re.compile(rf"(?<![\w]){body}", flags)
+    return re.compile(rf"(?<![\w])(?:{body})", flags)
 
 
 @dataclass(frozen=True)
@@ -81,8 +81,11 @@ class Lexicon:
         )
 
     def cue(self, name: str, text: str) -> bool:
+        return self.cue_match(name, text) is not None
+
+    def cue_match(self, name: str, text: str) -> re.Match[str] | None:
         pattern = self.cues.get(name)
-        return bool(pattern and pattern.search(text))
+        return pattern.search(text) if pattern else None
 
     def mentions(self, texts: Iterable[str]) -> Counter[str]:
         counts: Counter[str] = Counter()
@@ -100,7 +103,7 @@ class Lexicon:
 def _entity_pattern(aliases: Iterable[str], *, ignore_case: bool = False) -> re.Pattern[str]:
     ordered = sorted(set(aliases), key=len, reverse=True)
     body = "|".join(re.escape(a) for a in ordered)
-    return re.compile(rf"(?<![\w.]){body}(?![\w-])", re.IGNORECASE if ignore_case else 0)
+    return re.compile(rf"(?<![\w.-])(?:{body})(?![\w-])", re.IGNORECASE if ignore_case else 0)
 
 
 def load_lexicon(folder: Path | None = None) -> Lexicon:

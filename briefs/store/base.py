@@ -38,10 +38,37 @@ class SentenceRow:
     index: int
     position: int
     text: str
+    # Analysis facts (None until the document is analysed).
+    topics: str | None = None
+    speaker: str | None = None
+    speaker_kind: str | None = None
+    direct: bool = False
+    stance: str | None = None
+    stance_holder: str | None = None
+    date_value: str | None = None
+    date_precision: str | None = None
+    salience: float | None = None
+    story_id: str | None = None
+
+    @property
+    def topic_keys(self) -> tuple[str, ...]:
+        return tuple(self.topics.split(",")) if self.topics else ()
 
     @property
     def ref(self) -> str:
         return f"{self.document_id}:{self.index}"
+
+
+@dataclass(frozen=True)
+class AnalysisInput:
+    """What analysing one document needs: its live sentences in order, and its date."""
+
+    document_id: str
+    body: str
+    published_at: datetime | None
+    sentence_ids: list[int]
+    sentences: list[str]
+    paragraphs: list[int]
 
 
 @dataclass(frozen=True)
@@ -84,6 +111,9 @@ class Store(Protocol):
         since: datetime | None = None,
         until: datetime | None = None,
         document_ids: Sequence[str] | None = None,
+        topic: str | None = None,
+        entity_id: str | None = None,
+        limit: int | None = None,
     ) -> list[SentenceRow]: ...
 
     def search(

@@ -54,7 +54,51 @@ def _v1(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
-MIGRATIONS: list[Step] = [_v1]
+def _v2_analysis(conn: Connection) -> None:
+    """Analysis results: per-sentence facts, entity mentions, dates, names, story signatures."""
+    statements = [
+        "ALTER TABLE documents ADD COLUMN analysis_version VARCHAR(64)",
+        "ALTER TABLE documents ADD COLUMN signature TEXT",
+        "ALTER TABLE documents ADD COLUMN duplicate_of VARCHAR(32)",
+        "CREATE INDEX ix_documents_story ON documents (story_id)",
+        "ALTER TABLE sentences ADD COLUMN topics TEXT",
+        "ALTER TABLE sentences ADD COLUMN speaker TEXT",
+        "ALTER TABLE sentences ADD COLUMN speaker_kind VARCHAR(16)",
+        "ALTER TABLE sentences ADD COLUMN direct INTEGER",
+        "ALTER TABLE sentences ADD COLUMN stance VARCHAR(16)",
+        "ALTER TABLE sentences ADD COLUMN stance_holder TEXT",
+        "ALTER TABLE sentences ADD COLUMN date_value VARCHAR(10)",
+        "ALTER TABLE sentences ADD COLUMN date_precision VARCHAR(8)",
+        "ALTER TABLE sentences ADD COLUMN salience REAL",
+        "CREATE INDEX ix_sentences_salience ON sentences (salience)",
+        """CREATE TABLE mentions (
+            sentence_id INTEGER NOT NULL REFERENCES sentences (id) ON DELETE CASCADE,
+            entity_id VARCHAR(64) NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (sentence_id, entity_id)
+        )""",
+        "CREATE INDEX ix_mentions_entity ON mentions (entity_id)",
+        """CREATE TABLE date_mentions (
+            sentence_id INTEGER NOT NULL REFERENCES sentences (id) ON DELETE CASCADE,
+            start INTEGER NOT NULL,
+            expression TEXT NOT NULL,
+            value VARCHAR(10) NOT NULL,
+            precision VARCHAR(8) NOT NULL,
+            PRIMARY KEY (sentence_id, start)
+        )""",
+        "CREATE INDEX ix_date_mentions_value ON date_mentions (value)",
+        """CREATE TABLE names (
+            document_id VARCHAR(32) NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (document_id, name)
+        )""",
+    ]
+    for statement in statements:
+        conn.execute(text(statement))
+
+
+MIGRATIONS: list[Step] = [_v1, _v2_analysis]
 LATEST = len(MIGRATIONS)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -58,6 +58,9 @@ documents = Table(
     Column("content_hash", String(64), nullable=False),
     Column("provenance", Text, nullable=False),
     Column("story_id", String(32)),
+    Column("analysis_version", String(64)),
+    Column("signature", Text),
+    Column("duplicate_of", String(32)),
 )
 
 sentences = Table(
@@ -70,4 +73,39 @@ sentences = Table(
     Column("text", Text, nullable=False),
     Column("span_start", Integer, nullable=False),
     Column("span_end", Integer, nullable=False),
+    Column("topics", Text),
+    Column("speaker", Text),
+    Column("speaker_kind", String(16)),
+    Column("direct", Integer),
+    Column("stance", String(16)),
+    Column("stance_holder", Text),
+    Column("date_value", String(10)),
+    Column("date_precision", String(8)),
+    Column("salience", Float),
+)
+
+mentions = Table(
+    "mentions",
+    metadata,
+    Column("sentence_id", Integer, primary_key=True),
+    Column("entity_id", String(64), primary_key=True),
+    Column("count", Integer, nullable=False),
+)
+
+date_mentions = Table(
+    "date_mentions",
+    metadata,
+    Column("sentence_id", Integer, primary_key=True),
+    Column("start", Integer, primary_key=True),
+    Column("expression", Text, nullable=False),
+    Column("value", String(10), nullable=False),
+    Column("precision", String(8), nullable=False),
+)
+
+names = Table(
+    "names",
+    metadata,
+    Column("document_id", String(32), primary_key=True),
+    Column("name", Text, primary_key=True),
+    Column("count", Integer, nullable=False),
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,12 +15,21 @@ from sqlalchemy import and_, create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from briefs.analysis import SentenceFacts, StoryCandidate
 from briefs.errors import SettingsError
 from briefs.models import Document, Origin, ParsedArticle
 from briefs.segment import split_sentences
 from briefs.store import migrations
-from briefs.store.base import DocumentSummary, IngestOutcome, SearchHit, SentenceRow, StoreStats
-from briefs.store.schema import documents, sentences
+from briefs.store.base import (
+    AnalysisInput,
+    DocumentSummary,
+    IngestOutcome,
+    SearchHit,
+    SentenceRow,
+    StoreStats,
+)
+from briefs.store.schema import date_mentions, documents, mentions, sentences
+from briefs.store.schema import names as names_table
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
@@ -108,6 +118,7 @@ class SqlStore:
                 return IngestOutcome("added", doc_id, added, retired)
             doc_id = existing.id
             del values["fetched_at"]
+            values["analysis_version"] = None
             conn.execute(documents.update().where(documents.c.id == doc_id).values(**values))
             added, retired = self._write_sentences(conn, doc_id, article.body, fresh=False)
             return IngestOutcome("updated", doc_id, added, retired)
@@ -183,6 +194,146 @@ class SqlStore:
         # Old sentences left unmatched are retired (kept for citations, out of the index).
         retired = sum(1 for rows in old.values() for r in rows if r.position is not None)
         return len(inserts), retired
+
+    # -- analysis ------------------------------------------------------------------------
+
+    def pending_analysis(self, version: str) -> list[str]:
+        """Documents never analysed, or analysed by other code or domain data."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(documents.c.id)
+                .where(
+                    (documents.c.analysis_version.is_(None))
+                    | (documents.c.analysis_version != version)
+                )
+                .order_by(documents.c.published_at, documents.c.id)
+            ).all()
+        return [r.id for r in rows]
+
+    def analysis_input(self, doc_id: str) -> AnalysisInput:
+        with self.engine.connect() as conn:
+            doc = conn.execute(
+                select(documents.c.body, documents.c.published_at).where(documents.c.id == doc_id)
+            ).one()
+            rows = conn.execute(
+                select(sentences.c.id, sentences.c.text, sentences.c.span_start)
+                .where(and_(sentences.c.document_id == doc_id, sentences.c.position.is_not(None)))
+                .order_by(sentences.c.position)
+            ).all()
+        paragraphs = [doc.body.count("\n\n", 0, r.span_start) for r in rows]
+        return AnalysisInput(
+            doc_id,
+            doc.body,
+            doc.published_at,
+            [r.id for r in rows],
+            [r.text for r in rows],
+            paragraphs,
+        )
+
+    def save_analysis(
+        self,
+        doc_id: str,
+        version: str,
+        sentence_ids: Sequence[int],
+        facts: Sequence[SentenceFacts],
+        names: Counter[str],
+        signature: dict[str, int],
+    ) -> None:
+        """Replace a document's analysis in one transaction."""
+        with self.engine.begin() as conn:
+            all_ids = select(sentences.c.id).where(sentences.c.document_id == doc_id)
+            conn.execute(mentions.delete().where(mentions.c.sentence_id.in_(all_ids)))
+            conn.execute(date_mentions.delete().where(date_mentions.c.sentence_id.in_(all_ids)))
+            conn.execute(names_table.delete().where(names_table.c.document_id == doc_id))
+            for sid, fact in zip(sentence_ids, facts, strict=True):
+                first = fact.dates[0] if fact.dates else None
+                conn.execute(
+                    sentences.update()
+                    .where(sentences.c.id == sid)
+                    .values(
+                        topics=",".join(fact.topics) or None,
+                        speaker=fact.speaker.name if fact.speaker else None,
+                        speaker_kind=fact.speaker.kind if fact.speaker else None,
+                        direct=int(fact.direct),
+                        stance=fact.stance,
+                        stance_holder=fact.stance_holder,
+                        date_value=first.value.isoformat() if first else None,
+                        date_precision=first.precision if first else None,
+                        salience=fact.salience,
+                    )
+                )
+            mention_rows = [
+                {"sentence_id": sid, "entity_id": entity, "count": n}
+                for sid, fact in zip(sentence_ids, facts, strict=True)
+                for entity, n in fact.mentions.items()
+            ]
+            if mention_rows:
+                conn.execute(mentions.insert(), mention_rows)
+            date_rows = [
+                {
+                    "sentence_id": sid,
+                    "start": d.start,
+                    "expression": d.text,
+                    "value": d.value.isoformat(),
+                    "precision": d.precision,
+                }
+                for sid, fact in zip(sentence_ids, facts, strict=True)
+                for d in fact.dates
+            ]
+            if date_rows:
+                conn.execute(date_mentions.insert(), date_rows)
+            if names:
+                conn.execute(
+                    names_table.insert(),
+                    [{"document_id": doc_id, "name": k, "count": v} for k, v in names.items()],
+                )
+            conn.execute(
+                documents.update()
+                .where(documents.c.id == doc_id)
+                .values(analysis_version=version, signature=json.dumps(signature))
+            )
+
+    def signatures(self, limit: int) -> list[dict[str, int]]:
+        """Term signatures of the most recent analysed documents (IDF background)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(documents.c.signature)
+                .where(documents.c.signature.is_not(None))
+                .order_by(documents.c.published_at.desc())
+                .limit(limit)
+            ).all()
+        return [json.loads(r.signature) for r in rows]
+
+    def story_neighbours(
+        self, doc_id: str, start: datetime, end: datetime, limit: int = 300
+    ) -> list[StoryCandidate]:
+        """Documents already in a story, published in [start, end)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    documents.c.id, documents.c.story_id, documents.c.signature, documents.c.body
+                )
+                .where(
+                    and_(
+                        documents.c.id != doc_id,
+                        documents.c.story_id.is_not(None),
+                        documents.c.signature.is_not(None),
+                        documents.c.published_at >= start,
+                        documents.c.published_at < end,
+                    )
+                )
+                .order_by(documents.c.published_at)
+                .limit(limit)
+            ).all()
+        return [StoryCandidate(r.id, r.story_id, json.loads(r.signature), r.body) for r in rows]
+
+    def set_story(self, doc_id: str, story_id: str, duplicate_of: str | None) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                documents.update()
+                .where(documents.c.id == doc_id)
+                .values(story_id=story_id, duplicate_of=duplicate_of)
+            )
 
     # -- reading -------------------------------------------------------------------------
 
@@ -262,22 +413,37 @@ class SqlStore:
         since: datetime | None = None,
         until: datetime | None = None,
         document_ids: Sequence[str] | None = None,
+        topic: str | None = None,
+        entity_id: str | None = None,
+        limit: int | None = None,
     ) -> list[SentenceRow]:
+        """Live sentences with their analysis, oldest first; with ``limit``, the most salient."""
         query = (
-            select(sentences.c.document_id, sentences.c.idx, sentences.c.position, sentences.c.text)
+            select(*_ROW_COLUMNS)
             .select_from(sentences.join(documents, documents.c.id == sentences.c.document_id))
             .where(sentences.c.position.is_not(None))
         )
         query = _window(query, since, until)
         if document_ids is not None:
             query = query.where(sentences.c.document_id.in_(list(document_ids)))
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                query.order_by(
-                    documents.c.published_at, sentences.c.document_id, sentences.c.position
+        if topic is not None:
+            query = query.where(("," + sentences.c.topics + ",").contains(f",{topic},"))
+        if entity_id is not None:
+            query = query.where(
+                sentences.c.id.in_(
+                    select(mentions.c.sentence_id).where(mentions.c.entity_id == entity_id)
                 )
-            ).all()
-        return [SentenceRow(*row) for row in rows]
+            )
+        if limit is not None:
+            query = query.order_by(sentences.c.salience.desc(), documents.c.published_at.desc())
+            query = query.limit(limit)
+        else:
+            query = query.order_by(
+                documents.c.published_at, sentences.c.document_id, sentences.c.position
+            )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [_row(r) for r in rows]
 
     def search(
         self,
@@ -292,7 +458,9 @@ class SqlStore:
         if match is None:
             return []
         sql = (
-            "SELECT s.document_id, s.idx, s.position, s.text, hits.rank "
+            "SELECT s.document_id, s.idx, s.position, s.text, s.topics, s.speaker, "
+            "s.speaker_kind, s.direct, s.stance, s.stance_holder, s.date_value, "
+            "s.date_precision, s.salience, d.story_id, hits.rank "
             "FROM (SELECT rowid, bm25(sentences_fts) AS rank FROM sentences_fts "
             "      WHERE sentences_fts MATCH :q) AS hits "
             "JOIN sentences s ON s.id = hits.rowid "
@@ -309,7 +477,7 @@ class SqlStore:
         sql += " ORDER BY hits.rank, s.document_id, s.position LIMIT :limit"
         with self.engine.connect() as conn:
             rows = conn.execute(text(sql), params).all()
-        return [SearchHit(SentenceRow(r[0], r[1], r[2], r[3]), -float(r[4])) for r in rows]
+        return [SearchHit(_row(r[:-1]), -float(r[-1])) for r in rows]
 
     def stats(self) -> StoreStats:
         with self.engine.connect() as conn:
@@ -342,6 +510,43 @@ class SqlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+_ROW_COLUMNS = (
+    sentences.c.document_id,
+    sentences.c.idx,
+    sentences.c.position,
+    sentences.c.text,
+    sentences.c.topics,
+    sentences.c.speaker,
+    sentences.c.speaker_kind,
+    sentences.c.direct,
+    sentences.c.stance,
+    sentences.c.stance_holder,
+    sentences.c.date_value,
+    sentences.c.date_precision,
+    sentences.c.salience,
+    documents.c.story_id,
+)
+
+
+def _row(r: Any) -> SentenceRow:
+    return SentenceRow(
+        document_id=r[0],
+        index=r[1],
+        position=r[2],
+        text=r[3],
+        topics=r[4],
+        speaker=r[5],
+        speaker_kind=r[6],
+        direct=bool(r[7]),
+        stance=r[8],
+        stance_holder=r[9],
+        date_value=r[10],
+        date_precision=r[11],
+        salience=r[12],
+        story_id=r[13],
+    )
 
 
 def _iso(value: datetime) -> str:

@@ -1,0 +1,229 @@
+"""Analyse stored documents: topics, entity mentions, speakers, stance, dates, stories.
+
+Analysis is derived data, kept apart from ingest: a document is analysed after it is stored,
+and again whenever the analysis code or the domain data in config/ changes (the version is a
+hash of both), so editing the gazetteer takes effect without re-ingesting anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from briefs.dates import DateMention, find_dates
+from briefs.lexicon import Lexicon
+from briefs.quotes import Speaker, attribute
+from briefs.rank import terms
+from briefs.resources import config_dir
+
+# Bump when analysis code changes in a way that changes stored results.
+ANALYSIS_CODE_VERSION = "3"
+SIGNATURE_TERMS = 80
+STORY_WINDOW_DAYS = 2
+STORY_SIMILARITY = 0.30
+NEAR_DUPLICATE = 0.5
+
+_DENIAL_HOLDER_TYPES = {"state", "organisation", "person"}
+_NAME = re.compile(r"\b([A-Z][a-z]+(?:-[a-z]+)?(?:[- ][A-Z][a-z]+(?:-[a-z]+)?){1,3})\b(?!-)")
+_NOT_NAMES = frozenset(
+    "The A An In On At For But And So If As It He She They We This That What Why Who When "
+    "Will Has Have Do Did Since During After Before Meanwhile However Speaking Last Secretary "
+    "President Minister Deputy Defense Korean Russian North South United National Security "
+    "Council White House State Department Ministry Press Foreign Domestic Other Staunch "
+    "Democratic Middle East Victory Republic People".split()
+)
+
+
+def analysis_version(folder: str | None = None) -> str:
+    """A hash of the analysis code version and every domain data file it reads."""
+    digest = hashlib.sha256(ANALYSIS_CODE_VERSION.encode())
+    base = config_dir() if folder is None else __import__("pathlib").Path(folder)
+    for name in ("entities.toml", "topics.toml", "cues.toml"):
+        digest.update((base / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class SentenceFacts:
+    position: int
+    topics: tuple[str, ...] = ()
+    mentions: dict[str, int] = field(default_factory=dict)
+    speaker: Speaker | None = None
+    direct: bool = False
+    stance: str | None = None
+    stance_holder: str | None = None
+    dates: tuple[DateMention, ...] = ()
+    salience: float = 0.0
+
+
+def _quality(text: str, lexicon: Lexicon) -> float:
+    words = len(text.split())
+    score = 1.0
+    if words < 8:
+        score *= 0.4
+    if text.rstrip("\"”’' ").endswith("?"):
+        score *= 0.2
+    if lexicon.cue("low_value", text):
+        score *= 0.2
+    if words > 70:
+        score *= 0.7
+    return score
+
+
+def _stance(text: str, speaker: Speaker | None, lexicon: Lexicon) -> tuple[str | None, str | None]:
+    """Claim, denial or confirmation, and who holds it."""
+    match = lexicon.cue_match("denials", text)
+    if match is not None:
+        if speaker is not None and speaker.kind == "organisation":
+            return "denial", speaker.name
+        holder = None
+        best = -1
+        for entity in lexicon.entities:
+            if entity.type not in _DENIAL_HOLDER_TYPES:
+                continue
+            for m in entity.pattern.finditer(text, 0, match.start()):
+                if m.start() > best:
+                    best, holder = m.start(), entity.name
+        if lexicon.cue("contested", text) and speaker is not None:
+            return "claim", speaker.name
+        return "denial", holder or (speaker.name if speaker else None)
+    if lexicon.cue("confirmations", text) and not re.search(r"\bif\b[^.]*\bconfirm", text, re.I):
+        return "confirmation", speaker.name if speaker else None
+    if speaker is not None or lexicon.cue("claims", text):
+        return "claim", speaker.name if speaker else None
+    return None, None
+
+
+def analyze_sentences(
+    sentences: Sequence[str],
+    paragraphs: Sequence[int],
+    published: date | None,
+    lexicon: Lexicon,
+) -> list[SentenceFacts]:
+    """Facts about each sentence of one document, in order."""
+    speakers = {a.position: a for a in attribute(sentences, paragraphs, lexicon)}
+    out = []
+    for position, text in enumerate(sentences):
+        topics = tuple(key for key, topic in lexicon.topics.items() if topic.matches(text))
+        mentions = {e.id: n for e in lexicon.entities if (n := e.count(text))}
+        attribution = speakers.get(position)
+        speaker = attribution.speaker if attribution else None
+        stance, holder = _stance(text, speaker, lexicon)
+        dates = tuple(find_dates(text, published)) if published else ()
+        salience = (
+            1.0
+            + 0.3 * min(3, len(topics))
+            + 0.15 * min(4, len(mentions))
+            + (0.3 if speaker else 0.0)
+            + (0.3 if stance == "denial" else 0.0)
+            + (0.2 if dates else 0.0)
+            + (0.3 if position == 0 else 0.1 if position < 3 else 0.0)
+        ) * _quality(text, lexicon)
+        out.append(
+            SentenceFacts(
+                position=position,
+                topics=topics,
+                mentions=mentions,
+                speaker=speaker,
+                direct=bool(attribution and attribution.direct),
+                stance=stance,
+                stance_holder=holder,
+                dates=dates,
+                salience=round(salience, 4),
+            )
+        )
+    return out
+
+
+def candidate_names(sentences: Sequence[str], lexicon: Lexicon) -> Counter[str]:
+    """Capitalised names the gazetteer does not know (people, companies, vessels)."""
+    known = [e.pattern for e in lexicon.entities]
+    aliases = [a for e in lexicon.entities for a in e.aliases if len(a) > 3]
+    counts: Counter[str] = Counter()
+    for text in sentences:
+        for m in _NAME.finditer(text):
+            name = m.group(1)
+            first = name.split()[0].split("-")[0]
+            if (
+                first in _NOT_NAMES
+                or any(p.search(name) for p in known)
+                or any(alias in name for alias in aliases)
+            ):
+                continue
+            counts[name] += 1
+    return counts
+
+
+def signature(body: str) -> dict[str, int]:
+    """The document's most frequent content terms: enough to compare events cheaply."""
+    return dict(Counter(terms(body)).most_common(SIGNATURE_TERMS))
+
+
+def shingles(body: str, size: int = 5) -> set[int]:
+    words = re.findall(r"\w+", body.lower())
+    return {hash(" ".join(words[i : i + size])) for i in range(max(0, len(words) - size + 1))}
+
+
+@dataclass
+class Background:
+    """Document frequencies over a sample of the store, for IDF weights."""
+
+    df: Counter[str] = field(default_factory=Counter)
+    documents: int = 0
+
+    def add(self, sig: dict[str, int]) -> None:
+        self.df.update(sig.keys())
+        self.documents += 1
+
+    def vector(self, sig: dict[str, int]) -> dict[str, float]:
+        n = self.documents
+        vec = {
+            t: (1 + math.log(tf)) * (math.log((1 + n) / (1 + self.df.get(t, 0))) + 1.0)
+            for t, tf in sig.items()
+        }
+        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+        return {t: v / norm for t, v in vec.items()}
+
+
+@dataclass(frozen=True)
+class StoryCandidate:
+    document_id: str
+    story_id: str
+    signature: dict[str, int]
+    body: str
+
+
+def choose_story(
+    sig: dict[str, int],
+    body: str,
+    candidates: Sequence[StoryCandidate],
+    background: Background,
+) -> tuple[str | None, str | None]:
+    """(story to join, document it nearly duplicates) for a new document; pure."""
+    mine = background.vector(sig)
+    my_shingles = shingles(body)
+    best: tuple[float, StoryCandidate] | None = None
+    for cand in candidates:
+        theirs = shingles(cand.body)
+        union = len(my_shingles | theirs) or 1
+        if len(my_shingles & theirs) / union >= NEAR_DUPLICATE:
+            return cand.story_id, cand.document_id
+        other = background.vector(cand.signature)
+        sim = sum(v * other.get(t, 0.0) for t, v in mine.items())
+        if sim >= STORY_SIMILARITY and (best is None or sim > best[0]):
+            best = (sim, cand)
+    return (best[1].story_id, None) if best else (None, None)
+
+
+def story_window(published: date) -> tuple[date, date]:
+    return published - timedelta(days=STORY_WINDOW_DAYS), published + timedelta(
+        days=STORY_WINDOW_DAYS + 1
+    )
+
+
+ProgressFn = Callable[[int, int], None]

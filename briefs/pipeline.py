@@ -1,0 +1,71 @@
+"""Run analysis over what the store holds: per document, then story assignment."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from briefs.analysis import (
+    Background,
+    analysis_version,
+    analyze_sentences,
+    candidate_names,
+    choose_story,
+    signature,
+    story_window,
+)
+from briefs.lexicon import Lexicon
+from briefs.store.sql import SqlStore
+
+BACKGROUND_DOCUMENTS = 2000
+
+
+def analyze_pending(
+    store: SqlStore,
+    lexicon: Lexicon,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
+    """Analyse every document whose analysis is missing or stale; return how many."""
+    version = analysis_version()
+    pending = store.pending_analysis(version)
+    if not pending:
+        return 0
+    for done, doc_id in enumerate(pending, start=1):
+        data = store.analysis_input(doc_id)
+        published = data.published_at.date() if data.published_at else None
+        facts = analyze_sentences(data.sentences, data.paragraphs, published, lexicon)
+        store.save_analysis(
+            doc_id,
+            version,
+            data.sentence_ids,
+            facts,
+            candidate_names(data.sentences, lexicon),
+            signature(data.body),
+        )
+        if progress is not None:
+            progress(done, len(pending))
+    _assign_stories(store, pending)
+    return len(pending)
+
+
+def _assign_stories(store: SqlStore, doc_ids: list[str]) -> None:
+    """Join each newly analysed document to a story of the same event, or start one."""
+    background = Background()
+    for sig in store.signatures(BACKGROUND_DOCUMENTS):
+        background.add(sig)
+    docs = {d.id: d for d in store.summaries(doc_ids)}
+    for doc_id in doc_ids:
+        doc = docs[doc_id]
+        data = store.analysis_input(doc_id)
+        story_id, duplicate_of = None, None
+        if doc.published_at is not None:
+            start, end = story_window(doc.published_at.date())
+            candidates = store.story_neighbours(
+                doc_id,
+                datetime(start.year, start.month, start.day, tzinfo=UTC),
+                datetime(end.year, end.month, end.day, tzinfo=UTC),
+            )
+            story_id, duplicate_of = choose_story(
+                signature(data.body), data.body, candidates, background
+            )
+        store.set_story(doc_id, story_id or f"s-{doc_id}", duplicate_of)

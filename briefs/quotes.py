@@ -1,0 +1,319 @@
+"""Who said what: attribute direct quotes and reported statements to their speakers.
+
+Works on one document at a time, in order, because attribution needs context: "he said"
+means the last named speaker, "the NSC official" means the person the article introduced
+with that title, and an unattributed quote paragraph continues the previous speaker.
+Anonymous sources stay anonymous: a descriptor is only resolved to a name when the article
+itself names a person with matching distinctive words.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from briefs.lexicon import Entity, Lexicon
+
+SpeakerKind = Literal["person", "anonymous", "group", "organisation"]
+
+_VERBS = (
+    r"said|says|told|added|stressed|noted|warned|urged|underscored|reiterated|explained|"
+    r"announced|insisted|claimed|argued|answered|characterized|demanded|denied|"
+    r"was quoted as saying|were quoted as saying"
+)
+_OPEN = '"“'
+_CLOSE = '"”'
+# '," Kirby said' / ',” they said' / '," the official said' / '," he added'
+_POST_QUOTE = re.compile(
+    rf"[,.?!…]?[\"”]\s+(?P<subj>(?:[\w.’'\[\]-]+\s+){{0,7}}?)(?P<verb>{_VERBS})\b"
+)
+# '," added Kirby' / ', said Kirby,'
+_INVERTED = re.compile(rf",[\"”]?\s+(?:{_VERBS})\s+(?P<subj>[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*)")
+# 'quoted a U.S. official as saying'
+_QUOTED_AS = re.compile(r"quoted\s+(?P<subj>.{3,60}?)\s+as\s+saying")
+# 'X said ...', 'X told reporters ...', 'X added that ...', 'X warned ... that “...'
+_REPORTED = re.compile(rf"(?P<verb>\b(?:{_VERBS}))\b")
+_ACCORDING = re.compile(r"according to (?P<subj>(?:the )?[A-Z][\w’' -]{2,60}?)(?=[,.;]|$)")
+_LEADING = re.compile(
+    r"^(?:(?:but|and|so|however|now|meanwhile|then|also|is that|that)\s+)+", re.IGNORECASE
+)
+_TRAILING = re.compile(
+    r"(?:\s+(?:also|further|later|again|previously|has|have|had|so far|is|was|were|will))+$",
+    re.IGNORECASE,
+)
+_PRONOUN = re.compile(r"^(?:he|she|they|we)$", re.IGNORECASE)
+_GENERIC = frozenset(
+    "a an the senior us u.s. official officials source sources top local government "
+    "spokesman spokeswoman spokesperson said also".split()
+)
+_EXPAND = {"nsc": "national security council", "u.s.": "us", "state department": "state department"}
+
+
+@dataclass(frozen=True)
+class Speaker:
+    name: str
+    kind: SpeakerKind
+    entity_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Attribution:
+    """A sentence that quotes or reports someone."""
+
+    position: int
+    speaker: Speaker
+    direct: bool  # a direct quotation (or its continuation), not reported speech
+
+
+def _words(text: str) -> set[str]:
+    text = text.lower()
+    for short, long in _EXPAND.items():
+        text = re.sub(rf"(?<![\w.]){re.escape(short)}(?![\w])", long, text)
+    return {w for w in re.findall(r"[a-z][a-z.-]+", text) if w not in _GENERIC}
+
+
+class _Context:
+    """What the article has told us so far, to resolve pronouns and descriptors."""
+
+    def __init__(self, sentences: Sequence[str], lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.people = [e for e in lexicon.entities if e.type == "person"]
+        self.bodies = [e for e in lexicon.entities if e.type in {"state", "organisation"}]
+        self.last_person: Speaker | None = None
+        self.last_group: Speaker | None = None
+        self.last_official: Speaker | None = None
+        self.last_speaker: Speaker | None = None
+        self.history: list[Speaker] = []
+        self.raw_descriptors: dict[str, set[str]] = {}
+        # Descriptor words the article attaches to each named person ("NSC coordinator").
+        self.descriptors: dict[str, set[str]] = {}
+        text = " ".join(sentences)
+        for person in self.people:
+            if not person.count(text):
+                continue
+            words = _words(person.role or "")
+            raw = set((person.role or "").lower().split())
+            for alias in person.aliases:
+                for m in re.finditer(
+                    rf"((?:[A-Z][\w.]*\s+){{1,6}}){re.escape(alias)}\b|"
+                    rf"{re.escape(alias)},\s+([^,]{{3,80}}),",
+                    text,
+                ):
+                    words |= _words(m.group(1) or m.group(2) or "")
+                    raw |= set((m.group(1) or m.group(2) or "").lower().split())
+            self.descriptors[person.id] = words
+            self.raw_descriptors[person.id] = raw
+
+    def person_in(self, phrase: str) -> Entity | None:
+        """The named person a subject phrase names (not a possessive: "Shoigu’s visit")."""
+        best: tuple[int, Entity] | None = None
+        for person in self.people:
+            for m in person.pattern.finditer(phrase):
+                if phrase[m.end() : m.end() + 2] in {"’s", "'s"}:
+                    continue
+                if best is None or m.start() > best[0]:
+                    best = (m.start(), person)
+        return best[1] if best else None
+
+    def bodies_in(self, phrase: str) -> list[Entity]:
+        found = []
+        for body in self.bodies:
+            m = body.pattern.search(phrase)
+            if m:
+                found.append((m.start(), body))
+        return [b for _, b in sorted(found, key=lambda x: x[0])]
+
+    def by_descriptor(self, phrase: str) -> Speaker | None:
+        wanted = _words(phrase)
+        if not wanted:
+            return None
+        best: tuple[int, Entity] | None = None
+        for person in self.people:
+            overlap = len(wanted & self.descriptors.get(person.id, set()))
+            if overlap and (best is None or overlap > best[0]):
+                best = (overlap, person)
+        if best is None:
+            return None
+        return Speaker(best[1].name, "person", best[1].id)
+
+    def resolve(self, phrase: str) -> Speaker | None:
+        """Turn a subject phrase into a speaker, or None when it names nobody."""
+        phrase = _LEADING.sub("", phrase.strip(' ,—–-"“”'))
+        phrase = _TRAILING.sub("", phrase).strip()
+        if not phrase:
+            return None
+        person = self.person_in(phrase)
+        if person is not None:
+            return Speaker(person.name, "person", person.id)
+        last_word = phrase.split()[-1].lower()
+        if _PRONOUN.match(last_word):
+            if last_word in {"they", "we"}:
+                return self.last_group or self.last_person
+            return self.last_person
+        lower = phrase.lower()
+        head = re.search(r"\b(officials?|spokes(?:person|man|woman)|secretary)\b", lower)
+        if head:
+            named = self.by_descriptor(phrase)
+            if named is not None:
+                return named
+            if re.match(r"^(?:the|this)\b", lower):
+                recent = self.recent_with(head.group(1))
+                if recent is not None:
+                    return recent
+            label = re.sub(r"^(?:the|this)\s+", "a ", phrase)
+            return Speaker(label, "anonymous")
+        bodies = self.bodies_in(phrase)
+        if len(bodies) >= 2 and (" and " in phrase or "," in phrase):
+            return Speaker(
+                ", ".join(b.name for b in bodies[:-1]) + " and " + bodies[-1].name, "group"
+            )
+        if bodies:
+            owned = re.search(r"(\w+[’']s\s+[\w ]+)$", phrase)
+            if owned:  # "Russia’s defense ministry": a body of a state, named as printed
+                return Speaker(owned.group(1), "organisation", bodies[0].id)
+            return Speaker(bodies[0].name, "organisation", bodies[0].id)
+        if re.search(r"\bgovernment\b|\bministry\b|\bministers?\b", lower):
+            return Speaker(re.sub(r"^(?:the|our)\s+", "", phrase), "organisation")
+        return None
+
+    def recent_with(self, noun: str) -> Speaker | None:
+        """The most recent speaker described by ``noun`` ("the spokesperson", "the official")."""
+        stem = noun.rstrip("s")
+        for speaker in reversed(self.history):
+            if speaker.kind == "anonymous" and stem in speaker.name.lower():
+                return speaker
+            if speaker.kind == "person" and any(
+                w.startswith(stem) for w in self.raw_descriptors.get(speaker.entity_id or "", set())
+            ):
+                return speaker
+        return None
+
+    def remember(self, speaker: Speaker) -> None:
+        self.last_speaker = speaker
+        self.history.append(speaker)
+        if speaker.kind == "person":
+            self.last_person = speaker
+        elif speaker.kind == "group":
+            self.last_group = speaker
+        if speaker.kind == "anonymous" or (
+            speaker.kind == "person"
+            and "official" in self.descriptors.get(speaker.entity_id or "", set())
+        ):
+            self.last_official = speaker
+
+
+def _subject_before(text: str) -> str:
+    """The subject phrase of a clause ending just before its verb.
+
+    Drops a trailing appositive ("John Kirby, NSC coordinator, said" -> "John Kirby") but keeps
+    the appositive when the head names no one ("The US top diplomat, Antony Blinken, said").
+    """
+    text = text.rstrip()
+    # Cut at the last quotation mark: what follows it is the attribution clause.
+    cut = max(text.rfind(ch) for ch in _CLOSE + _OPEN)
+    if cut >= 0:
+        text = text[cut + 1 :]
+    segments = [s.strip() for s in text.split(",")]
+    if len(segments) >= 3 and segments[-1] == "":
+        head, appositive = segments[-3], segments[-2]
+        return head + " ,APPOS, " + appositive
+    trailing = [s for s in segments if s]
+    if not trailing:
+        return ""
+    # A list of states or organisations ("the United States, United Kingdom ... and Japan").
+    return ", ".join(trailing[-4:]) if " and " in trailing[-1] else trailing[-1]
+
+
+def _resolve_subject(ctx: _Context, subject: str) -> Speaker | None:
+    if ",APPOS," in subject:
+        head, appositive = subject.split(",APPOS,")
+        return (
+            ctx.resolve(head)
+            if ctx.person_in(head)
+            else (ctx.resolve(appositive) or ctx.resolve(head))
+        )
+    words = subject.split()
+    # Keep the last few words: the subject sits right before the verb.
+    return ctx.resolve(" ".join(words[-8:]))
+
+
+def _attribution_in(ctx: _Context, sentence: str) -> tuple[Speaker, bool] | None:
+    """The speaker a sentence names, and whether it is tied to a direct quotation."""
+    for m in _POST_QUOTE.finditer(sentence):
+        speaker = ctx.resolve(m.group("subj")) if m.group("subj").strip() else None
+        if speaker:
+            return speaker, True
+    for pattern in (_INVERTED, _QUOTED_AS):
+        found = pattern.search(sentence)
+        speaker = ctx.resolve(found.group("subj")) if found else None
+        if speaker:
+            return speaker, True
+    question = sentence.rstrip("\"”’' ").endswith("?")
+    for m in _REPORTED.finditer(sentence):
+        before = sentence[: m.start()]
+        if question or re.search(r"\b(?:is|are|was|were|been|be)\s+$", before):
+            continue  # "What has Russia said?", "North Korea is said to have ..."
+        if before.count('"') % 2 == 1 or before.count("“") > before.count("”"):
+            continue  # the verb is inside a quotation
+        speaker = _resolve_subject(ctx, _subject_before(before))
+        if speaker:
+            direct = any(ch in sentence[m.end() :] for ch in _OPEN)
+            return speaker, direct
+    according = _ACCORDING.search(sentence)
+    speaker = ctx.resolve(according.group("subj")) if according else None
+    return (speaker, False) if speaker else None
+
+
+def _quote_spans(sentences: Sequence[str], paragraphs: Sequence[int]) -> list[list[int]]:
+    """Group sentences joined by one open quotation (it never crosses a paragraph)."""
+    spans: list[list[int]] = []
+    open_quote = False
+    for i, sentence in enumerate(sentences):
+        if i and paragraphs[i] != paragraphs[i - 1]:
+            open_quote = False
+        if open_quote and spans:
+            spans[-1].append(i)
+        else:
+            spans.append([i])
+        straight = sentence.count('"')
+        opened = sentence.count("“") - sentence.count("”")
+        if straight % 2 == 1:
+            open_quote = not open_quote
+        elif opened > 0:
+            open_quote = True
+        elif opened < 0:
+            open_quote = False
+    return spans
+
+
+def _has_quote(sentence: str) -> bool:
+    return any(ch in sentence for ch in _OPEN + "”")
+
+
+def attribute(
+    sentences: Sequence[str], paragraphs: Sequence[int], lexicon: Lexicon
+) -> list[Attribution]:
+    """Attributions for one document's sentences, in order."""
+    ctx = _Context(sentences, lexicon)
+    out: list[Attribution] = []
+    for span in _quote_spans(sentences, paragraphs):
+        found: tuple[Speaker, bool] | None = None
+        for i in span:
+            found = _attribution_in(ctx, sentences[i])
+            if found:
+                break
+        quoted = any(_has_quote(sentences[i]) for i in span) or len(span) > 1
+        if found is None:
+            starts_quote = sentences[span[0]].lstrip()[:1] in _OPEN
+            if starts_quote and ctx.last_speaker is not None:
+                # A quote paragraph with no attribution continues the previous speaker.
+                found = (ctx.last_speaker, True)
+            else:
+                continue
+        speaker, direct = found
+        ctx.remember(speaker)
+        for i in span:
+            out.append(Attribution(i, speaker, direct and quoted))
+    return out
