@@ -24,6 +24,7 @@ from briefs.ingest import FileResult, collect_files, ingest_files, seed_files
 from briefs.lexicon import load_lexicon
 from briefs.lookup import lookup_source, search_statements
 from briefs.pipeline import analyze_pending
+from briefs.profiles import compose_entity, compose_stories, compose_timeline
 from briefs.render import FORMATS, make_environment, render
 from briefs.settings import Settings, load_settings
 from briefs.store import SqlStore, open_store
@@ -105,6 +106,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="stored statements matching QUERY, best first")
     p.add_argument("query", metavar="QUERY")
     p.add_argument("--limit", type=_positive, help="results to show (default 10)")
+    window_options(p)
+    output_options(p)
+
+    p = sub.add_parser("timeline", help="dated statements in date order")
+    p.add_argument("--entity", help="only statements naming this entity")
+    p.add_argument("--topic", help="only statements on this topic")
+    window_options(p)
+    p.add_argument("--limit", type=_positive, default=40, help="entries at most (40)")
+    output_options(p)
+
+    p = sub.add_parser("entity", help="profile of a person, state, organisation or weapon")
+    p.add_argument("name", metavar="NAME", help="a name or alias from config/entities.toml")
+    output_options(p)
+
+    p = sub.add_parser("stories", help="stories (events reported across outlets)")
     window_options(p)
     output_options(p)
 
@@ -236,6 +252,31 @@ def cmd_search(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_timeline(app: App, args: argparse.Namespace) -> int:
+    since, until = _window(args)
+    app.ensure_ready()
+    brief = compose_timeline(
+        app.store, load_lexicon(), app.clock(), args.entity, args.topic, since, until, args.limit
+    )
+    app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
+    return 0
+
+
+def cmd_entity(app: App, args: argparse.Namespace) -> int:
+    app.ensure_ready()
+    brief = compose_entity(app.store, load_lexicon(), args.name, app.clock())
+    app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
+    return 0
+
+
+def cmd_stories(app: App, args: argparse.Namespace) -> int:
+    since, until = _window(args)
+    app.ensure_ready()
+    brief = compose_stories(app.store, app.clock(), since, until)
+    app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
+    return 0
+
+
 def cmd_stats(app: App, args: argparse.Namespace) -> int:
     app.ensure_ready()
     stats = app.store.stats()
@@ -291,6 +332,9 @@ COMMANDS = {
     "ingest": cmd_ingest,
     "source": cmd_source,
     "search": cmd_search,
+    "timeline": cmd_timeline,
+    "entity": cmd_entity,
+    "stories": cmd_stories,
     "stats": cmd_stats,
 }
 

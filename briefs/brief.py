@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 SCHEMA_VERSION = 1
 
-Kind = Literal["brief", "digest", "timeline", "entity", "source", "search"]
+Kind = Literal["brief", "digest", "timeline", "entity", "stories", "source", "search"]
 Stance = Literal["claim", "denial", "confirmation"]
 
 SECTION_HEADINGS = {
@@ -69,6 +69,9 @@ class StoryRef:
     id: str
     title: str
     refs: list[int]
+    outlets: int = 1
+    first_report: str | None = None
+    last_report: str | None = None
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,30 @@ class SourceRef:
     published: str | None
     url: str | None
     origin: str
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    month: str
+    mentions: int
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Who or what an entity is (briefs of kind "entity")."""
+
+    id: str
+    name: str
+    type: str
+    role: str | None
+    aliases: list[str]
+    mentions_by_month: list[MonthCount]
+
+
+@dataclass(frozen=True)
+class NewName:
+    name: str
+    mentions: int
 
 
 @dataclass(frozen=True)
@@ -117,6 +144,8 @@ class Brief:
     stories: list[StoryRef] = field(default_factory=list)
     entities: list[EntityRef] = field(default_factory=list)
     sources: list[SourceRef] = field(default_factory=list)
+    profile: Profile | None = None
+    new_names: list[NewName] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # shown to readers, not part of the JSON
 
     def items(self) -> list[Item]:
@@ -127,7 +156,7 @@ class Brief:
         def iso(value: datetime | None) -> str | None:
             return value.astimezone(UTC).isoformat(timespec="seconds") if value else None
 
-        return {
+        out: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "kind": self.kind,
             "title": self.title,
@@ -142,3 +171,8 @@ class Brief:
             "entities": [asdict(e) for e in self.entities],
             "sources": [asdict(s) for s in self.sources],
         }
+        if self.profile is not None:
+            out["profile"] = asdict(self.profile)
+        if self.new_names:
+            out["new_names"] = [asdict(n) for n in self.new_names]
+        return out

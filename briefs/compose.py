@@ -20,6 +20,7 @@ from briefs.brief import (
     EntityRef,
     Item,
     Kind,
+    NewName,
     Query,
     Quote,
     Section,
@@ -35,6 +36,7 @@ from briefs.store.base import DocumentSummary, SentenceRow, Store
 # Ranking never looks at more sentences than this; the indexes narrow the field first.
 MAX_CANDIDATES = 600
 TIMELINE_ITEMS = 8
+NEW_NAMES = 5
 _QUOTE_OPENERS = ('"', "“", "'", "‘")
 
 
@@ -183,6 +185,9 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
     ordered = sorted(refs.items(), key=lambda kv: kv[1])
     brief.sources = [source_ref(ref, docs[doc_id]) for doc_id, ref in ordered]
     brief.stories = _stories(candidates, refs, docs)
+    brief.new_names = [
+        NewName(name, n) for name, n in store.new_names(request.since, request.until)[:NEW_NAMES]
+    ]
     if request.since is None and request.until is None:
         dates = [d.published_at for d in (docs[i] for i in refs) if d.published_at]
         if dates:
@@ -320,17 +325,24 @@ def _stories(
 ) -> list[StoryRef]:
     """The cited documents grouped by the story (event) analysis assigned them to."""
     story_of = {c.row.document_id: c.story for c in candidates}
-    groups: dict[str, list[str]] = defaultdict(list)
+    groups: dict[str, list[DocumentSummary]] = defaultdict(list)
     for doc_id in sorted(refs, key=lambda d: refs[d]):
-        groups[story_of.get(doc_id, doc_id)].append(doc_id)
-    stories = []
-    for story_id, members in groups.items():
-        stories.append(
-            StoryRef(
-                story_id, story_title([docs[d] for d in members]), sorted(refs[d] for d in members)
-            )
-        )
-    return stories
+        groups[story_of.get(doc_id, doc_id)].append(docs[doc_id])
+    return [story_ref(story_id, members, refs) for story_id, members in groups.items()]
+
+
+def story_ref(story_id: str, members: Sequence[DocumentSummary], refs: dict[str, int]) -> StoryRef:
+    """A story as the brief lists it: title, sources, outlets, first and last report."""
+    dates = sorted(d.published_at.date().isoformat() for d in members if d.published_at)
+    outlets = {d.publisher or d.id for d in members}
+    return StoryRef(
+        id=story_id,
+        title=story_title(members),
+        refs=sorted(refs[d.id] for d in members if d.id in refs),
+        outlets=len(outlets),
+        first_report=dates[0] if dates else None,
+        last_report=dates[-1] if dates else None,
+    )
 
 
 def story_title(members: Sequence[DocumentSummary]) -> str:

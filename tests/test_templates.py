@@ -35,6 +35,9 @@ def check_golden(name: str, text: str) -> None:
         ("source.md", ["source", "29979d9ea9c5:6"]),
         ("source-document.md", ["source", "29979d9ea9c5"]),
         ("search.md", ["search", "artillery shells", "--limit", "4"]),
+        ("timeline.md", ["timeline", "--entity", "Shoigu"]),
+        ("entity.md", ["entity", "Kirby"]),
+        ("stories.md", ["stories"]),
     ],
 )
 def test_golden(cli: Callable[..., Run], name: str, args: list[str]) -> None:
@@ -59,7 +62,16 @@ def test_stats_golden() -> None:
 
 
 def test_every_template_has_a_golden_test() -> None:
-    tested = {"brief.md.j2", "source.md.j2", "search.md.j2", "stats.md.j2", "_macros.md.j2"}
+    tested = {
+        "brief.md.j2",
+        "source.md.j2",
+        "search.md.j2",
+        "stats.md.j2",
+        "timeline.md.j2",
+        "entity.md.j2",
+        "stories.md.j2",
+        "_macros.md.j2",
+    }
     assert {p.name for p in templates_dir().glob("*.j2")} == tested
 
 

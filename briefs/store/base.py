@@ -28,6 +28,7 @@ class DocumentSummary:
     published_at: datetime | None
     published_precision: str
     url: str | None
+    story_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,18 @@ class Store(Protocol):
 
     def get_document(self, document_id: str) -> Document | None: ...
 
-    def summaries(self, ids: Iterable[str] | None = None) -> list[DocumentSummary]: ...
+    def summaries(
+        self,
+        ids: Iterable[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[DocumentSummary]: ...
+
+    def mention_months(self, entity_id: str) -> list[tuple[str, int]]: ...
+
+    def new_names(
+        self, since: datetime | None = None, until: datetime | None = None, minimum: int = 2
+    ) -> list[tuple[str, int]]: ...
 
     def sentence(self, document_id: str, index: int) -> tuple[SentenceRow, bool] | None: ...
 
@@ -114,6 +126,7 @@ class Store(Protocol):
         topic: str | None = None,
         entity_id: str | None = None,
         limit: int | None = None,
+        speaker: str | None = None,
     ) -> list[SentenceRow]: ...
 
     def search(

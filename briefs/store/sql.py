@@ -362,7 +362,12 @@ class SqlStore:
             provenance=json.loads(row.provenance),
         )
 
-    def summaries(self, ids: Iterable[str] | None = None) -> list[DocumentSummary]:
+    def summaries(
+        self,
+        ids: Iterable[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> list[DocumentSummary]:
         query = select(
             documents.c.id,
             documents.c.origin,
@@ -371,7 +376,9 @@ class SqlStore:
             documents.c.published_at,
             documents.c.published_precision,
             documents.c.url,
+            documents.c.story_id,
         )
+        query = _window(query, since, until)
         if ids is not None:
             wanted = list(ids)
             if not wanted:
@@ -380,6 +387,38 @@ class SqlStore:
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(documents.c.published_at, documents.c.id)).all()
         return [DocumentSummary(*row) for row in rows]
+
+    def mention_months(self, entity_id: str) -> list[tuple[str, int]]:
+        """How often an entity is named, by month of publication (YYYY-MM)."""
+        month = func.substr(documents.c.published_at, 1, 7)
+        query = (
+            select(month, func.sum(mentions.c.count))
+            .select_from(
+                mentions.join(sentences, sentences.c.id == mentions.c.sentence_id).join(
+                    documents, documents.c.id == sentences.c.document_id
+                )
+            )
+            .where(and_(mentions.c.entity_id == entity_id, sentences.c.position.is_not(None)))
+            .group_by(month)
+            .order_by(month)
+        )
+        with self.engine.connect() as conn:
+            return [(m or "undated", int(n)) for m, n in conn.execute(query).all()]
+
+    def new_names(
+        self, since: datetime | None = None, until: datetime | None = None, minimum: int = 2
+    ) -> list[tuple[str, int]]:
+        """Names the gazetteer does not know, most frequent first, in a publication window."""
+        query = (
+            select(names_table.c.name, func.sum(names_table.c.count).label("n"))
+            .select_from(names_table.join(documents, documents.c.id == names_table.c.document_id))
+            .group_by(names_table.c.name)
+            .having(func.sum(names_table.c.count) >= minimum)
+            .order_by(func.sum(names_table.c.count).desc(), names_table.c.name)
+        )
+        query = _window(query, since, until)
+        with self.engine.connect() as conn:
+            return [(name, int(n)) for name, n in conn.execute(query).all()]
 
     def sentence(self, document_id: str, index: int) -> tuple[SentenceRow, bool] | None:
         """The sentence at a citation, and whether it is still in the current text."""
@@ -416,6 +455,7 @@ class SqlStore:
         topic: str | None = None,
         entity_id: str | None = None,
         limit: int | None = None,
+        speaker: str | None = None,
     ) -> list[SentenceRow]:
         """Live sentences with their analysis, oldest first; with ``limit``, the most salient."""
         query = (
@@ -434,6 +474,8 @@ class SqlStore:
                     select(mentions.c.sentence_id).where(mentions.c.entity_id == entity_id)
                 )
             )
+        if speaker is not None:
+            query = query.where(sentences.c.speaker == speaker)
         if limit is not None:
             query = query.order_by(sentences.c.salience.desc(), documents.c.published_at.desc())
             query = query.limit(limit)

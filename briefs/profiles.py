@@ -1,0 +1,169 @@
+"""Timelines, entity profiles and story lists: briefs of kinds timeline, entity, stories."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from briefs.brief import (
+    SECTION_HEADINGS,
+    Brief,
+    Citation,
+    EntityRef,
+    Item,
+    MonthCount,
+    Profile,
+    Query,
+    Quote,
+    Section,
+    TimelineEntry,
+    Window,
+)
+from briefs.compose import BriefRequest, compose_brief, source_ref, story_ref
+from briefs.errors import NotFoundError
+from briefs.lexicon import Lexicon
+from briefs.store.base import DocumentSummary, SentenceRow, Store
+
+TIMELINE_LIMIT = 40
+
+
+class _Refs:
+    """Source numbering shared by every part of one brief."""
+
+    def __init__(self) -> None:
+        self.refs: dict[str, int] = {}
+
+    def cite(self, row: SentenceRow) -> list[Citation]:
+        ref = self.refs.setdefault(row.document_id, len(self.refs) + 1)
+        return [Citation(ref, row.ref)]
+
+    def sources(self, store: Store) -> list[DocumentSummary]:
+        return store.summaries(self.refs)
+
+
+def compose_timeline(
+    store: Store,
+    lexicon: Lexicon,
+    now: datetime,
+    entity: str | None = None,
+    topic: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = TIMELINE_LIMIT,
+) -> Brief:
+    """Dated statements in date order: what happened when, each with its source."""
+    found_entity = lexicon.entity(entity) if entity else None
+    found_topic = lexicon.topic(topic) if topic else None
+    if found_entity is not None and found_entity.type == "unknown":
+        raise NotFoundError(f"unknown entity {entity!r}; see briefbot entity for known names")
+    rows = store.live_sentences(
+        since,
+        until,
+        topic=found_topic.key if found_topic else None,
+        entity_id=found_entity.id if found_entity else None,
+    )
+    dated = [r for r in rows if r.date_value]
+    dated.sort(key=lambda r: (r.date_precision != "day", -(r.salience or 0.0)))
+    seen: set[str] = set()
+    picked: list[SentenceRow] = []
+    for row in dated:
+        key = " ".join(row.text.split())
+        if key not in seen:
+            seen.add(key)
+            picked.append(row)
+        if len(picked) >= limit:
+            break
+    picked.sort(key=lambda r: (r.date_value or "", r.ref))
+    refs = _Refs()
+    title = "Timeline" + (f": {found_entity.name}" if found_entity else "")
+    brief = Brief(
+        kind="timeline",
+        title=title,
+        generated_at=now,
+        window=Window(since, until),
+        query=Query(
+            topic=found_topic.key if found_topic else None,
+            entity=found_entity.name if found_entity else None,
+        ),
+    )
+    brief.timeline = [
+        TimelineEntry(r.date_value or "", r.date_precision or "day", r.text, refs.cite(r))
+        for r in picked
+    ]
+    docs = {d.id: d for d in refs.sources(store)}
+    brief.sources = [source_ref(ref, docs[d]) for d, ref in refs.refs.items()]
+    if not brief.timeline:
+        brief.notes.append("No dated statement matches this request.")
+    return brief
+
+
+def compose_entity(store: Store, lexicon: Lexicon, name: str, now: datetime) -> Brief:
+    """An entity's profile: who or what it is, what is said about it and by it, when."""
+    entity = lexicon.entity(name)
+    if entity.type == "unknown":
+        raise NotFoundError(
+            f"{name!r} is not in the gazetteer (config/entities.toml); "
+            "try briefbot search, or add it there"
+        )
+    brief = compose_brief(
+        store, lexicon, BriefRequest(entity=entity.name, max_items=10, kind="entity"), now
+    )
+    brief.title = f"{entity.name} ({entity.type})"
+    months = [MonthCount(m, n) for m, n in store.mention_months(entity.id)]
+    brief.profile = Profile(
+        entity.id, entity.name, entity.type, entity.role, list(entity.aliases), months
+    )
+    total = sum(m.mentions for m in months)
+    brief.entities = [EntityRef(entity.id, entity.name, entity.type, total)] if total else []
+    # Quotes by the entity, wherever they are, not only those the brief selected.
+    refs = {s.id: s.ref for s in brief.sources}
+    by_entity = [r for r in store.live_sentences(speaker=entity.name) if r.speaker_kind == "person"]
+    quotes = []
+    for row in by_entity[:10]:
+        ref = refs.setdefault(row.document_id, len(refs) + 1)
+        quotes.append(Quote(row.speaker, row.text, [Citation(ref, row.ref)]))
+    if quotes:
+        brief.quotes = quotes
+        brief.sections = [s for s in brief.sections if s.key != "quotes"]
+        brief.sections.insert(
+            0,
+            Section(
+                "quotes",
+                SECTION_HEADINGS["quotes"],
+                [Item(q.text, q.citations, None, "claim") for q in quotes],
+            ),
+        )
+    known = {s.id for s in brief.sources}
+    missing = [d for d in refs if d not in known]
+    if missing:
+        docs = {d.id: d for d in store.summaries(missing)}
+        brief.sources.extend(source_ref(refs[d], docs[d]) for d in missing)
+    return brief
+
+
+def compose_stories(
+    store: Store, now: datetime, since: datetime | None = None, until: datetime | None = None
+) -> Brief:
+    """Every story in the window, largest and latest first, with its outlets and dates."""
+    docs = store.summaries(since=since, until=until)
+    groups: dict[str, list[DocumentSummary]] = defaultdict(list)
+    for doc in docs:
+        groups[doc.story_id or doc.id].append(doc)
+    ordered = sorted(
+        groups.items(),
+        key=lambda kv: (
+            -len(kv[1]),
+            -max(d.published_at.timestamp() if d.published_at else 0.0 for d in kv[1]),
+        ),
+    )
+    refs: dict[str, int] = {}
+    for _, members in ordered:
+        for d in members:
+            refs.setdefault(d.id, len(refs) + 1)
+    brief = Brief(kind="stories", title="Stories", generated_at=now, window=Window(since, until))
+    brief.stories = [story_ref(story_id, members, refs) for story_id, members in ordered]
+    by_id = {d.id: d for d in docs}
+    brief.sources = [source_ref(ref, by_id[d]) for d, ref in refs.items()]
+    if not brief.stories:
+        brief.notes.append("No stored story in this window.")
+    return brief
