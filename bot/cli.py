@@ -21,7 +21,7 @@ from briefs.compose import BriefRequest, compose_brief
 from briefs.dates import DateParseError, parse_cli_date
 from briefs.errors import BriefbotError, InputError
 from briefs.ingest import FileResult, collect_files, ingest_files, seed_files
-from briefs.lexicon import load_lexicon
+from briefs.lexicon import Lexicon, load_lexicon
 from briefs.lookup import lookup_source, search_statements
 from briefs.pipeline import analyze_pending
 from briefs.profiles import compose_entity, compose_stories, compose_timeline
@@ -151,6 +151,13 @@ class App:
             self._store = open_store(url, setting)
         return self._store
 
+    @property
+    def lexicon(self) -> Lexicon:
+        """The domain data: shipped config/ plus the user's [analysis] files."""
+        return load_lexicon(
+            extra_entities=self.settings.extra_entities, extra_topics=self.settings.extra_topics
+        )
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
@@ -175,7 +182,7 @@ class App:
     def ensure_ready(self) -> None:
         """Seed an empty store, then analyse whatever is new or stale."""
         self.ensure_corpus()
-        analyze_pending(self.store, load_lexicon())
+        analyze_pending(self.store, self.lexicon)
 
     def emit(self, text: str, out: Path | None) -> None:
         if out is None:
@@ -230,7 +237,7 @@ def cmd_brief(app: App, args: argparse.Namespace) -> int:
         max_items=args.max_items or app.settings.max_items,
         bluf_items=min(app.settings.bluf_items, args.max_items or app.settings.max_items),
     )
-    brief = compose_brief(app.store, load_lexicon(), request, app.clock())
+    brief = compose_brief(app.store, app.lexicon, request, app.clock())
     text = render(brief, args.format, make_environment(app.settings.templates_dir))
     app.emit(text, args.out)
     return 0
@@ -256,7 +263,7 @@ def cmd_timeline(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
     app.ensure_ready()
     brief = compose_timeline(
-        app.store, load_lexicon(), app.clock(), args.entity, args.topic, since, until, args.limit
+        app.store, app.lexicon, app.clock(), args.entity, args.topic, since, until, args.limit
     )
     app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
     return 0
@@ -264,7 +271,7 @@ def cmd_timeline(app: App, args: argparse.Namespace) -> int:
 
 def cmd_entity(app: App, args: argparse.Namespace) -> int:
     app.ensure_ready()
-    brief = compose_entity(app.store, load_lexicon(), args.name, app.clock())
+    brief = compose_entity(app.store, app.lexicon, args.name, app.clock())
     app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
     return 0
 

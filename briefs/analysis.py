@@ -19,7 +19,6 @@ from briefs.dates import DateMention, find_dates
 from briefs.lexicon import Lexicon
 from briefs.quotes import Speaker, attribute
 from briefs.rank import terms
-from briefs.resources import config_dir
 
 # Bump when analysis code changes in a way that changes stored results.
 ANALYSIS_CODE_VERSION = "3"
@@ -39,13 +38,11 @@ _NOT_NAMES = frozenset(
 )
 
 
-def analysis_version(folder: str | None = None) -> str:
-    """A hash of the analysis code version and every domain data file it reads."""
-    digest = hashlib.sha256(ANALYSIS_CODE_VERSION.encode())
-    base = config_dir() if folder is None else __import__("pathlib").Path(folder)
-    for name in ("entities.toml", "topics.toml", "cues.toml"):
-        digest.update((base / name).read_bytes())
-    return digest.hexdigest()[:16]
+def analysis_version(lexicon: Lexicon) -> str:
+    """Changes when the analysis code or any domain data file it reads changes."""
+    return hashlib.sha256(f"{ANALYSIS_CODE_VERSION}:{lexicon.fingerprint}".encode()).hexdigest()[
+        :16
+    ]
 
 
 @dataclass(frozen=True)

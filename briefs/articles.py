@@ -6,6 +6,7 @@ file (for what the text does not print), or is inferred; each value records whic
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -14,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from briefs.cleaning import CleaningRules, clean_page, load_rules
-from briefs.dates import DateParseError, find_dates, parse_manifest_date, parse_printed
+from briefs.dates import (
+    MONTHS,
+    WEEKDAYS,
+    DateParseError,
+    find_dates,
+    parse_manifest_date,
+    parse_printed,
+)
 from briefs.errors import InputError
 from briefs.models import ParsedArticle, Provenance
 from briefs.segment import split_sentences
@@ -73,7 +81,11 @@ def _inferred_title(body: str) -> str:
 
 
 def parse_article(
-    text: str, name: str, manifest: ManifestEntry | None = None, rules: CleaningRules | None = None
+    text: str,
+    name: str,
+    manifest: ManifestEntry | None = None,
+    rules: CleaningRules | None = None,
+    today: date | None = None,
 ) -> ParsedArticle:
     """Clean ``text`` and gather its metadata, recording where each value came from."""
     manifest = manifest or ManifestEntry({})
@@ -113,9 +125,9 @@ def parse_article(
         raise InputError(f"{name}: {exc}") from None
     if published is None:
         provenance["published"] = "none"
-        explicit = _latest_explicit_date(page.body)
-        if explicit is not None:
-            published, precision = parse_manifest_date(explicit)
+        inferred = infer_publication_date(page.body, today)
+        if inferred is not None:
+            published, precision = parse_manifest_date(inferred)
             provenance["published"] = "inferred"
 
     return ParsedArticle(
@@ -130,13 +142,42 @@ def parse_article(
     )
 
 
-def _latest_explicit_date(body: str) -> date | None:
-    """The latest fully printed date (with a year) in the body: a floor for its publication."""
-    dates = [d.value for d in find_dates(body, date.max.replace(year=9000)) if "," in d.text]
-    return max(dates) if dates else None
+_WEEKDAY_DATE = re.compile(
+    r"\b(?P<wd>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday),?\s+"
+    r"(?P<month>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sept?|Oct|Nov|Dec)[a-z]*\.?\s+(?P<day>\d{1,2})\b"
+)
 
 
-def read_article(path: Path, rules: CleaningRules | None = None) -> ParsedArticle:
+def infer_publication_date(body: str, today: date | None = None) -> date | None:
+    """A publication date from the text when none is printed: "on Wednesday, Aug. 30".
+
+    A weekday printed with its date fixes the year (the latest year, up to ``today``, in which
+    that date fell on that weekday); the article reports it as news, so it is dated that day.
+    Failing that, the latest date printed with its year is a floor for the publication date.
+    """
+    today = today or date.today()
+    found: list[date] = []
+    for m in _WEEKDAY_DATE.finditer(body):
+        month = MONTHS[m["month"].lower().rstrip(".")]
+        weekday = WEEKDAYS.index(m["wd"].lower())
+        for year in range(today.year, today.year - 12, -1):
+            try:
+                candidate = date(year, month, int(m["day"]))
+            except ValueError:
+                break
+            if candidate <= today and candidate.weekday() == weekday:
+                found.append(candidate)
+                break
+    if found:
+        return max(found)
+    dated = [d.value for d in find_dates(body, today) if re.search(r"\d{4}", d.text)]
+    dated = [d for d in dated if d.year >= 1990 and d <= today]
+    return max(dated) if dated else None
+
+
+def read_article(
+    path: Path, rules: CleaningRules | None = None, today: date | None = None
+) -> ParsedArticle:
     """Read and parse one article file; every failure is an InputError naming the file."""
     try:
         data = path.read_bytes()
@@ -146,4 +187,5 @@ def read_article(path: Path, rules: CleaningRules | None = None) -> ParsedArticl
         raise InputError(f"{path}: is a folder, not a file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    return parse_article(decode_article(data, str(path)), str(path), manifest_entry(path), rules)
+    text = decode_article(data, str(path))
+    return parse_article(text, str(path), manifest_entry(path), rules, today)

@@ -93,6 +93,34 @@ def parse_cli_date(text: str) -> datetime:
     return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+# Datelines name where a story was filed; relative dates ("today", "on Wednesday") are that
+# place's days, not the publisher's.
+DATELINE_ZONES = {
+    "WASHINGTON": "America/New_York",
+    "NEW YORK": "America/New_York",
+    "UNITED NATIONS": "America/New_York",
+    "SEOUL": "Asia/Seoul",
+    "PYONGYANG": "Asia/Pyongyang",
+    "TOKYO": "Asia/Tokyo",
+    "BEIJING": "Asia/Shanghai",
+    "MOSCOW": "Europe/Moscow",
+    "KYIV": "Europe/Kyiv",
+    "BRUSSELS": "Europe/Brussels",
+    "LONDON": "Europe/London",
+    "GENEVA": "Europe/Zurich",
+}
+_DATELINE = re.compile(r"^(?P<city>[A-Z][A-Z .]{2,30}?)\s*(?:--|—|–)\s")
+
+
+def reference_date(published_at: datetime, precision: str, body: str) -> date:
+    """The day relative date expressions count from: the publication day where the story was
+    filed (its dateline), when the publication time is known; else the publication date."""
+    match = _DATELINE.match(body)
+    if precision == "minute" and match and match["city"].strip() in DATELINE_ZONES:
+        return published_at.astimezone(ZoneInfo(DATELINE_ZONES[match["city"].strip()])).date()
+    return published_at.date()
+
+
 @dataclass(frozen=True)
 class DateMention:
     """A date expression found in a sentence, resolved against its article's date."""
@@ -111,9 +139,17 @@ _ORDINAL_RE = re.compile(
     r"\b[Oo]n\s+the\s+(?P<day>\d{1,2})(?:st|nd|rd|th)\b(?P<last>\s+of\s+last\s+month)?"
 )
 _IN_MONTH_RE = re.compile(
-    r"\bin\s+(?P<month>January|February|March|April|May|June|July|August|September|October"
+    r"\b[Ii]n\s+(?P<month>January|February|March|April|May|June|July|August|September|October"
     r"|November|December)\b(?:\s+(?P<year>\d{4})|\s+(?P<this>this|last)\s+year)?"
+    r"(?:\s+and\s+(?P<second>January|February|March|April|May|June|July|August|September"
+    r"|October|November|December)\b)?"
 )
+_AGO_RE = re.compile(
+    r"\b(?P<n>a|an|one|two|three|four|five|six|\d+)\s+(?P<unit>day|week|month|year)s?"
+    r"(?:\s+or\s+so)?\s+ago\b",
+    re.IGNORECASE,
+)
+_NUMBERS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _RELATIVE_RE = re.compile(
     r"\b(?P<expr>last\s+(?:week|month|year|weekend)|this\s+(?:month|year|week)"
     r"|late\s+last\s+year|earlier\s+this\s+year|yesterday|today)\b",
@@ -123,7 +159,25 @@ _SEASON_RE = re.compile(
     r"\b(?:in\s+)?the\s+(?P<season>fall|autumn|spring|summer|winter)\s+of\s+(?P<year>\d{4})\b",
     re.IGNORECASE,
 )
-_SEASON_MONTH = {"spring": 4, "summer": 7, "fall": 10, "autumn": 10, "winter": 1}
+# Meteorological seasons: a season is dated by its first month.
+_SEASON_MONTH = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
+
+
+class _Span:
+    """A match-like view of one group of a match (for a second month in "May and August")."""
+
+    def __init__(self, match: re.Match[str], start: int, end: int) -> None:
+        self._text = match.string[start:end]
+        self._start, self._end = start, end
+
+    def group(self, index: int = 0) -> str:
+        return self._text
+
+    def start(self) -> int:
+        return self._start
+
+    def end(self) -> int:
+        return self._end
 
 
 def _month_back(ref: date, months: int) -> date:
@@ -143,7 +197,7 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
     found: list[DateMention] = []
     taken: list[tuple[int, int]] = []
 
-    def add(m: re.Match[str], value: date | None, precision: Precision) -> None:
+    def add(m: re.Match[str] | _Span, value: date | None, precision: Precision) -> None:
         if value is None or any(s < m.end() and m.start() < e for s, e in taken):
             return
         taken.append((m.start(), m.end()))
@@ -168,14 +222,36 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
             base = published.replace(day=1) if day <= published.day else _month_back(published, 1)
         add(m, _safe_date(base.year, base.month, day), "day")
     for m in _IN_MONTH_RE.finditer(sentence):
-        month = MONTHS[m["month"].lower()]
-        if m["year"]:
-            year = int(m["year"])
-        elif m["this"] == "last":
-            year = published.year - 1
+        months = [MONTHS[m["month"].lower()]]
+        if m["second"]:
+            months.append(MONTHS[m["second"].lower()])
+        for k, month in enumerate(months):
+            if m["year"]:
+                year = int(m["year"])
+            elif m["this"] == "last":
+                year = published.year - 1
+            else:
+                year = published.year if month <= published.month else published.year - 1
+            if k == 0 and m["second"]:
+                first = _Span(m, m.start(), m.end("month"))
+                add(first, date(year, month, 1), "month")
+            elif k == 0:
+                add(m, date(year, month, 1), "month")
+            else:
+                second = _Span(m, m.start("second"), m.end("second"))
+                add(second, date(year, month, 1), "month")
+    for m in _AGO_RE.finditer(sentence):
+        n = _NUMBERS.get(m["n"].lower()) or int(m["n"])
+        unit = m["unit"].lower()
+        if unit == "day":
+            add(m, published - timedelta(days=n), "day")
+        elif unit == "week":
+            earlier = published - timedelta(days=7 * n)
+            add(m, earlier - timedelta(days=earlier.weekday()), "week")
+        elif unit == "month":
+            add(m, _month_back(published, n), "month")
         else:
-            year = published.year if month <= published.month else published.year - 1
-        add(m, date(year, month, 1), "month")
+            add(m, date(published.year - n, 1, 1), "year")
     for m in _WEEKDAY_RE.finditer(sentence):
         target = WEEKDAYS.index(m["wd"].lower())
         back = (published.weekday() - target) % 7
@@ -188,7 +264,8 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
             monday = published - timedelta(days=published.weekday() + 7)
             add(m, monday, "week")
         elif expr == "last weekend":
-            add(m, published - timedelta(days=published.weekday() + 2), "day")
+            # The weekend closing last week: dated, like "last week", by that week's Monday.
+            add(m, published - timedelta(days=published.weekday() + 7), "week")
         elif expr == "this week":
             add(m, published - timedelta(days=published.weekday()), "week")
         elif expr == "last month":

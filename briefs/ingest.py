@@ -76,7 +76,7 @@ def ingest_files(
     rules = load_rules()
     for path in files:
         try:
-            article = read_article(path, rules)
+            article = read_article(path, rules, now().date())
         except InputError as exc:
             yield FileResult(path, error=str(exc))
             continue

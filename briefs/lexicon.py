@@ -6,6 +6,7 @@ adds a topic or an alias without touching code.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import tomllib
 from collections import Counter
@@ -13,8 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
-from briefs.errors import NotFoundError
+from briefs.errors import NotFoundError, SettingsError
 from briefs.resources import config_dir
 
 
@@ -53,6 +55,8 @@ class Lexicon:
     topics: dict[str, Topic]
     entities: tuple[Entity, ...]
     cues: dict[str, re.Pattern[str]]
+    # Identifies the data this lexicon was built from (part of the analysis version).
+    fingerprint: str = ""
 
     def topic(self, name: str) -> Topic:
         key = name.strip().lower()
@@ -106,37 +110,74 @@ def _entity_pattern(aliases: Iterable[str], *, ignore_case: bool = False) -> re.
     return re.compile(rf"(?<![\w.-])(?:{body})(?![\w-])", re.IGNORECASE if ignore_case else 0)
 
 
-def load_lexicon(folder: Path | None = None) -> Lexicon:
-    return _load(str(folder or config_dir()))
+def load_lexicon(
+    folder: Path | None = None,
+    extra_entities: Path | None = None,
+    extra_topics: Path | None = None,
+) -> Lexicon:
+    """The shipped domain data, extended by a user's own entity and topic files.
+
+    A user's entity with the id of a shipped one replaces it; a user's topic with the key of
+    a shipped one replaces it; everything else is added.
+    """
+    return _load(
+        str(folder or config_dir()),
+        str(extra_entities) if extra_entities else None,
+        str(extra_topics) if extra_topics else None,
+    )
 
 
-@lru_cache(maxsize=4)
-def _load(folder: str) -> Lexicon:
+def _read(path: Path, what: str) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        raise SettingsError(f"{what}: {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"{what}: {path} is not valid TOML ({exc})") from None
+
+
+@lru_cache(maxsize=8)
+def _load(folder: str, extra_entities: str | None, extra_topics: str | None) -> Lexicon:
     base = Path(folder)
-    with (base / "topics.toml").open("rb") as fh:
-        raw_topics = tomllib.load(fh)
-    with (base / "cues.toml").open("rb") as fh:
-        raw_cues = tomllib.load(fh)
-    with (base / "entities.toml").open("rb") as fh:
-        raw_entities = tomllib.load(fh)
-    topics = {
-        key: Topic(
-            key, str(value.get("label", key)), _terms_pattern(value["terms"], ignore_case=True)
+    digest = hashlib.sha256()
+    files = [base / "topics.toml", base / "cues.toml", base / "entities.toml"]
+    files += [Path(p) for p in (extra_entities, extra_topics) if p]
+    for path in files:
+        if path.exists():
+            digest.update(path.read_bytes())
+    raw_topics = _read(base / "topics.toml", "topics")
+    raw_cues = _read(base / "cues.toml", "cues")
+    raw_entities = list(_read(base / "entities.toml", "entities").get("entity", []))
+    if extra_topics:
+        raw_topics.update(_read(Path(extra_topics), "[analysis] topics"))
+    if extra_entities:
+        extra = _read(Path(extra_entities), "[analysis] entities").get("entity", [])
+        replaced = {e.get("id") for e in extra}
+        raw_entities = [e for e in raw_entities if e.get("id") not in replaced] + list(extra)
+    try:
+        topics = {
+            key: Topic(
+                key, str(value.get("label", key)), _terms_pattern(value["terms"], ignore_case=True)
+            )
+            for key, value in raw_topics.items()
+        }
+        entities = tuple(
+            Entity(
+                id=e["id"],
+                name=e["name"],
+                type=e["type"],
+                aliases=tuple(e.get("aliases", [e["name"]])),
+                role=e.get("role"),
+                pattern=_entity_pattern(e.get("aliases", [e["name"]])),
+            )
+            for e in raw_entities
         )
-        for key, value in raw_topics.items()
-    }
+    except (KeyError, TypeError) as exc:
+        raise SettingsError(
+            f"entity or topic data: an entry lacks the field {exc} (see docs/configuration.md)"
+        ) from None
     cues = {
         key: _terms_pattern(value["terms"], ignore_case=True) for key, value in raw_cues.items()
     }
-    entities = tuple(
-        Entity(
-            id=e["id"],
-            name=e["name"],
-            type=e["type"],
-            aliases=tuple(e.get("aliases", [e["name"]])),
-            role=e.get("role"),
-            pattern=_entity_pattern(e.get("aliases", [e["name"]])),
-        )
-        for e in raw_entities.get("entity", [])
-    )
-    return Lexicon(topics, entities, cues)
+    return Lexicon(topics, entities, cues, digest.hexdigest()[:16])

@@ -14,6 +14,7 @@ from briefs.analysis import (
     signature,
     story_window,
 )
+from briefs.dates import reference_date
 from briefs.lexicon import Lexicon
 from briefs.store.sql import SqlStore
 
@@ -26,13 +27,17 @@ def analyze_pending(
     progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Analyse every document whose analysis is missing or stale; return how many."""
-    version = analysis_version()
+    version = analysis_version(lexicon)
     pending = store.pending_analysis(version)
     if not pending:
         return 0
     for done, doc_id in enumerate(pending, start=1):
         data = store.analysis_input(doc_id)
-        published = data.published_at.date() if data.published_at else None
+        published = (
+            reference_date(data.published_at, data.published_precision, data.body)
+            if data.published_at
+            else None
+        )
         facts = analyze_sentences(data.sentences, data.paragraphs, published, lexicon)
         store.save_analysis(
             doc_id,

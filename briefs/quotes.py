@@ -21,6 +21,8 @@ SpeakerKind = Literal["person", "anonymous", "group", "organisation"]
 _VERBS = (
     r"said|says|told|added|stressed|noted|warned|urged|underscored|reiterated|explained|"
     r"announced|insisted|claimed|argued|answered|characterized|demanded|denied|"
+    r"welcomed|pointed to|pointed out|points? out|highlighted|called on|called for|"
+    r"expressed|urges|accused|criticized|blamed|dismissed|reports|reported|"
     r"was quoted as saying|were quoted as saying"
 )
 _OPEN = '"“'
@@ -125,6 +127,27 @@ class _Context:
                 found.append((m.start(), body))
         return [b for _, b in sorted(found, key=lambda x: x[0])]
 
+    def group_at_start(self, phrase: str) -> Speaker | None:
+        """A subject that opens with a list of states or bodies: "Pyongyang and Moscow ..."."""
+        spans = sorted(
+            (m.start(), m.end(), body)
+            for body in self.bodies
+            for m in body.pattern.finditer(phrase)
+        )
+        members: list[Entity] = []
+        position = 0
+        for start, end, body in spans:
+            gap = phrase[position:start]
+            if start < position or not re.fullmatch(r"\s*(?:(?:,|and|the)\s*)*", gap):
+                break
+            if body not in members:
+                members.append(body)
+            position = end
+        if len(members) < 2:
+            return None
+        names = [b.name for b in members]
+        return Speaker(", ".join(names[:-1]) + " and " + names[-1], "group")
+
     def by_descriptor(self, phrase: str) -> Speaker | None:
         wanted = _words(phrase)
         if not wanted:
@@ -174,7 +197,7 @@ class _Context:
             if owned:  # "Russia’s defense ministry": a body of a state, named as printed
                 return Speaker(owned.group(1), "organisation", bodies[0].id)
             return Speaker(bodies[0].name, "organisation", bodies[0].id)
-        if re.search(r"\bgovernment\b|\bministry\b|\bministers?\b", lower):
+        if re.search(r"\b(?:government|ministry|ministers?|media|agency|office)\b", lower):
             return Speaker(re.sub(r"^(?:the|our)\s+", "", phrase), "organisation")
         return None
 
@@ -234,14 +257,42 @@ def _resolve_subject(ctx: _Context, subject: str) -> Speaker | None:
             if ctx.person_in(head)
             else (ctx.resolve(appositive) or ctx.resolve(head))
         )
+    group = ctx.group_at_start(_LEADING.sub("", subject.strip()))
+    if group is not None:
+        return group
+    coordinated = re.match(r"^(?P<subj>.+?)\s+\w+ed\b.*\band$", subject.strip())
+    if coordinated:
+        # "our government summoned the ambassador and demanded ...": the subject comes first.
+        return ctx.resolve(coordinated.group("subj"))
     words = subject.split()
-    # Keep the last few words: the subject sits right before the verb.
-    return ctx.resolve(" ".join(words[-8:]))
+    # The subject sits right before the verb, unless the clause opens with a state or body
+    # and names no person ("North Korea is a staunch supporter of Russia and has ...").
+    speaker = ctx.resolve(" ".join(words[-8:]))
+    if speaker is None or speaker.kind == "organisation":
+        opening = _LEADING.sub("", subject.strip())
+        bodies = ctx.bodies_in(opening)
+        opens = bool(bodies) and bodies[0].pattern.match(opening) is not None
+        if opens and (speaker is None or speaker.entity_id != bodies[0].id):
+            return Speaker(bodies[0].name, "organisation", bodies[0].id)
+    return speaker
+
+
+_CREDIT = re.compile(r"\(([^()]{3,120})\)\s*[.!?]?\s*$")
 
 
 def _attribution_in(ctx: _Context, sentence: str) -> tuple[Speaker, bool] | None:
     """The speaker a sentence names, and whether it is tied to a direct quotation."""
+    credit = _CREDIT.search(sentence)
+    if credit:
+        # "Experts also point out that ... (Ewha Womans University Professor Park Won-gon)."
+        person = ctx.person_in(credit.group(1))
+        if person is not None:
+            return Speaker(person.name, "person", person.id), False
     for m in _POST_QUOTE.finditer(sentence):
+        if re.search(r"\b(?:was|were|is|are|been|be)\s*$", m.group("subj")) and not m.group(
+            "verb"
+        ).startswith(("was quoted", "were quoted")):
+            continue  # passive: '..." he was accused of ...' names no speaker
         speaker = ctx.resolve(m.group("subj")) if m.group("subj").strip() else None
         if speaker:
             return speaker, True

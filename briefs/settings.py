@@ -28,6 +28,8 @@ class Settings:
     bluf_items: int
     search_limit: int
     templates_dir: Path | None
+    extra_entities: Path | None = None
+    extra_topics: Path | None = None
     # Where each value came from: "file <path>" or "environment variable NAME".
     origins: Mapping[str, str] = field(default_factory=dict)
 
@@ -113,8 +115,14 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
         bluf_items=positive_int("brief", "bluf_items"),
         search_limit=positive_int("brief", "search_limit"),
         templates_dir=Path(templates).expanduser() if templates else None,
+        extra_entities=_optional_path(get("analysis", "entities")),
+        extra_topics=_optional_path(get("analysis", "topics")),
         origins=origins,
     )
+
+
+def _optional_path(value: Any) -> Path | None:
+    return Path(str(value)).expanduser() if value else None
 
 
 def _coerce(name: str, text: str, default: Any) -> Any:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from briefs.articles import read_article
+from briefs.articles import infer_publication_date, read_article
 from briefs.cleaning import clean_page, load_rules
 from briefs.segment import split_sentences
 from tests.conftest import SEEDS
@@ -150,9 +150,23 @@ def test_seed_metadata_and_provenance() -> None:
     c = got["003_831499b3296b145f.txt"]
     assert c.provenance["title"] == "inferred" and c.title.startswith("The White House on")
     assert c.publisher == "The Moscow Times" and c.provenance["publisher"] == "manifest"
+    # No printed date and none in the manifest: "on Wednesday, Aug. 30" fixes it (2023).
+    assert c.published_at == datetime(2023, 8, 30, tzinfo=UTC)
+    assert c.provenance["published"] == "inferred"
     d = got["004_57f114cd95563023.txt"]
     assert d.publisher == "Donga" and d.provenance["publisher"] == "text"
     assert d.title.startswith("Has North Korea started supplying weapons to Russia?")
+
+
+def test_publication_date_inference() -> None:
+    today = date(2026, 11, 22)
+    assert infer_publication_date(
+        "It said on Wednesday, Aug. 30, that talks advance.", today
+    ) == date(2023, 8, 30)
+    assert infer_publication_date("Signed on March 3, 2021, the deal ...", today) == date(
+        2021, 3, 3
+    )
+    assert infer_publication_date("No dates at all here.", today) is None
 
 
 def test_rules_are_data(tmp_path: Path) -> None:

@@ -6,7 +6,13 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from briefs.dates import DateParseError, find_dates, parse_cli_date, parse_printed
+from briefs.dates import (
+    DateParseError,
+    find_dates,
+    parse_cli_date,
+    parse_printed,
+    reference_date,
+)
 
 THU_AUG_31 = date(2023, 8, 31)
 FRI_OCT_6 = date(2023, 10, 6)
@@ -25,7 +31,11 @@ THU_SEP_21 = date(2023, 9, 21)
         ("held on the 13th of last month", FRI_OCT_6, date(2023, 9, 13), "day"),
         ("a visit to Pyongyang in July", THU_AUG_31, date(2023, 7, 1), "month"),
         ("rockets to Russia late last year", THU_AUG_31, date(2022, 10, 1), "season"),
-        ("cases in the fall of 2021", THU_SEP_21, date(2021, 10, 1), "season"),
+        ("cases in the fall of 2021", THU_SEP_21, date(2021, 9, 1), "season"),
+        ("an exercise in Poland last weekend", THU_SEP_21, date(2023, 9, 11), "week"),
+        ("on the record a week or so ago", date(2023, 9, 14), date(2023, 9, 4), "week"),
+        ("In July, the two leaders met", THU_SEP_21, date(2023, 7, 1), "month"),
+        ("talks two months ago", THU_SEP_21, date(2023, 7, 1), "month"),
         ("after last week's summit", THU_SEP_21, date(2023, 9, 11), "week"),
         ("Shoigu's trip last month", THU_AUG_31, date(2023, 7, 1), "month"),
         ("Last year, companies signed deals", THU_SEP_21, date(2022, 1, 1), "year"),
@@ -36,6 +46,23 @@ def test_resolution(sentence: str, published: date, value: date, precision: str)
     found = find_dates(sentence, published)
     assert found, sentence
     assert (found[0].value, found[0].precision) == (value, precision)
+
+
+def test_month_lists_resolve_each_month() -> None:
+    found = find_dates("attempted twice, in May and August, but failed", FRI_OCT_6)
+    assert [(d.text, d.value) for d in found] == [
+        ("in May", date(2023, 5, 1)),
+        ("August", date(2023, 8, 1)),
+    ]
+
+
+def test_dateline_sets_the_reference_day() -> None:
+    # Published 09:35 in Seoul on Aug. 31 is still Aug. 30 in Washington.
+    published = datetime(2023, 8, 31, 0, 35, tzinfo=UTC)
+    body = "WASHINGTON -- Officials said today that talks advance."
+    assert reference_date(published, "minute", body) == date(2023, 8, 30)
+    assert reference_date(published, "minute", "SEOUL -- " + body[14:]) == date(2023, 8, 31)
+    assert reference_date(published, "day", body) == date(2023, 8, 31)
 
 
 def test_printed_time_is_converted_to_utc() -> None:

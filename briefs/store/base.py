@@ -67,6 +67,7 @@ class AnalysisInput:
     document_id: str
     body: str
     published_at: datetime | None
+    published_precision: str
     sentence_ids: list[int]
     sentences: list[str]
     paragraphs: list[int]

@@ -213,7 +213,9 @@ class SqlStore:
     def analysis_input(self, doc_id: str) -> AnalysisInput:
         with self.engine.connect() as conn:
             doc = conn.execute(
-                select(documents.c.body, documents.c.published_at).where(documents.c.id == doc_id)
+                select(
+                    documents.c.body, documents.c.published_at, documents.c.published_precision
+                ).where(documents.c.id == doc_id)
             ).one()
             rows = conn.execute(
                 select(sentences.c.id, sentences.c.text, sentences.c.span_start)
@@ -225,6 +227,7 @@ class SqlStore:
             doc_id,
             doc.body,
             doc.published_at,
+            doc.published_precision,
             [r.id for r in rows],
             [r.text for r in rows],
             paragraphs,
@@ -292,6 +295,25 @@ class SqlStore:
                 .where(documents.c.id == doc_id)
                 .values(analysis_version=version, signature=json.dumps(signature))
             )
+
+    def date_mention_rows(self) -> list[tuple[str, str, str, str, str]]:
+        """(document, sentence, expression, value, precision) of every resolved date."""
+        query = (
+            select(
+                sentences.c.document_id,
+                sentences.c.text,
+                date_mentions.c.expression,
+                date_mentions.c.value,
+                date_mentions.c.precision,
+            )
+            .select_from(
+                date_mentions.join(sentences, sentences.c.id == date_mentions.c.sentence_id)
+            )
+            .where(sentences.c.position.is_not(None))
+            .order_by(sentences.c.document_id, sentences.c.position, date_mentions.c.start)
+        )
+        with self.engine.connect() as conn:
+            return [(r[0], r[1], r[2], r[3], r[4]) for r in conn.execute(query).all()]
 
     def signatures(self, limit: int) -> list[dict[str, int]]:
         """Term signatures of the most recent analysed documents (IDF background)."""

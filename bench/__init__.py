@@ -1,0 +1,1 @@
+"""Benchmarks and evaluation baselines (run from the repository root)."""

@@ -1,0 +1,218 @@
+"""Analysis: speakers, stance, stories, topics and names, on seeds and on small texts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from briefs.analysis import analyze_sentences, candidate_names
+from briefs.lexicon import load_lexicon
+from briefs.pipeline import analyze_pending
+from briefs.quotes import attribute
+from briefs.store import SqlStore
+from tests.conftest import SEEDS, Run
+
+LEX = load_lexicon()
+
+
+def speakers(sentences: list[str]) -> dict[int, tuple[str, str]]:
+    return {
+        a.position: (a.speaker.name, a.speaker.kind)
+        for a in attribute(sentences, list(range(len(sentences))), LEX)
+    }
+
+
+def test_pronoun_resolves_to_the_last_named_speaker() -> None:
+    got = speakers(
+        [
+            "John Kirby said the talks were advancing.",
+            '"We are watching," he said.',
+            "Shoigu visited Pyongyang in July.",
+            '"It is a concern," he added.',
+        ]
+    )
+    assert got[1] == ("John Kirby", "person")
+    assert got[3] == ("John Kirby", "person"), "Shoigu is mentioned, not a speaker"
+
+
+def test_anonymous_sources_stay_anonymous() -> None:
+    got = speakers(
+        [
+            "The United States is watching closely, a senior US official said Thursday.",
+            '"Russia is shopping around," the official said on condition of anonymity.',
+        ]
+    )
+    assert got[0] == ("a senior US official", "anonymous")
+    assert got[1] == ("a senior US official", "anonymous")
+
+
+def test_titles_resolve_to_the_person_the_article_names() -> None:
+    got = speakers(
+        [
+            "Talks are advancing, a National Security Council official said Wednesday.",
+            "John Kirby, NSC coordinator for strategic communications, said more talks may follow.",
+            "The NSC official noted that sanctions target raw materials.",
+        ]
+    )
+    assert got[0][0] == got[1][0] == got[2][0] == "John Kirby"
+
+
+def test_unattributed_quote_paragraph_continues_the_speaker() -> None:
+    sentences = [
+        "Cheong Seong-chang, director at the Sejong Institute, told AFP.",
+        "“Russia is expected to ask for more artillery support.”",
+    ]
+    assert speakers(sentences)[1] == ("Cheong Seong-chang", "person")
+
+
+def test_group_statement_and_they() -> None:
+    got = speakers(
+        [
+            "At the United Nations, the United States, United Kingdom, South Korea and Japan "
+            "said in a joint statement that any such deal would violate resolutions.",
+            "“Russia is negotiating potential deals,” they said.",
+        ]
+    )
+    assert got[0][1] == "group" and "Japan" in got[0][0]
+    assert got[1] == got[0]
+
+
+def test_appositive_does_not_steal_the_speaker() -> None:
+    got = speakers(
+        [
+            "In comments earlier this year, Kim Yo-jong, sister of North Korean leader "
+            "Kim Jong-un, said the US was “crossing a red line”."
+        ]
+    )
+    assert got[0] == ("Kim Yo-jong", "person")
+
+
+def test_denials_are_kept_apart_with_their_holder() -> None:
+    facts = analyze_sentences(
+        [
+            "North Korea is said to have provided millions of artillery shells to Russia.",
+            "North Korea has strongly and repeatedly dismissed the accusation.",
+            "The Russian side has so far claimed that an arms trade is “groundless speculation.”",
+        ],
+        [0, 0, 1],
+        date(2023, 8, 31),
+        LEX,
+    )
+    assert facts[0].stance == "claim"
+    assert (facts[1].stance, facts[1].stance_holder) == ("denial", "North Korea")
+    assert (facts[2].stance, facts[2].stance_holder) == ("denial", "Russia")
+
+
+def test_sentence_facts_carry_topics_mentions_and_dates() -> None:
+    (fact,) = analyze_sentences(
+        ["Kim Jong-un met Vladimir Putin on Sept. 13 to discuss satellites and sanctions."],
+        [0],
+        date(2023, 9, 21),
+        LEX,
+    )
+    assert {"space", "sanctions", "diplomacy"} <= set(fact.topics)
+    assert fact.mentions == {"kim-jong-un": 1, "vladimir-putin": 1}
+    assert fact.dates[0].value == date(2023, 9, 13)
+
+
+def test_candidate_names_skip_known_entities() -> None:
+    names = candidate_names(
+        ["Kim Jong-un met Ri Pyong-chol and Choe Son-hui.", "Choe Son-hui spoke later."], LEX
+    )
+    assert names["Choe Son-hui"] == 2 and names["Ri Pyong-chol"] == 1
+    assert not any("Kim" in n for n in names)
+
+
+def test_seed_stories_group_the_same_briefing(seeded: SqlStore) -> None:
+    analyze_pending(seeded, LEX)
+    with seeded.engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT source_key, story_id FROM documents")).all())
+    story = {key.split(":")[1][:3]: sid for key, sid in rows.items()}
+    assert story["002"] == story["003"]
+    assert len({story["000"], story["001"], story["002"], story["004"]}) == 4
+
+
+def test_a_rewrite_joins_the_story_as_near_duplicate(seeded: SqlStore, tmp_path: Path) -> None:
+    analyze_pending(seeded, LEX)
+    original = (SEEDS / "001_4cc6572603486089.txt").read_text(encoding="utf-8")
+    rewrite = original.replace("The Korea Herald", "The Rewrite Times").replace(
+        "concerned about growing", "worried about growing"
+    )
+    (tmp_path / "rewrite.txt").write_text(rewrite, encoding="utf-8")
+    from briefs.ingest import ingest_files
+    from tests.conftest import NOW
+
+    (result,) = ingest_files(seeded, [tmp_path / "rewrite.txt"], "file", lambda: NOW)
+    assert result.outcome is not None and result.outcome.status == "added"
+    assert analyze_pending(seeded, LEX) == 1
+    with seeded.engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT id, story_id, duplicate_of FROM documents WHERE origin = 'file'")
+        ).one()
+        seed_story = conn.execute(
+            text("SELECT story_id FROM documents WHERE source_key LIKE 'seed:001%'")
+        ).scalar_one()
+    assert rows.story_id == seed_story and rows.duplicate_of is not None
+
+
+def test_analysis_is_redone_only_when_stale(seeded: SqlStore) -> None:
+    assert analyze_pending(seeded, LEX) == 5
+    assert analyze_pending(seeded, LEX) == 0
+
+
+SPORT = """Late goal sends United into the cup final
+
+The striker scored in the 89th minute on Saturday to send United into the final.
+
+The coach praised the defence and said the team would rest before the final next month.
+
+Fans celebrated in the streets until late at night, and ticket sales opened on Monday.
+"""
+
+MARKETS = """Stocks rise as tech rally continues
+
+Shares of chip makers rose 3 percent on Tuesday, lifting the index to a record close.
+
+Analysts said strong earnings and lower bond yields supported the rally.
+"""
+
+
+@pytest.mark.parametrize("topic", ["sanctions", "arms", "munitions", "missiles", "diplomacy"])
+def test_unrelated_articles_never_appear_in_topical_briefs(
+    cli: Callable[..., Run], tmp_path: Path, topic: str
+) -> None:
+    (tmp_path / "sport.txt").write_text(SPORT, encoding="utf-8")
+    (tmp_path / "markets.txt").write_text(MARKETS, encoding="utf-8")
+    assert cli("stats").code == 0
+    assert cli("ingest", str(tmp_path)).code == 0
+    brief = cli("brief", "--topic", topic, "--format", "json", "--max-items", "20").json()
+    titles = {s["title"] for s in brief["sources"]}
+    assert "Late goal sends United into the cup final" not in titles
+    assert "Stocks rise as tech rally continues" not in titles
+    whole = cli("brief", "--format", "json").json()
+    assert brief["sources"] and whole["sources"]
+
+
+def test_timeline_entity_and_stories_commands(cli: Callable[..., Run]) -> None:
+    timeline = cli("timeline", "--format", "json").json()
+    dates = [t["date"] for t in timeline["timeline"]]
+    assert dates == sorted(dates) and len(dates) >= 10
+    entity = cli("entity", "Shoigu", "--format", "json").json()
+    assert entity["profile"]["name"] == "Sergei Shoigu"
+    assert entity["profile"]["mentions_by_month"]
+    for item in entity["bluf"]:
+        assert "Shoigu" in item["text"]
+    stories = cli("stories", "--format", "json").json()
+    assert len(stories["stories"]) == 4
+    biggest = stories["stories"][0]
+    assert (biggest["outlets"], biggest["first_report"], biggest["last_report"]) == (
+        2,
+        "2023-08-30",
+        "2023-08-31",
+    )
+    unknown = cli("entity", "Nobody Atall")
+    assert unknown.code == 2 and "not in the gazetteer" in unknown.err
