@@ -41,6 +41,7 @@ from tests.eval.score import (
     citation_validity,
     date_accuracy,
     fact_coverage,
+    key_fact_coverage,
     load_gold,
     quote_speaker_accuracy,
     story_f1,
@@ -262,14 +263,17 @@ def report(results: Sequence[Result], gold: Gold, budget: int) -> str:
         f"Key-fact coverage of a {budget}-sentence extract of the seed corpus "
         f"({total} facts, total weight {weight}; tests/eval/gold.toml).",
         "",
-        "| System | Key-fact coverage (weighted) | Facts covered | Run time |",
-        "| --- | ---: | ---: | ---: |",
+        "| System | Key facts (weight 2) | All facts (weighted) | Facts covered | Run time |",
+        "| --- | ---: | ---: | ---: | ---: |",
     ]
     missing_by_system = []
     for r in results:
         score, covered, missing = fact_coverage(r.statements, gold)
+        key, _, _ = key_fact_coverage(r.statements, gold)
         time_text = f"{r.seconds * 1000:.0f} ms" + (f" ({r.note})" if r.note else "")
-        lines.append(f"| {r.system} | {score:.3f} | {len(covered)}/{total} | {time_text} |")
+        lines.append(
+            f"| {r.system} | {key:.3f} | {score:.3f} | {len(covered)}/{total} | {time_text} |"
+        )
         missing_by_system.append((r.system, len(r.statements), missing))
     lines.append("")
     lines.append(

@@ -7,6 +7,7 @@ work is bounded however large the store grows. The composer is otherwise pure.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,21 @@ from briefs.store.base import DocumentSummary, SentenceRow, Store
 MAX_CANDIDATES = 600
 TIMELINE_ITEMS = 8
 NEW_NAMES = 5
+# Concrete measures (designations, summonses) are rare in the text but central to the brief.
+MEASURE_BOOST = 1.6
+# Share of centrality (against informativeness) in a statement's relevance.
+CENTRALITY_WEIGHT = 0.6
+# The bottom line must not repeat itself: it weighs redundancy more than the sections do.
+BLUF_DIVERSITY = 0.6
+# Cover a new story (bonus), rather than say more of one already covered (penalty per repeat).
+STORY_BONUS = 0.08
+STORY_REPEAT = 0.0
+# A section holds at most budget / SECTION_SHARE statements (at least two).
+SECTION_SHARE = 4
+# Every story gets a statement before any story gets a second.
+COVER_STORIES = True
+# Weight of redundancy against relevance when choosing statements (maximal marginal relevance).
+DIVERSITY = 0.5
 _QUOTE_OPENERS = ('"', "“", "'", "‘")
 
 
@@ -234,8 +250,13 @@ def _score(candidates: list[_Candidate], lexicon: Lexicon, query_scores: dict[st
         published = c.doc.published_at
         recency = 0.9 + 0.1 * ((published.timestamp() - oldest) / span) if published else 0.9
         relevance = 0.5 + 0.5 * query_scores.get(c.row.ref, 0.0) if query_scores else 1.0
-        salience = 0.7 + 0.3 * (c.row.salience or 0.0) / top_salience
-        c.relevance = cent * lead * recency * relevance * salience * quality(c.row.text, lexicon)
+        # Central (said across outlets) or informative (names, topics, measures, dates):
+        # a designation reported once matters as much as a concern repeated five times.
+        informative = (c.row.salience or 0.0) / top_salience
+        if lexicon.cue("measures", c.row.text):
+            informative = min(1.0, informative * MEASURE_BOOST)
+        blend = CENTRALITY_WEIGHT * cent + (1 - CENTRALITY_WEIGHT) * informative
+        c.relevance = blend * lead * recency * relevance * quality(c.row.text, lexicon)
         c.section = section_of(c.row, lexicon)
 
 
@@ -247,9 +268,9 @@ def _select(
 
     def story_bonus(i: int, chosen: list[int]) -> float:
         """Cover distinct stories, then distinct outlets, before a second sentence of one."""
-        stories = {candidates[j].story for j in chosen}
+        same_story = [j for j in chosen if candidates[j].story == candidates[i].story]
         outlets = {candidates[j].row.document_id for j in chosen}
-        bonus = 0.08 if candidates[i].story not in stories else 0.0
+        bonus = STORY_BONUS if not same_story else -STORY_REPEAT * len(same_story)
         return bonus + (0.03 if candidates[i].row.document_id not in outlets else 0.0)
 
     budget = request.max_items
@@ -260,30 +281,76 @@ def _select(
         and quality(c.row.text, lexicon) >= 1.0
         and c.section != "denials"
     ] or list(range(len(candidates)))
-    bluf = mmr(declarative, relevance, vectors, min(request.bluf_items, budget), bonus=story_bonus)
+    bluf = mmr(
+        declarative,
+        relevance,
+        vectors,
+        min(request.bluf_items, budget),
+        bonus=story_bonus,
+        diversity=BLUF_DIVERSITY,
+    )
     chosen = list(bluf)
     by_section: dict[str, list[int]] = defaultdict(list)
+    if COVER_STORIES:
+        # Every story gets a statement before any story gets a second (largest stories first).
+        weight: dict[str, float] = defaultdict(float)
+        for c in candidates:
+            weight[c.story] = max(weight[c.story], c.relevance)
+        covered = {candidates[i].story for i in chosen}
+        for story in sorted(weight, key=lambda s: -weight[s]):
+            if len(chosen) >= budget or story in covered:
+                continue
+            pool = [i for i, c in enumerate(candidates) if c.story == story and i not in chosen]
+            for i in mmr(pool, relevance, vectors, 1, chosen=chosen, diversity=DIVERSITY):
+                by_section[candidates[i].section].append(i)
+                chosen.append(i)
     # One statement for each kind of section that has material, then the best of the rest.
     for key in ("quotes", "sanctions", "denials", "watch", "developments"):
         if len(chosen) >= budget:
             break
         pool = [i for i, c in enumerate(candidates) if c.section == key and i not in chosen]
-        for i in mmr(pool, relevance, vectors, 1, chosen=chosen, bonus=story_bonus):
+        # A section opens with its most telling kind of statement: a measure actually taken,
+        # a denial by the party accused, a quote by a named person.
+        preferred = [i for i in pool if _telling(candidates[i], key, lexicon)]
+        for i in mmr(
+            preferred or pool,
+            relevance,
+            vectors,
+            1,
+            chosen=chosen,
+            bonus=story_bonus,
+            diversity=DIVERSITY,
+        ):
             by_section[key].append(i)
             chosen.append(i)
-    rest = mmr(
-        list(range(len(candidates))),
-        relevance,
-        vectors,
-        max(0, budget - len(chosen)),
-        chosen=chosen,
-        bonus=story_bonus,
-    )
-    for i in rest:
-        by_section[candidates[i].section].append(i)
+    # Then the best of the rest, one at a time, no section taking more than its share.
+    cap = max(2, math.ceil(budget / SECTION_SHARE))
+    while len(chosen) < budget:
+        pool = [
+            i
+            for i, c in enumerate(candidates)
+            if i not in chosen and len(by_section[c.section]) < cap
+        ]
+        picked = mmr(
+            pool, relevance, vectors, 1, chosen=chosen, bonus=story_bonus, diversity=DIVERSITY
+        )
+        if not picked:
+            break
+        by_section[candidates[picked[0]].section].append(picked[0])
+        chosen.append(picked[0])
     return [candidates[i] for i in bluf], {
         key: [candidates[i] for i in ids] for key, ids in by_section.items()
     }
+
+
+def _telling(c: _Candidate, section: str, lexicon: Lexicon) -> bool:
+    if section == "sanctions":
+        return lexicon.cue("measures", c.row.text)
+    if section == "denials":
+        return c.row.stance == "denial"
+    if section == "quotes":
+        return c.row.speaker_kind == "person"
+    return True
 
 
 def _timeline(

@@ -24,6 +24,8 @@ STOPWORDS = frozenset(
 )
 
 Vector = dict[str, float]
+# How much saying a statement's words across several chosen statements counts as redundancy.
+UNION_WEIGHT = 0.5
 
 
 def terms(text: str) -> list[str]:
@@ -104,10 +106,18 @@ def mmr(
     picked: list[int] = []
     already = list(chosen or [])
     pool = [c for c in candidates if c not in already]
+    covered: dict[str, float] = {}
+    for s in already:
+        for term, weight in vectors[s].items():
+            covered[term] = max(covered.get(term, 0.0), weight)
     while pool and len(picked) < k:
         best, best_score = None, -math.inf
         for c in pool:
-            redundancy = max((cosine(vectors[c], vectors[s]) for s in already), default=0.0)
+            pairwise = max((cosine(vectors[c], vectors[s]) for s in already), default=0.0)
+            # Also redundant: a statement whose words the selection as a whole already says.
+            total = sum(w * w for w in vectors[c].values()) or 1.0
+            union = sum(w * w for t, w in vectors[c].items() if t in covered) / total
+            redundancy = max(pairwise, UNION_WEIGHT * union)
             score = (1 - diversity) * relevance[c] - diversity * redundancy
             if bonus is not None:
                 score += bonus(c, already)
@@ -116,5 +126,7 @@ def mmr(
         assert best is not None
         picked.append(best)
         already.append(best)
+        for term, weight in vectors[best].items():
+            covered[term] = max(covered.get(term, 0.0), weight)
         pool.remove(best)
     return picked
