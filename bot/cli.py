@@ -31,6 +31,7 @@ from briefs.store import SqlStore, open_store
 from briefs.store.sql import default_database_url
 
 log = logging.getLogger("briefbot")
+SEEDED = "seed_corpus_ingested_at"
 
 
 class UsageError(Exception):
@@ -83,7 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     def window_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--since", metavar="DATE", help="published on or after DATE (YYYY-MM-DD)")
-        p.add_argument("--until", metavar="DATE", help="published on or before DATE (YYYY-MM-DD)")
+        p.add_argument(
+            "--until",
+            metavar="DATE",
+            help="published on or before DATE (YYYY-MM-DD; a date-time is an exclusive bound)",
+        )
 
     p = sub.add_parser(
         "brief", help="a sourced brief of the corpus, or of a topic, entity or query"
@@ -92,7 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--entity", help="only statements naming this entity (a name or alias)")
     p.add_argument("--query", help="only statements matching these words (full-text search)")
     window_options(p)
-    p.add_argument("--max-items", type=_positive, help="statements in the brief (default 12)")
+    p.add_argument(
+        "--max-items", type=_positive, help="statements in the brief (settings [brief] max_items)"
+    )
     output_options(p)
 
     p = sub.add_parser("ingest", help="add article files or folders to the store")
@@ -105,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("search", help="stored statements matching QUERY, best first")
     p.add_argument("query", metavar="QUERY")
-    p.add_argument("--limit", type=_positive, help="results to show (default 10)")
+    p.add_argument(
+        "--limit", type=_positive, help="results to show (settings [brief] search_limit)"
+    )
     window_options(p)
     output_options(p)
 
@@ -166,18 +175,24 @@ class App:
         print(message, file=self.err)
 
     def ensure_corpus(self) -> None:
-        """Any command that needs data ingests the seed corpus into an empty store first."""
-        if not self.store.is_empty():
+        """On first use, any command that reads data ingests the seed corpus first.
+
+        "First use" is remembered in the store, so files ingested before the first brief do
+        not keep the seeds out, and seeds a user removed are not brought back.
+        """
+        store = self.store
+        if not self.settings.seed_corpus or store.get_meta(SEEDED) or store.has_origin("seed"):
             return
         files = seed_files(self.settings.seeds_dir)
         self.say(
-            f"briefbot: the store is empty; ingesting the seed corpus first "
+            f"briefbot: first use of this store; ingesting the seed corpus first "
             f"({len(files)} articles from {self.settings.seeds_dir})"
         )
-        results = list(ingest_files(self.store, files, "seed", self.clock))
+        results = list(ingest_files(store, files, "seed", self.clock))
         for result in results:
             if result.error:
                 self.say(f"briefbot: seed skipped: {result.error}")
+        store.set_meta(SEEDED, self.clock().isoformat(timespec="seconds"))
 
     def ensure_ready(self) -> None:
         """Seed an empty store, then analyse whatever is new or stale."""
@@ -202,6 +217,9 @@ def write_atomically(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; the output is an ordinary file
         os.replace(tmp, path)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)

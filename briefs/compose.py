@@ -11,7 +11,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from briefs.brief import (
     SECTION_HEADINGS,
@@ -435,6 +435,7 @@ def _title(request: BriefRequest, topic: Topic | None, entity: Entity | None) ->
         parts.append(f"“{request.query}”")
     if request.since or request.until:
         start = request.since.date().isoformat() if request.since else "…"
-        end = request.until.date().isoformat() if request.until else "now"
+        # The window's end is exclusive; a reader expects the last day it includes.
+        end = (request.until - timedelta(seconds=1)).date().isoformat() if request.until else "now"
         parts.append(f"{start} to {end}")
     return "Brief: " + (" · ".join(parts) if parts else "sanctions and arms-trade news")

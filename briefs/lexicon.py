@@ -173,11 +173,11 @@ def _load(folder: str, extra_entities: str | None, extra_topics: str | None) -> 
             )
             for e in raw_entities
         )
+        cues = {
+            key: _terms_pattern(value["terms"], ignore_case=True) for key, value in raw_cues.items()
+        }
     except (KeyError, TypeError) as exc:
         raise SettingsError(
-            f"entity or topic data: an entry lacks the field {exc} (see docs/configuration.md)"
+            f"entity, topic or cue data: an entry lacks the field {exc} (see docs/configuration.md)"
         ) from None
-    cues = {
-        key: _terms_pattern(value["terms"], ignore_case=True) for key, value in raw_cues.items()
-    }
     return Lexicon(topics, entities, cues, digest.hexdigest()[:16])

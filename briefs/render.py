@@ -7,14 +7,21 @@ shipped templates/. StrictUndefined turns a misspelt variable into an error, not
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateNotFound,
+)
 
 from briefs.brief import Brief
-from briefs.errors import InputError
+from briefs.errors import InputError, SettingsError
 from briefs.resources import templates_dir
 
 FORMATS = ("md", "json")
@@ -34,6 +41,7 @@ def make_environment(user_dir: Path | None = None) -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["day"] = _day
+    env.filters["last_day"] = _last_day
     return env
 
 
@@ -43,6 +51,16 @@ def _day(value: datetime | str | None) -> str:
     if isinstance(value, datetime):
         return value.date().isoformat()
     return value[:10]
+
+
+def _last_day(value: str | None) -> str:
+    """The last day an exclusive window end includes (an end at midnight is the day before)."""
+    if value is None:
+        return "undated"
+    end = datetime.fromisoformat(value)
+    if (end.hour, end.minute, end.second) == (0, 0, 0):
+        end -= timedelta(days=1)
+    return end.date().isoformat()
 
 
 def check_format(fmt: str) -> str:
@@ -59,7 +77,12 @@ def render(brief: Brief, fmt: str = "md", env: Environment | None = None, **extr
     env = env or make_environment()
     name = f"{brief.kind}.{fmt}.j2"
     try:
-        template = env.get_template(name)
-    except TemplateNotFound:
-        template = env.get_template(f"brief.{fmt}.j2")
-    return template.render(brief=brief.to_dict(), notes=brief.notes, **extra)
+        try:
+            template = env.get_template(name)
+        except TemplateNotFound:
+            template = env.get_template(f"brief.{fmt}.j2")
+        return template.render(brief=brief.to_dict(), notes=brief.notes, **extra)
+    except TemplateError as exc:
+        # Most likely a user's own template (settings [templates] dir): name it and the fault.
+        where = getattr(exc, "filename", None) or getattr(exc, "name", None) or name
+        raise SettingsError(f"template {where}: {exc.message or exc}") from None

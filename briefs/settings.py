@@ -28,6 +28,7 @@ class Settings:
     bluf_items: int
     search_limit: int
     templates_dir: Path | None
+    seed_corpus: bool = True
     extra_entities: Path | None = None
     extra_topics: Path | None = None
     # Where each value came from: "file <path>" or "environment variable NAME".
@@ -71,6 +72,15 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
     user_file = path or (Path(env["BRIEFBOT_SETTINGS"]) if env.get("BRIEFBOT_SETTINGS") else None)
     if user_file is not None:
         user = _read_toml(user_file, "BRIEFBOT_SETTINGS" if path is None else "--settings")
+        for section, values in user.items():
+            if section not in raw or not isinstance(values, dict):
+                raise SettingsError(f"{user_file}: unknown settings section [{section}]")
+            for key in values:
+                if key not in raw[section]:
+                    known = ", ".join(sorted(raw[section]))
+                    raise SettingsError(
+                        f"{user_file}: unknown setting {key!r} in [{section}] (known: {known})"
+                    )
         _merge(raw, user)
         for section, values in user.items():
             if isinstance(values, dict):
@@ -102,6 +112,10 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
             raise SettingsError(f"{where}: expected a whole number of at least 1, got {value!r}")
         return value
 
+    templates_path = _optional_path(get("templates", "dir"))
+    if templates_path is not None and not templates_path.is_dir():
+        where = origins.get("templates.dir", "[templates] dir")
+        raise SettingsError(f"{where}: template folder {templates_path} does not exist")
     data_dir = Path(get("store", "data_dir")).expanduser() if get("store", "data_dir") else None
     data_dir = data_dir or _default_data_dir(env)
     seeds = get("ingest", "seeds_dir")
@@ -115,6 +129,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
         bluf_items=positive_int("brief", "bluf_items"),
         search_limit=positive_int("brief", "search_limit"),
         templates_dir=Path(templates).expanduser() if templates else None,
+        seed_corpus=bool(get("ingest", "seed_corpus")),
         extra_entities=_optional_path(get("analysis", "entities")),
         extra_topics=_optional_path(get("analysis", "topics")),
         origins=origins,

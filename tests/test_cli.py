@@ -48,7 +48,18 @@ def test_ingest_files_and_folders(cli: Callable[..., Run], tmp_path: Path) -> No
     again = cli("ingest", str(folder))
     assert "2 unchanged" in again.err
     stats = cli("stats", "--format", "json").json()
-    assert stats["documents"] == 2 and stats["by_origin"] == {"file": 2}
+    # The first command that reads data adds the seed corpus, even after files came first.
+    assert stats["by_origin"] == {"file": 2, "seed": 5}
+    again = cli("stats", "--format", "json").json()
+    assert again["documents"] == 7
+
+
+def test_seed_corpus_can_be_switched_off(cli: Callable[..., Run], tmp_path: Path) -> None:
+    (tmp_path / "one.txt").write_text(GOOD, encoding="utf-8")
+    off = {"BRIEFBOT_INGEST_SEED_CORPUS": "false"}
+    assert cli("ingest", str(tmp_path / "one.txt"), extra_env=off).code == 0
+    run = cli("stats", "--format", "json", extra_env=off)
+    assert run.json()["by_origin"] == {"file": 1} and "seed corpus" not in run.err
 
 
 def test_failed_files_are_named_and_the_rest_ingested(
@@ -194,3 +205,57 @@ def test_python_dash_m_bot_runs_the_same_cli(env: dict[str, str]) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["documents"] == len(list(SEEDS.glob("*.txt")))
+
+
+def test_a_file_that_is_not_a_store_is_one_clear_line(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    bogus = tmp_path / "not-a-store.sqlite3"
+    bogus.write_bytes(b"this is not an SQLite database at all, just text" * 100)
+    run = cli("brief", extra_env={"BRIEFBOT_DATABASE_URL": f"sqlite:///{bogus}"})
+    assert run.code == 2
+    assert "BRIEFBOT_DATABASE_URL: cannot open the database" in _one_line(run)
+    assert bogus.read_bytes().startswith(b"this is not")
+
+
+def test_a_store_from_a_newer_briefbot_is_refused(cli: Callable[..., Run], db_url: str) -> None:
+    assert cli("stats").code == 0
+    store = open_store(db_url)
+    store.set_meta("schema_version", "999")
+    store.close()
+    run = cli("stats")
+    assert run.code == 2 and "newer than this briefbot" in _one_line(run)
+
+
+def test_broken_user_template_is_named(cli: Callable[..., Run], tmp_path: Path) -> None:
+    (tmp_path / "brief.md.j2").write_text("{{ brief.nope }}", encoding="utf-8")
+    run = cli("brief", extra_env={"BRIEFBOT_TEMPLATES_DIR": str(tmp_path)})
+    assert run.code == 2 and "template brief.md.j2" in run.err.splitlines()[-1]
+
+
+def test_unknown_settings_are_refused(cli: Callable[..., Run], tmp_path: Path) -> None:
+    settings = tmp_path / "settings.toml"
+    settings.write_text("[brief]\nmax_itemz = 5\n", encoding="utf-8")
+    run = cli("brief", extra_env={"BRIEFBOT_SETTINGS": str(settings)})
+    assert run.code == 2 and "unknown setting 'max_itemz' in [brief]" in _one_line(run)
+    missing = cli("brief", extra_env={"BRIEFBOT_TEMPLATES_DIR": str(tmp_path / "nope")})
+    assert missing.code == 2 and "does not exist" in _one_line(missing)
+
+
+def test_out_file_gets_ordinary_permissions(seeded_cli: Callable[..., Run], tmp_path: Path) -> None:
+    target = tmp_path / "brief.md"
+    assert seeded_cli("brief", "--out", str(target)).code == 0
+    assert target.stat().st_mode & 0o777 == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    import os
+
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def test_until_is_shown_as_the_last_included_day(seeded_cli: Callable[..., Run]) -> None:
+    run = seeded_cli("brief", "--until", "2023-08-31")
+    assert "to 2023-08-31" in run.out and "2023-09-01" not in run.out.splitlines()[0]

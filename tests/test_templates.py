@@ -11,6 +11,7 @@ import pytest
 from jinja2 import UndefinedError
 
 from briefs.brief import Brief
+from briefs.errors import SettingsError
 from briefs.render import make_environment, render
 from briefs.resources import templates_dir
 from briefs.store import StoreStats
@@ -78,8 +79,9 @@ def test_every_template_has_a_golden_test() -> None:
 def test_strict_undefined_fails_loudly(tmp_path: Path) -> None:
     (tmp_path / "brief.md.j2").write_text("{{ brief.no_such_field }}", encoding="utf-8")
     brief = Brief(kind="brief", title="t", generated_at=datetime(2026, 1, 1, tzinfo=UTC))
-    with pytest.raises(UndefinedError):
+    with pytest.raises(SettingsError, match="template brief.md.j2") as info:
         render(brief, "md", make_environment(tmp_path))
+    assert isinstance(info.value.__context__, UndefinedError)
 
 
 def test_user_template_folder_overrides_shipped(cli: Callable[..., Run], tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from briefs.errors import SettingsError
+
 Step = Callable[[Connection], None]
 
 
@@ -116,7 +118,7 @@ def migrate(conn: Connection) -> int:
     """Bring the schema to LATEST inside the caller's transaction; return the old version."""
     version = current_version(conn)
     if version > LATEST:
-        raise RuntimeError(
+        raise SettingsError(
             f"the store has schema version {version}, newer than this briefbot ({LATEST}); "
             "upgrade briefbot"
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import and_, create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from briefs.analysis import SentenceFacts, StoryCandidate
 from briefs.errors import SettingsError
@@ -28,7 +28,7 @@ from briefs.store.base import (
     SentenceRow,
     StoreStats,
 )
-from briefs.store.schema import date_mentions, documents, mentions, sentences
+from briefs.store.schema import date_mentions, documents, mentions, meta, sentences
 from briefs.store.schema import names as names_table
 
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -359,6 +359,21 @@ class SqlStore:
 
     # -- reading -------------------------------------------------------------------------
 
+    def get_meta(self, key: str) -> str | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(meta.c.value).where(meta.c.key == key)).first()
+        return row.value if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(meta.delete().where(meta.c.key == key))
+            conn.execute(meta.insert().values(key=key, value=value))
+
+    def has_origin(self, origin: str) -> bool:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(documents.c.id).where(documents.c.origin == origin).limit(1))
+            return row.first() is not None
+
     def is_empty(self) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(select(documents.c.id).limit(1)).first() is None
@@ -667,8 +682,12 @@ def open_store(url: str, setting: str = "database URL") -> SqlStore:
     event.listen(engine, "connect", _sqlite_pragmas)
     try:
         return SqlStore(engine, location)
-    except OperationalError as exc:
+    except DatabaseError as exc:
         engine.dispose()
         raise SettingsError(
-            f"{setting}: cannot open the database {location} ({exc.orig})"
+            f"{setting}: cannot open the database {location} ({exc.orig}); "
+            "is it a briefbot SQLite store?"
         ) from None
+    except SettingsError as exc:
+        engine.dispose()
+        raise SettingsError(f"{setting}: {location}: {exc}") from None
