@@ -26,6 +26,8 @@ SIGNATURE_TERMS = 80
 STORY_WINDOW_DAYS = 2
 STORY_SIMILARITY = 0.30
 NEAR_DUPLICATE = 0.5
+# Term similarity above which two documents are checked word by word for near-duplication.
+DUPLICATE_CHECK = 0.6
 
 _DENIAL_HOLDER_TYPES = {"state", "organisation", "person"}
 _NAME = re.compile(r"\b([A-Z][a-z]+(?:-[a-z]+)?(?:[- ][A-Z][a-z]+(?:-[a-z]+)?){1,3})\b(?!-)")
@@ -107,7 +109,7 @@ def analyze_sentences(
     out = []
     for position, text in enumerate(sentences):
         topics = tuple(key for key, topic in lexicon.topics.items() if topic.matches(text))
-        mentions = {e.id: n for e in lexicon.entities if (n := e.count(text))}
+        mentions = dict(lexicon.mentions_in(text))
         attribution = speakers.get(position)
         speaker = attribution.speaker if attribution else None
         stance, holder = _stance(text, speaker, lexicon)
@@ -172,10 +174,18 @@ class Background:
 
     df: Counter[str] = field(default_factory=Counter)
     documents: int = 0
+    _cache: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def add(self, sig: dict[str, int]) -> None:
         self.df.update(sig.keys())
         self.documents += 1
+
+    def vector_of(self, document_id: str, sig: dict[str, int]) -> dict[str, float]:
+        """The document's vector, computed once per batch."""
+        vec = self._cache.get(document_id)
+        if vec is None:
+            vec = self._cache[document_id] = self.vector(sig)
+        return vec
 
     def vector(self, sig: dict[str, int]) -> dict[str, float]:
         n = self.documents
@@ -203,15 +213,18 @@ def choose_story(
 ) -> tuple[str | None, str | None]:
     """(story to join, document it nearly duplicates) for a new document; pure."""
     mine = background.vector(sig)
-    my_shingles = shingles(body)
+    my_shingles: set[int] | None = None
     best: tuple[float, StoryCandidate] | None = None
     for cand in candidates:
-        theirs = shingles(cand.body)
-        union = len(my_shingles | theirs) or 1
-        if len(my_shingles & theirs) / union >= NEAR_DUPLICATE:
-            return cand.story_id, cand.document_id
-        other = background.vector(cand.signature)
+        other = background.vector_of(cand.document_id, cand.signature)
         sim = sum(v * other.get(t, 0.0) for t, v in mine.items())
+        if sim >= DUPLICATE_CHECK:
+            # Only documents this alike can be copies: compare their wording closely.
+            my_shingles = my_shingles if my_shingles is not None else shingles(body)
+            theirs = shingles(cand.body)
+            union = len(my_shingles | theirs) or 1
+            if len(my_shingles & theirs) / union >= NEAR_DUPLICATE:
+                return cand.story_id, cand.document_id
         if sim >= STORY_SIMILARITY and (best is None or sim > best[0]):
             best = (sim, cand)
     return (best[1].story_id, None) if best else (None, None)

@@ -79,7 +79,7 @@ def test_every_template_has_a_golden_test() -> None:
 def test_strict_undefined_fails_loudly(tmp_path: Path) -> None:
     (tmp_path / "brief.md.j2").write_text("{{ brief.no_such_field }}", encoding="utf-8")
     brief = Brief(kind="brief", title="t", generated_at=datetime(2026, 1, 1, tzinfo=UTC))
-    with pytest.raises(SettingsError, match="template brief.md.j2") as info:
+    with pytest.raises(SettingsError, match=r"template brief\.md\.j2") as info:
         render(brief, "md", make_environment(tmp_path))
     assert isinstance(info.value.__context__, UndefinedError)
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, create_engine, event, func, select, text
+from sqlalchemy import and_, bindparam, create_engine, event, func, select, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError
 
@@ -248,22 +248,29 @@ class SqlStore:
             conn.execute(mentions.delete().where(mentions.c.sentence_id.in_(all_ids)))
             conn.execute(date_mentions.delete().where(date_mentions.c.sentence_id.in_(all_ids)))
             conn.execute(names_table.delete().where(names_table.c.document_id == doc_id))
+            updates = []
             for sid, fact in zip(sentence_ids, facts, strict=True):
                 first = fact.dates[0] if fact.dates else None
+                updates.append(
+                    {
+                        "sid": sid,
+                        "v_topics": ",".join(fact.topics) or None,
+                        "v_speaker": fact.speaker.name if fact.speaker else None,
+                        "v_speaker_kind": fact.speaker.kind if fact.speaker else None,
+                        "v_direct": int(fact.direct),
+                        "v_stance": fact.stance,
+                        "v_stance_holder": fact.stance_holder,
+                        "v_date_value": first.value.isoformat() if first else None,
+                        "v_date_precision": first.precision if first else None,
+                        "v_salience": fact.salience,
+                    }
+                )
+            if updates:
                 conn.execute(
                     sentences.update()
-                    .where(sentences.c.id == sid)
-                    .values(
-                        topics=",".join(fact.topics) or None,
-                        speaker=fact.speaker.name if fact.speaker else None,
-                        speaker_kind=fact.speaker.kind if fact.speaker else None,
-                        direct=int(fact.direct),
-                        stance=fact.stance,
-                        stance_holder=fact.stance_holder,
-                        date_value=first.value.isoformat() if first else None,
-                        date_precision=first.precision if first else None,
-                        salience=fact.salience,
-                    )
+                    .where(sentences.c.id == bindparam("sid"))
+                    .values({key[2:]: bindparam(key) for key in updates[0] if key != "sid"}),
+                    updates,
                 )
             mention_rows = [
                 {"sentence_id": sid, "entity_id": entity, "count": n}
