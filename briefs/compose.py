@@ -74,6 +74,7 @@ class _Candidate:
     doc: DocumentSummary
     vector: Vector = field(default_factory=dict)
     relevance: float = 0.0
+    quality: float = 1.0
     section: str = "developments"
 
     @property
@@ -256,7 +257,8 @@ def _score(candidates: list[_Candidate], lexicon: Lexicon, query_scores: dict[st
         if lexicon.cue("measures", c.row.text):
             informative = min(1.0, informative * MEASURE_BOOST)
         blend = CENTRALITY_WEIGHT * cent + (1 - CENTRALITY_WEIGHT) * informative
-        c.relevance = blend * lead * recency * relevance * quality(c.row.text, lexicon)
+        c.quality = quality(c.row.text, lexicon)
+        c.relevance = blend * lead * recency * relevance * c.quality
         c.section = section_of(c.row, lexicon)
 
 
@@ -277,9 +279,7 @@ def _select(
     declarative = [
         i
         for i, c in enumerate(candidates)
-        if not c.row.text.startswith(_QUOTE_OPENERS)
-        and quality(c.row.text, lexicon) >= 1.0
-        and c.section != "denials"
+        if not c.row.text.startswith(_QUOTE_OPENERS) and c.quality >= 1.0 and c.section != "denials"
     ] or list(range(len(candidates)))
     bluf = mmr(
         declarative,

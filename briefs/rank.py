@@ -11,6 +11,8 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+import numpy as np
+
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+|\d+")
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are aren't as at be because been
@@ -66,26 +68,29 @@ def centrality(
 ) -> list[float]:
     """Mean similarity of each vector to all others; same-document pairs count less.
 
-    Uses an inverted index so the cost follows shared terms, not all pairs.
+    One matrix product (numpy) for all pairs: a few milliseconds for the hundreds of
+    candidates a brief ranks, where pure Python took most of a second.
     """
-    index: dict[str, list[tuple[int, float]]] = {}
-    for i, vec in enumerate(vectors):
-        for term, weight in vec.items():
-            index.setdefault(term, []).append((i, weight))
     n = len(vectors)
-    scores = [0.0] * n
+    if n == 0:
+        return []
+    vocabulary: dict[str, int] = {}
+    for vec in vectors:
+        for term in vec:
+            vocabulary.setdefault(term, len(vocabulary))
+    matrix = np.zeros((n, max(1, len(vocabulary))), dtype=np.float32)
     for i, vec in enumerate(vectors):
-        sims: dict[int, float] = {}
         for term, weight in vec.items():
-            for j, other in index[term]:
-                if j != i:
-                    sims[j] = sims.get(j, 0.0) + weight * other
-        total = 0.0
-        for j, sim in sims.items():
-            total += sim * (same_group_weight if groups[j] == groups[i] else 1.0)
-        scores[i] = total / max(1, n - 1)
-    top = max(scores, default=0.0) or 1.0
-    return [s / top for s in scores]
+            matrix[i, vocabulary[term]] = weight
+    similarity = matrix @ matrix.T
+    group_index = {g: k for k, g in enumerate(dict.fromkeys(groups))}
+    group_ids = np.array([group_index[g] for g in groups])
+    same = group_ids[:, None] == group_ids[None, :]
+    similarity = np.where(same, similarity * same_group_weight, similarity)
+    np.fill_diagonal(similarity, 0.0)
+    scores = similarity.sum(axis=1) / max(1, n - 1)
+    top = float(scores.max()) or 1.0
+    return [float(s) / top for s in scores]
 
 
 def mmr(

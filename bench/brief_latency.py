@@ -1,0 +1,101 @@
+"""Brief latency on a large store: ``python -m bench.brief_latency --n 10000``.
+
+Builds (or reuses, with --store) a store of N generated documents, analysed, then times
+whole-corpus and filtered briefs in this process, pinned to one core. Prints percentiles
+as a Markdown table for docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.corpus import generate
+from briefs.compose import BriefRequest, compose_brief
+from briefs.ingest import ingest_files
+from briefs.lexicon import load_lexicon
+from briefs.lookup import search_statements
+from briefs.pipeline import analyze_pending
+from briefs.render import render
+from briefs.store import SqlStore, open_store
+
+NOW = datetime(2026, 11, 22, tzinfo=UTC)
+
+
+def build(folder: Path, n: int) -> SqlStore:
+    store = open_store(f"sqlite:///{folder / 'store.sqlite3'}")
+    if store.stats().documents >= n:
+        return store
+    files = generate(folder / "files", n)
+    start = time.perf_counter()
+    list(ingest_files(store, files, "file", lambda: datetime.now(UTC)))
+    print(f"ingested {n} documents in {time.perf_counter() - start:.1f} s")
+    start = time.perf_counter()
+    analyze_pending(store, load_lexicon())
+    print(f"analysed them in {time.perf_counter() - start:.1f} s")
+    return store
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return statistics.median(ordered), p95, ordered[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=10000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--store", type=Path, help="folder holding (or to hold) the store")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {0})
+    folder = args.store or Path(tempfile.mkdtemp(prefix="briefbot-latency-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    store = build(folder, args.n)
+    lexicon = load_lexicon()
+    stats = store.stats()
+    cases: dict[str, Callable[[], object]] = {
+        "whole corpus": lambda: compose_brief(store, lexicon, BriefRequest(), NOW),
+        "whole corpus, rendered md": lambda: render(
+            compose_brief(store, lexicon, BriefRequest(), NOW), "md"
+        ),
+        "--topic sanctions": lambda: compose_brief(
+            store, lexicon, BriefRequest(topic="sanctions"), NOW
+        ),
+        "--entity Shoigu": lambda: compose_brief(
+            store, lexicon, BriefRequest(entity="Sergei Shoigu"), NOW
+        ),
+        "--query artillery shells": lambda: compose_brief(
+            store, lexicon, BriefRequest(query="artillery shells"), NOW
+        ),
+        "--since last 30 days of corpus": lambda: compose_brief(
+            store,
+            lexicon,
+            BriefRequest(since=(stats.last_published or NOW).replace(day=1)),
+            NOW,
+        ),
+        "search": lambda: search_statements(store, "Shoigu visit", 10, NOW),
+    }
+    print(f"\n{stats.documents} documents, {stats.sentences} sentences, one core\n")
+    print("| request | p50 ms | p95 ms | max ms |\n| --- | ---: | ---: | ---: |")
+    for name, run in cases.items():
+        run()  # warm caches (lexicon, SQLite pages)
+        samples = []
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            run()
+            samples.append((time.perf_counter() - start) * 1000)
+        p50, p95, worst = percentiles(samples)
+        print(f"| {name} | {p50:.0f} | {p95:.0f} | {worst:.0f} |")
+    store.close()
+
+
+if __name__ == "__main__":
+    main()
