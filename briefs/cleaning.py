@@ -84,6 +84,10 @@ def _load_rules_cached(path: str) -> CleaningRules:
     )
 
 
+# Control and format characters (Unicode categories Cc and Cf), newline and tab aside.
+_CONTROL = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\ufeff]"
+)
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u205f\u3000]+")
 
 
@@ -91,7 +95,7 @@ def normalize_text(text: str) -> str:
     """Unicode NFC, one kind of newline and space, no BOM or control characters."""
     text = unicodedata.normalize("NFC", text.lstrip("\ufeff"))
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = _CONTROL.sub("", text)
     return "\n".join(_SPACES.sub(" ", line).strip() for line in text.split("\n"))
 
 

@@ -1,0 +1,79 @@
+"""Ingest throughput: ``python -m bench.ingest_bench --n 2000``.
+
+Generates N varied articles from the seed text (bench/corpus.py), then ingests them into a
+fresh SQLite file, full-text index included, pinned to one core. Reports documents and
+sentences per second, and how the time splits between reading (decode, clean, metadata)
+and storing (segmenting, writing rows and the FTS5 index, one transaction per document).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sqlite3
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import text
+
+from bench.corpus import generate
+from briefs.articles import read_article
+from briefs.ingest import ingest_files
+from briefs.store import open_store
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=2000)
+    args = parser.parse_args()
+    pinned = hasattr(os, "sched_setaffinity")
+    if pinned:
+        os.sched_setaffinity(0, {0})
+    with tempfile.TemporaryDirectory(prefix="briefbot-ingest-") as tmp:
+        folder = Path(tmp)
+        files = generate(folder / "files", args.n)
+        start = time.perf_counter()
+        for path in files:
+            read_article(path)
+        read_seconds = time.perf_counter() - start
+
+        store = open_store(f"sqlite:///{folder / 'store.sqlite3'}")
+        start = time.perf_counter()
+        results = list(ingest_files(store, files, "file", lambda: datetime.now(UTC)))
+        seconds = time.perf_counter() - start
+        failed = [r for r in results if not r.ok]
+        with store.engine.connect() as conn:
+            fts = conn.execute(text("SELECT count(*) FROM sentences_fts")).scalar_one()
+            live = conn.execute(
+                text("SELECT count(*) FROM sentences WHERE position IS NOT NULL")
+            ).scalar_one()
+        store.close()
+    assert fts == live, "the full-text index must hold every live sentence"
+    print(
+        f"machine: {cpu_model()}, {os.cpu_count()} cores "
+        f"({'pinned to one' if pinned else 'not pinned'}); Python {platform.python_version()}, "
+        f"SQLite {sqlite3.sqlite_version}\n"
+    )
+    print("| documents | sentences | seconds | documents/s | sentences/s | read+clean share |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        f"| {args.n - len(failed)} | {live} | {seconds:.2f} | {args.n / seconds:.0f} | "
+        f"{live / seconds:.0f} | {read_seconds / seconds:.0%} |"
+    )
+
+
+if __name__ == "__main__":
+    main()
