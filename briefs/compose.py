@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from briefs.brief import (
@@ -31,7 +31,7 @@ from briefs.brief import (
     Window,
 )
 from briefs.lexicon import Entity, Lexicon, Topic
-from briefs.rank import Vector, centrality, mmr, tfidf_vectors
+from briefs.rank import TermMatrix, centrality, mmr, tfidf_vectors
 from briefs.store.base import DocumentSummary, SentenceRow, Store
 
 # Ranking never looks at more sentences than this; the indexes narrow the field first.
@@ -72,7 +72,6 @@ class BriefRequest:
 class _Candidate:
     row: SentenceRow
     doc: DocumentSummary
-    vector: Vector = field(default_factory=dict)
     relevance: float = 0.0
     quality: float = 1.0
     section: str = "developments"
@@ -181,8 +180,8 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
 
     docs = {d.id: d for d in store.summaries({r.document_id for r in rows})}
     candidates = [_Candidate(r, docs[r.document_id]) for r in rows if r.document_id in docs]
-    _score(candidates, lexicon, query_scores)
-    bluf, by_section = _select(candidates, request, lexicon)
+    matrix = _score(candidates, lexicon, query_scores)
+    bluf, by_section = _select(candidates, matrix, request, lexicon)
 
     refs: dict[str, int] = {}
     cite = _citer(candidates, refs)
@@ -238,15 +237,17 @@ def _item(c: _Candidate, cite: Callable[[_Candidate], list[Citation]]) -> Item:
     return Item(c.row.text, cite(c), c.row.date_value, stance)  # type: ignore[arg-type]
 
 
-def _score(candidates: list[_Candidate], lexicon: Lexicon, query_scores: dict[str, float]) -> None:
-    vectors = tfidf_vectors([c.row.text for c in candidates])
-    central = centrality(vectors, [c.row.document_id for c in candidates])
+def _score(
+    candidates: list[_Candidate], lexicon: Lexicon, query_scores: dict[str, float]
+) -> TermMatrix:
+    """Set each candidate's relevance and section; return their term matrix."""
+    matrix = TermMatrix(tfidf_vectors([c.row.text for c in candidates]))
+    central = centrality(matrix, [c.row.document_id for c in candidates])
     stamps = [c.doc.published_at.timestamp() for c in candidates if c.doc.published_at]
     oldest, newest = (min(stamps), max(stamps)) if stamps else (0.0, 0.0)
     span = (newest - oldest) or 1.0
     top_salience = max((c.row.salience or 0.0 for c in candidates), default=0.0) or 1.0
-    for c, vec, cent in zip(candidates, vectors, central, strict=True):
-        c.vector = vec
+    for c, cent in zip(candidates, central, strict=True):
         lead = 1.0 if c.row.position == 0 else 0.9 if c.row.position < 3 else 0.8
         published = c.doc.published_at
         recency = 0.9 + 0.1 * ((published.timestamp() - oldest) / span) if published else 0.9
@@ -260,13 +261,13 @@ def _score(candidates: list[_Candidate], lexicon: Lexicon, query_scores: dict[st
         c.quality = quality(c.row.text, lexicon)
         c.relevance = blend * lead * recency * relevance * c.quality
         c.section = section_of(c.row, lexicon)
+    return matrix
 
 
 def _select(
-    candidates: list[_Candidate], request: BriefRequest, lexicon: Lexicon
+    candidates: list[_Candidate], matrix: TermMatrix, request: BriefRequest, lexicon: Lexicon
 ) -> tuple[list[_Candidate], dict[str, list[_Candidate]]]:
     relevance = [c.relevance for c in candidates]
-    vectors = [c.vector for c in candidates]
 
     def story_bonus(i: int, chosen: list[int]) -> float:
         """Cover distinct stories, then distinct outlets, before a second sentence of one."""
@@ -284,7 +285,7 @@ def _select(
     bluf = mmr(
         declarative,
         relevance,
-        vectors,
+        matrix,
         min(request.bluf_items, budget),
         bonus=story_bonus,
         diversity=BLUF_DIVERSITY,
@@ -301,7 +302,7 @@ def _select(
             if len(chosen) >= budget or story in covered:
                 continue
             pool = [i for i, c in enumerate(candidates) if c.story == story and i not in chosen]
-            for i in mmr(pool, relevance, vectors, 1, chosen=chosen, diversity=DIVERSITY):
+            for i in mmr(pool, relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY):
                 by_section[candidates[i].section].append(i)
                 chosen.append(i)
     # One statement for each kind of section that has material, then the best of the rest.
@@ -315,7 +316,7 @@ def _select(
         for i in mmr(
             preferred or pool,
             relevance,
-            vectors,
+            matrix,
             1,
             chosen=chosen,
             bonus=story_bonus,
@@ -332,7 +333,7 @@ def _select(
             if i not in chosen and len(by_section[c.section]) < cap
         ]
         picked = mmr(
-            pool, relevance, vectors, 1, chosen=chosen, bonus=story_bonus, diversity=DIVERSITY
+            pool, relevance, matrix, 1, chosen=chosen, bonus=story_bonus, diversity=DIVERSITY
         )
         if not picked:
             break

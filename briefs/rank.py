@@ -63,26 +63,32 @@ def cosine(a: Vector, b: Vector) -> float:
     return sum(v * b.get(term, 0.0) for term, v in a.items())
 
 
-def centrality(
-    vectors: Sequence[Vector], groups: Sequence[str], same_group_weight: float = 0.3
-) -> list[float]:
-    """Mean similarity of each vector to all others; same-document pairs count less.
+class TermMatrix:
+    """Unit-length term vectors as one dense matrix (rows: statements), for fast similarity."""
 
-    One matrix product (numpy) for all pairs: a few milliseconds for the hundreds of
-    candidates a brief ranks, where pure Python took most of a second.
-    """
-    n = len(vectors)
+    def __init__(self, vectors: Sequence[Vector]) -> None:
+        vocabulary: dict[str, int] = {}
+        for vec in vectors:
+            for term in vec:
+                vocabulary.setdefault(term, len(vocabulary))
+        self.rows = np.zeros((len(vectors), max(1, len(vocabulary))), dtype=np.float32)
+        for i, vec in enumerate(vectors):
+            for term, weight in vec.items():
+                self.rows[i, vocabulary[term]] = weight
+
+    def similarity(self) -> np.ndarray:
+        """Cosine similarity of every pair of rows."""
+        return self.rows @ self.rows.T
+
+
+def centrality(
+    matrix: TermMatrix, groups: Sequence[str], same_group_weight: float = 0.3
+) -> list[float]:
+    """Mean similarity of each statement to all others; same-document pairs count less."""
+    n = matrix.rows.shape[0]
     if n == 0:
         return []
-    vocabulary: dict[str, int] = {}
-    for vec in vectors:
-        for term in vec:
-            vocabulary.setdefault(term, len(vocabulary))
-    matrix = np.zeros((n, max(1, len(vocabulary))), dtype=np.float32)
-    for i, vec in enumerate(vectors):
-        for term, weight in vec.items():
-            matrix[i, vocabulary[term]] = weight
-    similarity = matrix @ matrix.T
+    similarity = matrix.similarity()
     group_index = {g: k for k, g in enumerate(dict.fromkeys(groups))}
     group_ids = np.array([group_index[g] for g in groups])
     same = group_ids[:, None] == group_ids[None, :]
@@ -96,7 +102,7 @@ def centrality(
 def mmr(
     candidates: Sequence[int],
     relevance: Sequence[float],
-    vectors: Sequence[Vector],
+    matrix: TermMatrix,
     k: int,
     chosen: list[int] | None = None,
     diversity: float = 0.6,
@@ -104,34 +110,37 @@ def mmr(
 ) -> list[int]:
     """Maximal marginal relevance: pick ``k`` of ``candidates`` (indices), best and least alike.
 
+    Redundancy is the larger of the closest chosen statement's similarity and (weighted by
+    UNION_WEIGHT) the share of the statement's words the chosen ones already say together.
     ``chosen`` holds what is already selected elsewhere (it counts for redundancy).
     ``bonus`` may add a per-candidate adjustment given the current selection (diversity of
     sources, for instance).
     """
     picked: list[int] = []
     already = list(chosen or [])
-    pool = [c for c in candidates if c not in already]
-    covered: dict[str, float] = {}
-    for s in already:
-        for term, weight in vectors[s].items():
-            covered[term] = max(covered.get(term, 0.0), weight)
-    while pool and len(picked) < k:
-        best, best_score = None, -math.inf
-        for c in pool:
-            pairwise = max((cosine(vectors[c], vectors[s]) for s in already), default=0.0)
-            # Also redundant: a statement whose words the selection as a whole already says.
-            total = sum(w * w for w in vectors[c].values()) or 1.0
-            union = sum(w * w for t, w in vectors[c].items() if t in covered) / total
-            redundancy = max(pairwise, UNION_WEIGHT * union)
-            score = (1 - diversity) * relevance[c] - diversity * redundancy
-            if bonus is not None:
-                score += bonus(c, already)
-            if score > best_score:
-                best, best_score = c, score
-        assert best is not None
-        picked.append(best)
-        already.append(best)
-        for term, weight in vectors[best].items():
-            covered[term] = max(covered.get(term, 0.0), weight)
-        pool.remove(best)
+    pool = [c for c in candidates if c not in set(already)]
+    if not pool or k <= 0:
+        return picked
+    rows = matrix.rows
+    squares = rows[pool] ** 2
+    totals = squares.sum(axis=1)
+    totals[totals == 0] = 1.0
+    weights = np.asarray([relevance[c] for c in pool], dtype=np.float64)
+    covered = (rows[already] > 0).any(axis=0) if already else np.zeros(rows.shape[1], bool)
+    pairwise = (rows[pool] @ rows[already].T).max(axis=1) if already else np.zeros(len(pool))
+    alive = np.ones(len(pool), dtype=bool)
+    while alive.any() and len(picked) < k:
+        union = (squares @ covered.astype(np.float32)) / totals
+        redundancy = np.maximum(pairwise, UNION_WEIGHT * union)
+        scores = (1 - diversity) * weights - diversity * redundancy
+        if bonus is not None:
+            scores = scores + np.array([bonus(c, already) for c in pool])
+        scores[~alive] = -np.inf
+        best = int(np.argmax(scores))
+        choice = pool[best]
+        picked.append(choice)
+        already.append(choice)
+        alive[best] = False
+        covered |= rows[choice] > 0
+        pairwise = np.maximum(pairwise, rows[pool] @ rows[choice])
     return picked
