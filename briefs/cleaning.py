@@ -118,11 +118,12 @@ def _is_doubled(line: str) -> bool:
 def clean_page(text: str, rules: CleaningRules) -> CleanPage:
     """Split a page into metadata and clean paragraphs, dropping what the rules call debris."""
     page = CleanPage()
-    lines = [line for line in normalize_text(text).split("\n")]
+    # normalize_text already folds white space, so lines compare by casefold() alone.
+    lines = normalize_text(text).split("\n")
 
     # 1. Everything from a footer marker on is page furniture.
     for i, line in enumerate(lines):
-        folded = _fold(line)
+        folded = line.casefold()
         if folded and any(folded.startswith(marker) for marker in rules.cut_from):
             page.dropped.extend(x for x in lines[i:] if x)
             lines = lines[:i]
@@ -134,7 +135,7 @@ def clean_page(text: str, rules: CleaningRules) -> CleanPage:
     nonblank = [i for i, line in enumerate(lines) if line]
     for teaser in rules.teasers:
         for pos, i in enumerate(nonblank):
-            if _fold(lines[i]) != teaser.marker:
+            if lines[i].casefold() != teaser.marker:
                 continue
             for j in nonblank[max(0, pos - teaser.before) : pos + teaser.after + 1]:
                 keep[j] = False
@@ -151,7 +152,7 @@ def clean_page(text: str, rules: CleaningRules) -> CleanPage:
 
     # 4. Debris lines, by text and by pattern.
     for i in nonblank:
-        folded = _fold(lines[i])
+        folded = lines[i].casefold()
         if folded in rules.drop_lines or any(p.fullmatch(lines[i]) for p in rules.drop_patterns):
             keep[i] = False
 
@@ -161,7 +162,7 @@ def clean_page(text: str, rules: CleaningRules) -> CleanPage:
         if not keep[i]:
             continue
         line = lines[i]
-        if first and _fold(line) in rules.mastheads:
+        if first and line.casefold() in rules.mastheads:
             page.masthead, keep[i] = line, False
             continue
         first = False

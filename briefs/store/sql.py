@@ -34,6 +34,15 @@ from briefs.store.schema import names as names_table
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
+# Statements of the ingest hot path, built once: SQLAlchemy memoises their cache keys.
+_BY_SOURCE_KEY = select(documents.c.id, documents.c.content_hash).where(
+    documents.c.source_key == bindparam("key")
+)
+_BY_BODY_HASH = select(documents.c.id).where(documents.c.body_hash == bindparam("hash")).limit(1)
+_INSERT_DOCUMENT = documents.insert()
+_INSERT_SENTENCE = sentences.insert()
+
+
 def document_id_for(source_key: str) -> str:
     """A short id derived from where the document came from, so re-ingest keeps it."""
     return hashlib.sha1(source_key.encode("utf-8")).hexdigest()[:12]
@@ -83,15 +92,9 @@ class SqlStore:
         )
         doc_id = document_id_for(source_key)
         with self.engine.begin() as conn:
-            existing = conn.execute(
-                select(documents.c.id, documents.c.content_hash).where(
-                    documents.c.source_key == source_key
-                )
-            ).first()
+            existing = conn.execute(_BY_SOURCE_KEY, {"key": source_key}).first()
             if existing is None:
-                twin = conn.execute(
-                    select(documents.c.id).where(documents.c.body_hash == body_hash).limit(1)
-                ).first()
+                twin = conn.execute(_BY_BODY_HASH, {"hash": body_hash}).first()
                 if twin is not None:
                     return IngestOutcome("duplicate", twin.id, duplicate_of=twin.id)
             elif existing.content_hash == content_hash:
@@ -113,7 +116,7 @@ class SqlStore:
                 "provenance": json.dumps(article.provenance, sort_keys=True),
             }
             if existing is None:
-                conn.execute(documents.insert().values(id=doc_id, **values))
+                conn.execute(_INSERT_DOCUMENT, {"id": doc_id, **values})
                 added, retired = self._write_sentences(conn, doc_id, article.body, fresh=True)
                 return IngestOutcome("added", doc_id, added, retired)
             doc_id = existing.id
@@ -177,7 +180,7 @@ class SqlStore:
             )
             next_idx += 1
         if inserts:
-            conn.execute(sentences.insert(), inserts)
+            conn.execute(_INSERT_SENTENCE, inserts)
             new_rows = conn.execute(
                 select(sentences.c.id, sentences.c.text).where(
                     and_(
