@@ -216,3 +216,29 @@ def test_timeline_entity_and_stories_commands(cli: Callable[..., Run]) -> None:
     )
     unknown = cli("entity", "Nobody Atall")
     assert unknown.code == 2 and "not in the gazetteer" in unknown.err
+
+
+def test_users_extend_the_gazetteer_and_topics_without_code(
+    cli: Callable[..., Run], tmp_path: Path
+) -> None:
+    entities = tmp_path / "entities.toml"
+    entities.write_text(
+        '[[entity]]\nid = "wagner"\nname = "Wagner Group"\ntype = "organisation"\n'
+        'aliases = ["Wagner", "Wagner military group"]\n\n'
+        '[[entity]]\nid = "cbs"\nname = "CBS News"\ntype = "organisation"\naliases = ["CBS"]\n',
+        encoding="utf-8",
+    )
+    topics = tmp_path / "topics.toml"
+    topics.write_text(
+        '[media]\nlabel = "Media reports"\nterms = ["CBS", "broadcast", "media reports"]\n',
+        encoding="utf-8",
+    )
+    env = {"BRIEFBOT_ANALYSIS_ENTITIES": str(entities), "BRIEFBOT_ANALYSIS_TOPICS": str(topics)}
+    profile = cli("entity", "CBS", "--format", "json", extra_env=env).json()
+    assert profile["profile"]["name"] == "CBS News"
+    assert profile["profile"]["mentions_by_month"] == [{"month": "2023-10", "mentions": 3}]
+    brief = cli("brief", "--topic", "media", "--format", "json", extra_env=env).json()
+    assert brief["query"]["topic"] == "media" and brief["bluf"]
+    # Without the user's files CBS is unknown again: analysis follows the data in use.
+    plain = cli("entity", "CBS")
+    assert plain.code == 2 and "not in the gazetteer" in plain.err
