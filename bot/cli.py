@@ -15,6 +15,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from bot.argtypes import int_at_least
+from bot.cli_feeds import cmd_feeds, cmd_poll
+from bot.cli_feeds import register as register_feeds
 from briefs import __version__
 from briefs.clock import Clock, system_clock
 from briefs.compose import BriefRequest, compose_brief
@@ -45,14 +48,7 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see {self.prog} --help)")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
+_positive = int_at_least(1)
 
 
 def _format(text: str) -> str:
@@ -132,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("stories", help="stories (events reported across outlets)")
     window_options(p)
     output_options(p)
+
+    register_feeds(sub)
 
     p = sub.add_parser("stats", help="what the store holds")
     p.add_argument("--format", type=_format, default="md", help="md (default) or json")
@@ -361,6 +359,8 @@ COMMANDS = {
     "entity": cmd_entity,
     "stories": cmd_stories,
     "stats": cmd_stats,
+    "feeds": cmd_feeds,
+    "poll": cmd_poll,
 }
 
 

@@ -33,7 +33,7 @@ def collect_files(paths: Iterable[Path], suffixes: Sequence[str]) -> tuple[list[
     """Expand files and folders into article files; name every path that yields none."""
     files: list[Path] = []
     errors: list[str] = []
-    wanted = {s.lower() for s in suffixes}
+    wanted = {s.lower() for s in suffixes} | set(FEED_SUFFIXES)
     for path in paths:
         if path.is_dir():
             found = sorted(
@@ -59,6 +59,53 @@ def collect_files(paths: Iterable[Path], suffixes: Sequence[str]) -> tuple[list[
     return files, errors
 
 
+# RSS/Atom files are read as feeds: each entry becomes a document (see is_feed_file).
+FEED_SUFFIXES = (".rss", ".atom", ".xml")
+
+
+def is_feed_file(path: Path) -> bool:
+    """An RSS or Atom file, by its ending or, for any other name, by how it begins."""
+    if path.suffix.lower() in FEED_SUFFIXES:
+        return True
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return False  # read_article names the problem
+    head = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf:rdf"))
+
+
+def ingest_feed_file(
+    store: Store, path: Path, origin: Origin, now: Callable[[], datetime]
+) -> Iterator[FileResult]:
+    """Store each entry of an RSS/Atom file, as the poller stores a fetched feed's entries
+    (keyed by canonical article URL, so a feed bringing the same article later adds nothing).
+    """
+    from briefs.feeds.entries import entry_article
+    from briefs.feeds.entries import source_key as entry_key
+    from briefs.feeds.parse import parse_feed
+
+    try:
+        parsed = parse_feed(path.read_bytes(), {"content-type": "application/xml"})
+    except InputError as exc:
+        yield FileResult(path, error=f"{path}: {exc}")
+        return
+    except OSError as exc:
+        yield FileResult(path, error=f"{path}: cannot read ({exc.strerror})")
+        return
+    if not parsed.entries and not parsed.skipped:
+        yield FileResult(path, error=f"{path}: a feed with no entries, nothing to ingest")
+    fallback = source_key(path, origin)
+    for entry in parsed.entries:
+        article = entry_article(entry, parsed.title)
+        yield FileResult(
+            path, outcome=store.ingest(article, origin, entry_key(entry, fallback), now())
+        )
+    for skipped in parsed.skipped:
+        yield FileResult(path, error=f"{path}: {skipped}")
+
+
 def source_key(path: Path, origin: Origin) -> str:
     """Seeds are keyed by file name (ids stay the same on every machine); files by path."""
     if origin == "seed":
@@ -75,6 +122,9 @@ def ingest_files(
     """Ingest each file, yielding its result as soon as it is stored (for progress bars)."""
     rules = load_rules()
     for path in files:
+        if is_feed_file(path):
+            yield from ingest_feed_file(store, path, origin, now)
+            continue
         try:
             article = read_article(path, rules, now().date())
         except InputError as exc:

@@ -7,15 +7,36 @@ name the setting the user has to fix.
 
 from __future__ import annotations
 
+import math
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from briefs.errors import SettingsError
 from briefs.resources import config_dir, seeds_dir
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """The [feeds] section: politeness, safety and polling bounds (docs/feeds.md)."""
+
+    contact: str = ""
+    connect_timeout: float = 10.0
+    total_timeout: float = 30.0
+    max_bytes: int = 5_000_000
+    max_redirects: int = 5
+    per_host_concurrency: int = 2
+    concurrency: int = 8
+    min_interval_minutes: float = 15.0
+    default_interval_minutes: float = 60.0
+    max_interval_minutes: float = 1440.0
+    max_failures: int = 10
+    allow_private_addresses: bool = False
+    allowed_hosts: tuple[str, ...] = ()
+    full_text: bool = False
 
 
 @dataclass(frozen=True)
@@ -29,6 +50,7 @@ class Settings:
     search_limit: int
     templates_dir: Path | None
     seed_corpus: bool = True
+    feeds: FeedSettings = field(default_factory=FeedSettings)
     extra_entities: Path | None = None
     extra_topics: Path | None = None
     # Where each value came from: "file <path>" or "environment variable NAME".
@@ -130,10 +152,65 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
         search_limit=positive_int("brief", "search_limit"),
         templates_dir=Path(templates).expanduser() if templates else None,
         seed_corpus=bool(get("ingest", "seed_corpus")),
+        feeds=_feed_settings(raw.get("feeds", {}), origins),
         extra_entities=_optional_path(get("analysis", "entities")),
         extra_topics=_optional_path(get("analysis", "topics")),
         origins=origins,
     )
+
+
+def _feed_settings(values: Mapping[str, Any], origins: Mapping[str, str]) -> FeedSettings:
+    """The [feeds] section, each value checked against the type of its default."""
+    defaults = FeedSettings()
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        if not hasattr(defaults, key):
+            continue  # only reachable through the shipped file, which lists every key
+        where = origins.get(f"feeds.{key}", f"[feeds] {key}")
+        default = getattr(defaults, key)
+        if isinstance(default, bool):
+            ok = isinstance(value, bool)
+        elif isinstance(default, float):
+            ok = (
+                isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and math.isfinite(value)
+                and value > 0
+            )
+            value = float(value) if ok else value
+        elif isinstance(default, int):
+            floor = 0 if key == "max_redirects" else 1
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= floor
+        elif isinstance(default, tuple):
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            value = tuple(str(v).lower() for v in value) if ok else value
+        else:
+            ok = isinstance(value, str)
+        if not ok:
+            raise SettingsError(f"{where}: expected {_kind(default, key)}, got {value!r}")
+        checked[key] = value
+    feeds = replace(defaults, **checked)
+    if not (
+        feeds.min_interval_minutes <= feeds.default_interval_minutes <= feeds.max_interval_minutes
+    ):
+        raise SettingsError(
+            "[feeds]: expected min_interval_minutes <= default_interval_minutes <= "
+            f"max_interval_minutes, got {feeds.min_interval_minutes:g}, "
+            f"{feeds.default_interval_minutes:g}, {feeds.max_interval_minutes:g}"
+        )
+    return feeds
+
+
+def _kind(default: Any, key: str) -> str:
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, float):
+        return "a number above 0"
+    if isinstance(default, int):
+        return f"a whole number of at least {0 if key == 'max_redirects' else 1}"
+    if isinstance(default, tuple):
+        return "a list of host names"
+    return "text"
 
 
 def _optional_path(value: Any) -> Path | None:
@@ -148,6 +225,13 @@ def _coerce(name: str, text: str, default: Any) -> Any:
         if text.lower() in {"0", "false", "no", "off"}:
             return False
         raise SettingsError(f"environment variable {name}: expected true or false, got {text!r}")
+    if isinstance(default, float):
+        try:
+            return float(text)
+        except ValueError:
+            raise SettingsError(
+                f"environment variable {name}: expected a number, got {text!r}"
+            ) from None
     if isinstance(default, int):
         try:
             return int(text)

@@ -100,7 +100,60 @@ def _v2_analysis(conn: Connection) -> None:
         conn.execute(text(statement))
 
 
-MIGRATIONS: list[Step] = [_v1, _v2_analysis]
+def _v3_feeds(conn: Connection) -> None:
+    """Feeds (each belongs to one guild; NULL = the command line), subscriptions, and the
+    entries each feed brought, linked to the documents that hold them."""
+    statements = [
+        """CREATE TABLE feeds (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            guild_id VARCHAR(32),
+            url TEXT NOT NULL,
+            canonical_url TEXT NOT NULL,
+            title TEXT,
+            etag TEXT,
+            last_modified TEXT,
+            added_at VARCHAR(32) NOT NULL,
+            last_fetched_at VARCHAR(32),
+            last_status INTEGER,
+            last_error_type VARCHAR(32),
+            last_error TEXT,
+            failures INTEGER NOT NULL DEFAULT 0,
+            next_poll_at VARCHAR(32),
+            enabled INTEGER NOT NULL DEFAULT 1,
+            disabled_reason TEXT,
+            full_text INTEGER NOT NULL DEFAULT 0,
+            removed_at VARCHAR(32)
+        )""",
+        # One row per feed and guild; NULL guilds compare equal through COALESCE.
+        "CREATE UNIQUE INDEX ux_feeds_guild_url ON feeds (COALESCE(guild_id, ''), canonical_url)",
+        "CREATE INDEX ix_feeds_due ON feeds (enabled, next_poll_at)",
+        """CREATE TABLE subscriptions (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+            guild_id VARCHAR(32),
+            channel_id VARCHAR(32) NOT NULL,
+            include_terms TEXT,
+            exclude_terms TEXT,
+            created_at VARCHAR(32) NOT NULL,
+            UNIQUE (feed_id, channel_id)
+        )""",
+        """CREATE TABLE feed_entries (
+            feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+            entry_id TEXT NOT NULL,
+            document_id VARCHAR(32) NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+            entry_hash VARCHAR(64) NOT NULL,
+            first_seen_at VARCHAR(32) NOT NULL,
+            new INTEGER NOT NULL,
+            PRIMARY KEY (feed_id, entry_id)
+        )""",
+        "CREATE INDEX ix_feed_entries_document ON feed_entries (document_id)",
+        "CREATE INDEX ix_feed_entries_new ON feed_entries (feed_id, new, first_seen_at)",
+    ]
+    for statement in statements:
+        conn.execute(text(statement))
+
+
+MIGRATIONS: list[Step] = [_v1, _v2_analysis, _v3_feeds]
 LATEST = len(MIGRATIONS)
 
 

@@ -102,6 +102,52 @@ date_mentions = Table(
     Column("precision", String(8), nullable=False),
 )
 
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("guild_id", String(32)),
+    Column("url", Text, nullable=False),
+    Column("canonical_url", Text, nullable=False),
+    Column("title", Text),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("added_at", UTCDateTime, nullable=False),
+    Column("last_fetched_at", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_error_type", String(32)),
+    Column("last_error", Text),
+    Column("failures", Integer, nullable=False),
+    Column("next_poll_at", UTCDateTime),
+    Column("enabled", Integer, nullable=False),
+    Column("disabled_reason", Text),
+    Column("full_text", Integer, nullable=False),
+    Column("removed_at", UTCDateTime),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("feed_id", Integer, nullable=False),
+    Column("guild_id", String(32)),
+    Column("channel_id", String(32), nullable=False),
+    Column("include_terms", Text),
+    Column("exclude_terms", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+feed_entries = Table(
+    "feed_entries",
+    metadata,
+    Column("feed_id", Integer, primary_key=True),
+    Column("entry_id", Text, primary_key=True),
+    Column("document_id", String(32), nullable=False),
+    Column("entry_hash", String(64), nullable=False),
+    Column("first_seen_at", UTCDateTime, nullable=False),
+    Column("new", Integer, nullable=False),
+)
+
 names = Table(
     "names",
     metadata,

@@ -28,6 +28,7 @@ from briefs.store.base import (
     SentenceRow,
     StoreStats,
 )
+from briefs.store.feeds import FeedStore
 from briefs.store.schema import date_mentions, documents, mentions, meta, sentences
 from briefs.store.schema import names as names_table
 
@@ -73,6 +74,7 @@ class SqlStore:
         self.location = location
         with engine.begin() as conn:
             migrations.migrate(conn)
+        self.feeds = FeedStore(engine)
 
     # -- writing -------------------------------------------------------------------------
 

@@ -1,0 +1,269 @@
+"""``briefbot feeds add|list|remove|enable|test`` and ``briefbot poll``: feeds on the command line.
+
+Registered by ``bot.cli`` (``register``), run with the same ``App`` as every other command.
+Refusals are InputErrors naming the URL or feed, shown as one line with exit status 2; a
+refused feed stores nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from aiohttp.abc import AbstractResolver
+
+from bot.argtypes import int_at_least
+from briefs.feeds.decide import Policy
+from briefs.feeds.fetch import Fetcher, FetchSettings
+from briefs.feeds.poll import FeedOutcome, Poller, add_feed, preview_feed
+from briefs.lexicon import Lexicon
+from briefs.pipeline import analyze_pending
+from briefs.settings import FeedSettings
+from briefs.store.feeds import Feed
+
+if TYPE_CHECKING:
+    from bot.cli import App
+
+# DNS for feed fetching; None is the system's. Tests pin names to 127.0.0.1 here.
+RESOLVER: AbstractResolver | None = None
+PREVIEW_ITEMS = 10
+
+
+_count = int_at_least(0)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``feeds`` and ``poll`` to the ``briefbot`` parser's subcommands."""
+    p = subparsers.add_parser("feeds", help="follow RSS/Atom feeds: add, list, remove, test")
+    actions = p.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
+
+    def guild(q: argparse.ArgumentParser) -> None:
+        q.add_argument(
+            "--guild", metavar="G", help="the Discord server (id) whose feeds; default: this CLI"
+        )
+
+    q = actions.add_parser("add", help="follow a feed: fetched once now, its items stored")
+    q.add_argument("url", metavar="URL")
+    guild(q)
+    q.add_argument(
+        "--backfill",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="count the newest N current items as new for the next digest (default 0)",
+    )
+    q.add_argument(
+        "--full-text",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="fetch the article page of teaser items (default: [feeds] full_text)",
+    )
+    q.add_argument("--channel", metavar="C", help="subscribe this channel (id) to the feed")
+    q.add_argument(
+        "--include",
+        action="append",
+        default=[],
+        metavar="WORD",
+        help="with --channel: only items naming WORD (repeatable)",
+    )
+    q.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="WORD",
+        help="with --channel: no items naming WORD (repeatable)",
+    )
+
+    q = actions.add_parser("list", help="followed feeds: status, last error, next poll")
+    guild(q)
+    q.add_argument("--format", choices=["md", "json"], default="md", help="md (default) or json")
+
+    q = actions.add_parser("remove", help="stop following a feed (its items stay)")
+    q.add_argument("feed", metavar="FEED", help="feed id or URL (see: briefbot feeds list)")
+    guild(q)
+
+    q = actions.add_parser("enable", help="resume a feed that was disabled after failures")
+    q.add_argument("feed", metavar="FEED", help="feed id or URL (see: briefbot feeds list)")
+    guild(q)
+
+    q = actions.add_parser("test", help="fetch and parse a feed, and preview it; stores nothing")
+    q.add_argument("url", metavar="URL")
+
+    subparsers.add_parser("poll", help="one polling round now: every feed that is due")
+
+
+def policy(feeds: FeedSettings) -> Policy:
+    return Policy(
+        min_interval=timedelta(minutes=feeds.min_interval_minutes),
+        default_interval=timedelta(minutes=feeds.default_interval_minutes),
+        max_interval=timedelta(minutes=feeds.max_interval_minutes),
+        max_failures=feeds.max_failures,
+    )
+
+
+def _fetcher(app: App) -> Fetcher:
+    return Fetcher(FetchSettings.from_settings(app.settings.feeds), RESOLVER, app.clock)
+
+
+def _poller(app: App, fetcher: Fetcher) -> Poller:
+    store = app.store
+    lexicons: list[Lexicon] = []
+
+    def analyze() -> None:
+        if not lexicons:
+            lexicons.append(app.lexicon)  # loaded once per round, and only if needed
+        analyze_pending(store, lexicons[0])
+
+    return Poller(
+        store,
+        fetcher,
+        policy(app.settings.feeds),
+        app.clock,
+        concurrency=app.settings.feeds.concurrency,
+        analyze=analyze,
+    )
+
+
+def cmd_feeds(app: App, args: argparse.Namespace) -> int:
+    action = args.feeds_command
+    if action == "list":
+        return _list(app, args)
+    if action == "remove":
+        feed = app.store.feeds.find(args.feed, args.guild)
+        app.store.feeds.remove(feed.id, app.clock())
+        app.say(f"briefbot: no longer following feed {feed.id} ({feed.url}); its items stay")
+        return 0
+    if action == "enable":
+        feed = app.store.feeds.find(args.feed, args.guild)
+        app.store.feeds.enable(feed.id, app.clock())
+        app.say(f"briefbot: feed {feed.id} ({feed.url}) enabled; polled at the next round")
+        return 0
+    if action == "test":
+        return asyncio.run(_test(app, args))
+    return asyncio.run(_add(app, args))
+
+
+async def _test(app: App, args: argparse.Namespace) -> int:
+    async with _fetcher(app) as fetcher:
+        result, parsed = await preview_feed(fetcher, args.url)
+    out = app.out
+    out.write(
+        f"{parsed.title}\n{result.final_url} ({parsed.version}, {len(parsed.entries)} items)\n"
+    )
+    for entry in parsed.entries[:PREVIEW_ITEMS]:
+        when = _day(entry.published_at) if entry.published_at else "undated   "
+        out.write(f"- {when} {entry.title}\n")
+        if entry.link:
+            out.write(f"  {entry.link}\n")
+    if len(parsed.entries) > PREVIEW_ITEMS:
+        out.write(f"… and {len(parsed.entries) - PREVIEW_ITEMS} more\n")
+    for warning in parsed.warnings[:5]:
+        app.say(f"briefbot: warning: {warning}")
+    for skipped in parsed.skipped[:5]:
+        app.say(f"briefbot: entry skipped: {skipped}")
+    return 0
+
+
+async def _add(app: App, args: argparse.Namespace) -> int:
+    if (args.include or args.exclude) and not args.channel:
+        from briefs.errors import InputError
+
+        raise InputError("--include and --exclude filter a channel's items: give --channel too")
+    full_text = app.settings.feeds.full_text if args.full_text is None else args.full_text
+    async with _fetcher(app) as fetcher:
+        poller = _poller(app, fetcher)
+        feed, outcome, parsed = await add_feed(
+            poller, args.url, args.guild, args.backfill, full_text
+        )
+    if args.channel:
+        app.store.feeds.subscribe(feed.id, args.channel, app.clock(), args.include, args.exclude)
+    app.out.write(
+        f"following feed {feed.id}: {parsed.title} ({len(parsed.entries)} items; "
+        f"{outcome.new} new for the next digest)\n"
+    )
+    for warning in outcome.warnings[:5]:
+        app.say(f"briefbot: warning: {warning}")
+    for skipped in outcome.skipped[:5]:
+        app.say(f"briefbot: entry skipped: {skipped}")
+    return 0
+
+
+def _day(value: datetime) -> str:
+    return value.strftime("%Y-%m-%d")
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else "never"
+
+
+def _list(app: App, args: argparse.Namespace) -> int:
+    feeds = app.store.feeds.list_feeds(args.guild)
+    if args.format == "json":
+        app.out.write(json.dumps([feed_json(f) for f in feeds], indent=2) + "\n")
+        return 0
+    if not feeds:
+        app.out.write("No feeds followed here. Add one with: briefbot feeds add URL\n")
+        return 0
+    for f in feeds:
+        state = "enabled" if f.enabled else f"DISABLED: {f.disabled_reason}"
+        lines = [f"[{f.id}] {f.name}", f"    {f.url}", f"    {state}; {f.entries} items"]
+        status = f" (HTTP {f.last_status})" if f.last_status else ""
+        lines[-1] += f"; last fetched {_when(f.last_fetched_at)}{status}"
+        if f.last_error:
+            lines.append(
+                f"    last error ({f.last_error_type}, {f.failures} in a row): {f.last_error}"
+            )
+        if f.enabled:
+            lines.append(f"    next poll {_when(f.next_poll_at)}")
+        app.out.write("\n".join(lines) + "\n")
+    return 0
+
+
+def feed_json(f: Feed) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": f.id,
+        "url": f.url,
+        "title": f.title,
+        "enabled": f.enabled,
+        "disabled_reason": f.disabled_reason,
+        "full_text": f.full_text,
+        "items": f.entries,
+        "added_at": iso(f.added_at),
+        "last_fetched_at": iso(f.last_fetched_at),
+        "last_status": f.last_status,
+        "last_error_type": f.last_error_type,
+        "last_error": f.last_error,
+        "failures": f.failures,
+        "next_poll_at": iso(f.next_poll_at),
+    }
+
+
+def cmd_poll(app: App, args: argparse.Namespace) -> int:
+    return asyncio.run(_poll(app))
+
+
+async def _poll(app: App) -> int:
+    from tqdm import tqdm
+
+    due = app.store.feeds.due(app.clock())
+    progress = tqdm(
+        total=len(due), unit="feed", file=app.err, disable=not app.err.isatty(), leave=False
+    )
+
+    def step(outcome: FeedOutcome) -> None:
+        progress.update(1)
+        if outcome.status == "failed":
+            what = "disabled" if outcome.disabled else "failed"
+            progress.write(f"briefbot: feed {outcome.feed_id} {what}: {outcome.error}", app.err)
+
+    async with _fetcher(app) as fetcher:
+        summary = await _poller(app, fetcher).round(step, due)
+    progress.close()
+    app.say(f"briefbot: poll: {summary.line()}")
+    return 0

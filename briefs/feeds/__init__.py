@@ -1,0 +1,1 @@
+"""RSS/Atom feeds: fetch politely and safely, parse robustly, store entries as documents."""

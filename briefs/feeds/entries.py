@@ -1,0 +1,72 @@
+"""Feed entries as articles, and the keys deduplication works on.
+
+Kept apart from polling so ``briefbot ingest`` can store RSS/Atom files from disk the same
+way the poller stores fetched ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from briefs.feeds.parse import FeedEntry
+from briefs.feeds.urls import canonical_url
+from briefs.models import ParsedArticle, Provenance
+
+
+def entry_url(entry: FeedEntry) -> str | None:
+    return canonical_url(entry.link) if entry.link else None
+
+
+def source_key(entry: FeedEntry, fallback: str) -> str:
+    """Where the article lives: its canonical URL, so the same article from several feeds
+    (or a file) is one document; without a link, ``fallback`` plus the entry id."""
+    url = entry_url(entry)
+    return f"url:{url}" if url else f"{fallback}#{entry.entry_id}"
+
+
+def entry_hash(entry: FeedEntry, text: str | None = None) -> str:
+    """What the entry says (title, link, text), leaving out its date and id: a publisher
+    who rewrites an old item's pubDate or guid does not make it look changed."""
+    digest = hashlib.sha256()
+    for part in (entry.title, entry_url(entry) or "", text if text is not None else entry.text):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def entry_article(
+    entry: FeedEntry, feed_title: str | None, text: str | None = None
+) -> ParsedArticle:
+    """A feed entry as an article. A missing date stays missing: never silently "now"
+    (the time briefbot first saw the entry is kept apart, as ``first_seen_at``)."""
+    body = (text if text is not None else entry.text) or entry.title
+    provenance: dict[str, Provenance] = {
+        "title": "text",
+        "publisher": "text" if feed_title else "none",
+        "byline": "text" if entry.author else "none",
+        "published": "text" if entry.published_at is not None else "none",
+    }
+    if text is not None and text != entry.text:
+        provenance["body"] = "inferred"  # extracted from the article page
+    return ParsedArticle(
+        title=entry.title,
+        publisher=feed_title,
+        byline=entry.author,
+        published_at=entry.published_at,
+        published_precision=entry.published_precision,
+        body=body,
+        provenance=provenance,
+        url=entry_url(entry),
+    )
+
+
+def newest_first(entries: list[FeedEntry]) -> list[FeedEntry]:
+    """Dated entries newest first, then undated ones in feed order (feeds list newest
+    first), for choosing a backfill."""
+    dated = sorted(
+        (e for e in entries if e.published_at is not None),
+        key=lambda e: e.published_at or datetime.min,
+        reverse=True,
+    )
+    return dated + [e for e in entries if e.published_at is None]

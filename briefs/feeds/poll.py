@@ -1,0 +1,405 @@
+"""One polling round: fetch the feeds that are due, parse off the event loop, store entries.
+
+Per-feed outcomes and errors are data (``FeedOutcome``), kept on the feed row and shown by
+``feeds list``: nothing a feed sends stops the round or another feed. Blocking work (parsing,
+article extraction, SQLite) runs in worker threads so the event loop keeps answering (the
+Discord bot will share it), and writes go one feed at a time so two feeds carrying the same
+article cannot race to store it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from briefs.clock import Clock
+from briefs.errors import InputError
+from briefs.feeds.decide import Answer, Policy, decide
+from briefs.feeds.entries import entry_article, entry_hash, newest_first, source_key
+from briefs.feeds.fetch import PAGE_ACCEPT, Fetcher, FetchResult
+from briefs.feeds.parse import FeedEntry, NotAFeedError, ParsedFeed, parse_feed
+from briefs.feeds.urls import canonical_url, check_feed_url
+from briefs.store.feeds import EntryLink, Feed, FeedState
+from briefs.store.sql import SqlStore
+
+log = logging.getLogger(__name__)
+
+# An entry with less text than this is a teaser: worth the article page when full text is on.
+TEASER_CHARS = 600
+# Article pages fetched per feed and poll at most (politeness towards the publisher).
+FULL_TEXT_PAGES = 20
+
+
+@dataclass
+class FeedOutcome:
+    """What one poll of one feed did."""
+
+    feed_id: int
+    url: str
+    status: str  # "fetched", "not_modified" or "failed"
+    items: int = 0  # entries in the document
+    new: int = 0  # stored and new for the next digest
+    stored: int = 0  # stored for briefs and search, not announced (first add)
+    duplicate: int = 0  # the guild already had it (another feed, same content, a rewrite)
+    updated: int = 0  # a known entry whose text changed
+    unchanged: int = 0  # a known entry, as before
+    skipped: list[str] = field(default_factory=list)  # entries lost, one line each
+    warnings: list[str] = field(default_factory=list)
+    error_type: str | None = None
+    error: str | None = None
+    disabled: bool = False
+    new_documents: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PollSummary:
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    def total(self, key: str) -> int:
+        return sum(getattr(o, key) for o in self.outcomes)
+
+    def line(self) -> str:
+        disabled = sum(o.disabled for o in self.outcomes)
+        return (
+            f"{len(self.outcomes)} feeds: {self.count('fetched')} fetched, "
+            f"{self.count('not_modified')} not modified, {self.count('failed')} failed"
+            + (f" ({disabled} disabled)" if disabled else "")
+            + f"; {self.total('new')} new items, {self.total('duplicate')} duplicates"
+            + (f", {self.total('updated')} updated" if self.total("updated") else "")
+        )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """Entries to store (with their hashes) and how many were known and unchanged."""
+
+    todo: list[tuple[FeedEntry, str]]
+    known: set[str]
+    unchanged: int
+
+
+async def preview_feed(fetcher: Fetcher, url: str) -> tuple[FetchResult, ParsedFeed]:
+    """Fetch and parse a feed, storing nothing; a refusal is an InputError naming the URL."""
+    url = check_feed_url(url)
+    result = await fetcher.fetch(url)
+    if not result.ok or result.body is None:
+        raise InputError(f"{url}: {result.reason()}")
+    parsed = await asyncio.to_thread(parse_feed, result.body, result.headers, result.final_url)
+    return result, parsed
+
+
+async def add_feed(
+    poller: Poller,
+    url: str,
+    guild_id: str | None = None,
+    backfill: int = 0,
+    full_text: bool = False,
+) -> tuple[Feed, FeedOutcome, ParsedFeed]:
+    """Follow a feed: fetch it once (refusing what is not a feed) and store its items.
+
+    The items are stored for briefs and search but are not new for the next digest, except
+    the newest ``backfill`` of them. Nothing is stored when the feed is refused.
+    """
+    url = check_feed_url(url)
+    canonical = canonical_url(url)
+    for feed in await asyncio.to_thread(poller.store.feeds.list_feeds, guild_id):
+        if feed.canonical_url == canonical:
+            raise InputError(f"{url}: already followed here, as feed {feed.id}")
+    result, parsed = await preview_feed(poller.fetcher, url)
+    feed = await asyncio.to_thread(
+        poller.store.feeds.add, url, canonical, guild_id, parsed.title, poller.clock(), full_text
+    )
+    outcome = await poller.poll(
+        feed, first_add=True, backfill=backfill, fetched=result, parsed=parsed
+    )
+    return await asyncio.to_thread(poller.store.feeds.get, feed.id), outcome, parsed
+
+
+class Poller:
+    """Polls feeds into a store through one fetcher; scheduling follows ``policy``.
+
+    ``analyze`` (optional) runs the store's analysis after new documents arrive, so a
+    rewrite of an article the guild already has joins its story instead of counting as new.
+    """
+
+    def __init__(
+        self,
+        store: SqlStore,
+        fetcher: Fetcher,
+        policy: Policy,
+        clock: Clock,
+        rng: random.Random | None = None,
+        concurrency: int = 8,
+        analyze: Callable[[], object] | None = None,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.policy = policy
+        self.clock = clock
+        self.rng = rng or random.Random()
+        self.analyze = analyze
+        self._slots = asyncio.Semaphore(concurrency)
+        self._writing = asyncio.Lock()
+
+    async def round(
+        self,
+        progress: Callable[[FeedOutcome], None] | None = None,
+        feeds: Sequence[Feed] | None = None,
+    ) -> PollSummary:
+        """Poll every feed that is due now (or ``feeds``), at most ``concurrency`` at once."""
+        due = (
+            list(feeds)
+            if feeds is not None
+            else await asyncio.to_thread(self.store.feeds.due, self.clock())
+        )
+        summary = PollSummary()
+
+        async def one(feed: Feed) -> None:
+            async with self._slots:
+                outcome = await self.poll(feed)
+            summary.outcomes.append(outcome)
+            if progress is not None:
+                progress(outcome)
+
+        await asyncio.gather(*(one(feed) for feed in due))
+        summary.outcomes.sort(key=lambda o: o.feed_id)
+        return summary
+
+    async def poll(
+        self,
+        feed: Feed,
+        *,
+        first_add: bool = False,
+        backfill: int = 0,
+        fetched: FetchResult | None = None,
+        parsed: ParsedFeed | None = None,
+    ) -> FeedOutcome:
+        """Fetch, parse and store one feed; its state and any error go on the feed row.
+
+        Never raises (but for cancellation): the boundary that keeps one feed's trouble its own.
+        """
+        try:
+            return await self._poll(feed, first_add, backfill, fetched, parsed)
+        except Exception as exc:
+            log.exception("polling feed %s (%s) failed unexpectedly", feed.id, feed.url)
+            error = f"internal error: {type(exc).__name__}: {exc}"[:300]
+            return await self._fail(feed, None, "internal", error)
+
+    async def _poll(
+        self,
+        feed: Feed,
+        first_add: bool,
+        backfill: int,
+        fetched: FetchResult | None,
+        parsed: ParsedFeed | None,
+    ) -> FeedOutcome:
+        result = fetched or await self.fetcher.fetch(feed.url, feed.etag, feed.last_modified)
+        if result.moved_to:
+            await asyncio.to_thread(self.store.feeds.move, feed.id, result.moved_to)
+        if result.not_modified:
+            await self._succeed(feed, result, None)
+            return FeedOutcome(feed.id, feed.url, "not_modified")
+        if not result.ok or result.body is None:
+            return await self._fail(feed, result, result.error_type or "http", result.reason())
+        if parsed is None:
+            try:
+                parsed = await asyncio.to_thread(
+                    parse_feed, result.body, result.headers, result.final_url
+                )
+            except NotAFeedError as exc:
+                return await self._fail(feed, result, "not_a_feed", str(exc))
+        plan = await asyncio.to_thread(self._plan, feed, parsed)
+        texts = await self._full_texts(plan) if feed.full_text else {}
+        async with self._writing:
+            outcome = await asyncio.to_thread(
+                self._store, feed, parsed, plan, texts, first_add, backfill
+            )
+            if outcome.new_documents and self.analyze is not None:
+                await asyncio.to_thread(self.analyze)
+                rewrites = await asyncio.to_thread(
+                    self.store.feeds.rewrites, feed.guild_id, outcome.new_documents
+                )
+                if rewrites:
+                    await asyncio.to_thread(self.store.feeds.not_new, feed.id, rewrites)
+                    outcome.new -= len(rewrites)
+                    outcome.duplicate += len(rewrites)
+                    outcome.new_documents = [
+                        d for d in outcome.new_documents if d not in set(rewrites)
+                    ]
+        await self._succeed(feed, result, parsed.title)
+        return outcome
+
+    def _plan(self, feed: Feed, parsed: ParsedFeed) -> _Plan:
+        """Which entries need storing: unknown ones, and known ones whose text changed."""
+        known = self.store.feeds.known_entries(feed.id)
+        todo: list[tuple[FeedEntry, str]] = []
+        unchanged = 0
+        seen: set[str] = set()
+        for entry in parsed.entries:
+            if entry.entry_id in seen:
+                continue  # the same id twice in one document: the first wins
+            seen.add(entry.entry_id)
+            digest = entry_hash(entry)
+            before = known.get(entry.entry_id)
+            if before is not None and before.entry_hash == digest:
+                unchanged += 1
+            else:
+                todo.append((entry, digest))
+        return _Plan(todo, set(known), unchanged)
+
+    async def _full_texts(self, plan: _Plan) -> dict[str, str]:
+        """Main text of the article pages of new teaser entries (trafilatura)."""
+        wanted = [entry for entry, _ in plan.todo if entry.link and len(entry.text) < TEASER_CHARS][
+            :FULL_TEXT_PAGES
+        ]
+
+        async def one(entry: FeedEntry) -> tuple[str, str | None]:
+            assert entry.link is not None
+            page = await self.fetcher.fetch(entry.link, accept=PAGE_ACCEPT)
+            if not page.ok or page.body is None:
+                log.info("full text of %s: %s", entry.link, page.reason())
+                return entry.entry_id, None
+            return entry.entry_id, await asyncio.to_thread(extract_text, page.body, entry.link)
+
+        found = await asyncio.gather(*(one(e) for e in wanted))
+        return {
+            entry_id: text
+            for (entry_id, text), entry in zip(found, wanted, strict=True)
+            if text and len(text) > len(entry.text)
+        }
+
+    def _store(
+        self,
+        feed: Feed,
+        parsed: ParsedFeed,
+        plan: _Plan,
+        texts: dict[str, str],
+        first_add: bool,
+        backfill: int,
+    ) -> FeedOutcome:
+        """Store the planned entries as documents and link them to the feed (worker thread)."""
+        now = self.clock()
+        outcome = FeedOutcome(
+            feed.id,
+            feed.url,
+            "fetched",
+            items=len(parsed.entries),
+            unchanged=plan.unchanged,
+            skipped=list(parsed.skipped),
+            warnings=list(parsed.warnings),
+        )
+        announce = {e.entry_id for e in newest_first(parsed.entries)[:backfill]}
+        feeds = self.store.feeds
+        fallback = f"feed:{feed.canonical_url}"
+        keys = {e.entry_id: source_key(e, fallback) for e, _ in plan.todo}
+        stored = feeds.documents_for_keys(keys.values())
+        links: list[EntryLink] = []
+        linked: set[str] = set()  # documents this poll already linked to the feed
+        for entry, digest in plan.todo:
+            try:
+                text = texts.get(entry.entry_id)
+                article = entry_article(entry, parsed.title, text)
+                key = keys[entry.entry_id]
+                if entry.entry_id in plan.known:
+                    result = self.store.ingest(article, "feed", key, now)
+                    links.append(EntryLink(entry.entry_id, result.document_id, digest, known=True))
+                    outcome.updated += 1
+                    continue
+                # An article another feed (or a file) brought under the same URL is linked as
+                # it is: stored once, and one outlet's teaser never overwrites another's text.
+                document_id = stored.get(key)
+                added = False
+                if document_id is None:
+                    result = self.store.ingest(article, "feed", key, now)
+                    document_id, added = result.document_id, result.status == "added"
+                    stored[key] = document_id
+                # Already visible to this guild: the same article from another of its feeds,
+                # a seed or file, or the same item under a rewritten guid or pubDate.
+                had = document_id in linked or (
+                    not added and feeds.sees(feed.guild_id, document_id)
+                )
+                new = not had and (not first_add or entry.entry_id in announce)
+                links.append(EntryLink(entry.entry_id, document_id, digest, new=new))
+                linked.add(document_id)
+                if had:
+                    outcome.duplicate += 1
+                elif new:
+                    outcome.new += 1
+                    outcome.new_documents.append(document_id)
+                else:
+                    outcome.stored += 1
+            except Exception as exc:  # one bad entry never loses the others
+                log.warning("feed %s: entry %r not stored (%s)", feed.id, entry.entry_id, exc)
+                outcome.skipped.append(f"{entry.entry_id[:80]}: {type(exc).__name__}: {exc}"[:200])
+        # Links go last, in one transaction: should the process die before, the documents
+        # are there and the next poll links them (as new: the guild never saw them).
+        feeds.record_entries(feed.id, links, now)
+        return outcome
+
+    async def _succeed(self, feed: Feed, result: FetchResult, title: str | None) -> None:
+        answer = Answer(True, result.status, None, result.retry_after, result.max_age)
+        decision = decide(self.clock(), feed.failures, answer, self.policy, self.rng)
+        state = FeedState(
+            fetched_at=self.clock(),
+            status=result.status,
+            error_type=None,
+            error=None,
+            failures=0,
+            next_poll_at=decision.next_poll_at,
+            enabled=True,
+            disabled_reason=None,
+            title=title,
+            etag=result.etag,
+            last_modified=result.last_modified,
+        )
+        await asyncio.to_thread(self.store.feeds.save_state, feed.id, state)
+
+    async def _fail(
+        self, feed: Feed, result: FetchResult | None, kind: str, error: str
+    ) -> FeedOutcome:
+        status = result.status if result is not None else None
+        retry_after = result.retry_after if result is not None else None
+        answer = Answer(False, status, error, retry_after, None)
+        decision = decide(self.clock(), feed.failures, answer, self.policy, self.rng)
+        state = FeedState(
+            fetched_at=self.clock(),
+            status=status,
+            error_type=kind,
+            error=error,
+            failures=decision.failures,
+            next_poll_at=decision.next_poll_at,
+            enabled=decision.enabled,
+            disabled_reason=decision.disabled_reason,
+        )
+        await asyncio.to_thread(self.store.feeds.save_state, feed.id, state)
+        if not decision.enabled:
+            log.warning("feed %s (%s) disabled: %s", feed.id, feed.url, decision.disabled_reason)
+        return FeedOutcome(
+            feed.id,
+            feed.url,
+            "failed",
+            error_type=kind,
+            error=error,
+            disabled=not decision.enabled,
+        )
+
+
+def extract_text(page: bytes, url: str) -> str | None:
+    """The main text of an article page (trafilatura), paragraphs kept; None if none."""
+    import trafilatura  # imported on first use: it is large, and full text is opt-in
+
+    try:
+        text = trafilatura.extract(page, url=url, include_comments=False, include_tables=False)
+    except Exception as exc:  # a hostile page must not take the feed down
+        log.info("full text of %s: extraction failed (%s)", url, exc)
+        return None
+    if not text:
+        return None
+    paragraphs = (" ".join(line.split()) for line in str(text).split("\n"))
+    return "\n\n".join(p for p in paragraphs if p) or None

@@ -1,0 +1,499 @@
+"""Feed storage: feeds per guild, their state and last error as data, the entries they brought.
+
+A feed belongs to the guild that added it (``guild_id`` None is the command line's own
+scope): one guild never lists another's feed URLs, and a document that only another guild's
+feeds brought is not visible to it (``visible_filter``). Documents themselves live in the
+``documents`` table like any other; ``feed_entries`` links each entry of a feed to its
+document, with the time briefbot first saw it and whether it is new for the next digest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from briefs.errors import InputError, NotFoundError
+from briefs.store.schema import documents, feed_entries, feeds, subscriptions
+
+
+@dataclass(frozen=True)
+class Feed:
+    id: int
+    guild_id: str | None
+    url: str
+    canonical_url: str
+    title: str | None
+    etag: str | None
+    last_modified: str | None
+    added_at: datetime
+    last_fetched_at: datetime | None
+    last_status: int | None
+    last_error_type: str | None
+    last_error: str | None
+    failures: int
+    next_poll_at: datetime | None
+    enabled: bool
+    disabled_reason: str | None
+    full_text: bool
+    removed_at: datetime | None = None
+    entries: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.title or self.url
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What one poll learnt about a feed, stored in one go."""
+
+    fetched_at: datetime
+    status: int | None
+    error_type: str | None
+    error: str | None
+    failures: int
+    next_poll_at: datetime
+    enabled: bool
+    disabled_reason: str | None
+    title: str | None = None  # None keeps the stored title
+    etag: str | None = None  # None keeps the stored validator
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownEntry:
+    document_id: str
+    entry_hash: str
+
+
+@dataclass(frozen=True)
+class EntryLink:
+    """One entry of a poll and the document that holds it."""
+
+    entry_id: str
+    document_id: str
+    entry_hash: str
+    new: bool = False
+    known: bool = False  # the feed brought this entry before
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A channel following a feed, with optional keyword filters (any include, no exclude)."""
+
+    id: int
+    feed_id: int
+    guild_id: str | None
+    channel_id: str
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def matches(self, text: str) -> bool:
+        folded = text.casefold()
+        if self.include and not any(term.casefold() in folded for term in self.include):
+            return False
+        return not any(term.casefold() in folded for term in self.exclude)
+
+
+def in_scope(column: Any, guild_id: str | None) -> ColumnElement[bool]:
+    """``column`` names ``guild_id``'s scope (NULL is the command line's)."""
+    return column.is_(None) if guild_id is None else column == guild_id  # type: ignore[no-any-return]
+
+
+def _terms(value: str | None) -> tuple[str, ...]:
+    return tuple(t for t in (value or "").split("\n") if t)
+
+
+class FeedStore:
+    """Feeds, subscriptions and feed entries, over the store's SQLAlchemy engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- feeds ---------------------------------------------------------------------------
+
+    def add(
+        self,
+        url: str,
+        canonical: str,
+        guild_id: str | None,
+        title: str | None,
+        now: datetime,
+        full_text: bool,
+    ) -> Feed:
+        """Follow a feed in a guild's scope; a feed removed before comes back with its entries
+        (so they are not announced twice)."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(feeds.c.id, feeds.c.removed_at).where(
+                    and_(in_scope(feeds.c.guild_id, guild_id), feeds.c.canonical_url == canonical)
+                )
+            ).first()
+            values: dict[str, Any] = {
+                "url": url,
+                "title": title,
+                "etag": None,
+                "last_modified": None,
+                "last_fetched_at": None,
+                "last_status": None,
+                "last_error_type": None,
+                "last_error": None,
+                "failures": 0,
+                "next_poll_at": now,
+                "enabled": 1,
+                "disabled_reason": None,
+                "full_text": int(full_text),
+                "removed_at": None,
+            }
+            if row is not None and row.removed_at is None:
+                raise InputError(f"{url}: already followed here, as feed {row.id}")
+            if row is not None:
+                conn.execute(update(feeds).where(feeds.c.id == row.id).values(**values))
+                feed_id = int(row.id)
+            else:
+                result = conn.execute(
+                    feeds.insert().values(
+                        guild_id=guild_id, canonical_url=canonical, added_at=now, **values
+                    )
+                )
+                feed_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        return self.get(feed_id)
+
+    def get(self, feed_id: int) -> Feed:
+        found = self._select(feeds.c.id == feed_id)
+        if not found:
+            raise NotFoundError(f"no feed {feed_id}")
+        return found[0]
+
+    def find(self, ref: str, guild_id: str | None) -> Feed:
+        """A followed feed of the guild's scope, by id or URL."""
+        for feed in self.list_feeds(guild_id):
+            if ref.strip() in {str(feed.id), feed.url, feed.canonical_url}:
+                return feed
+        raise NotFoundError(f"no feed {ref!r} is followed here (see: briefbot feeds list)")
+
+    def list_feeds(self, guild_id: str | None) -> list[Feed]:
+        """The followed feeds of one scope, oldest first."""
+        return self._select(
+            and_(in_scope(feeds.c.guild_id, guild_id), feeds.c.removed_at.is_(None))
+        )
+
+    def due(self, now: datetime, limit: int = 10_000) -> list[Feed]:
+        """Enabled, followed feeds whose next poll time has come, most overdue first."""
+        condition = and_(
+            feeds.c.enabled == 1,
+            feeds.c.removed_at.is_(None),
+            or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now),
+        )
+        return self._select(condition, order=feeds.c.next_poll_at, limit=limit)
+
+    def _select(
+        self, condition: ColumnElement[bool], order: Any = None, limit: int | None = None
+    ) -> list[Feed]:
+        count = (
+            select(func.count())
+            .where(feed_entries.c.feed_id == feeds.c.id)
+            .correlate(feeds)
+            .scalar_subquery()
+        )
+        query = select(*feeds.c, count.label("entries")).where(condition)
+        query = query.order_by(order if order is not None else feeds.c.id, feeds.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            Feed(
+                id=r.id,
+                guild_id=r.guild_id,
+                url=r.url,
+                canonical_url=r.canonical_url,
+                title=r.title,
+                etag=r.etag,
+                last_modified=r.last_modified,
+                added_at=r.added_at,
+                last_fetched_at=r.last_fetched_at,
+                last_status=r.last_status,
+                last_error_type=r.last_error_type,
+                last_error=r.last_error,
+                failures=r.failures,
+                next_poll_at=r.next_poll_at,
+                enabled=bool(r.enabled),
+                disabled_reason=r.disabled_reason,
+                full_text=bool(r.full_text),
+                removed_at=r.removed_at,
+                entries=r.entries,
+            )
+            for r in rows
+        ]
+
+    def remove(self, feed_id: int, now: datetime) -> None:
+        """Stop following a feed. Its documents and entry links stay: briefs that cite them
+        keep working, and adding the feed again does not announce old items as new."""
+        with self.engine.begin() as conn:
+            conn.execute(update(feeds).where(feeds.c.id == feed_id).values(removed_at=now))
+            conn.execute(subscriptions.delete().where(subscriptions.c.feed_id == feed_id))
+
+    def enable(self, feed_id: int, now: datetime) -> None:
+        """Resume a disabled feed: failures forgotten, polled at the next round."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(feeds)
+                .where(feeds.c.id == feed_id)
+                .values(enabled=1, disabled_reason=None, failures=0, next_poll_at=now)
+            )
+
+    def save_state(self, feed_id: int, state: FeedState) -> None:
+        values: dict[str, Any] = {
+            "last_fetched_at": state.fetched_at,
+            "last_status": state.status,
+            "last_error_type": state.error_type,
+            "last_error": state.error,
+            "failures": state.failures,
+            "next_poll_at": state.next_poll_at,
+            "enabled": int(state.enabled),
+            "disabled_reason": state.disabled_reason,
+        }
+        for key in ("title", "etag", "last_modified"):
+            if getattr(state, key) is not None:
+                values[key] = getattr(state, key)
+        with self.engine.begin() as conn:
+            conn.execute(update(feeds).where(feeds.c.id == feed_id).values(**values))
+
+    def move(self, feed_id: int, url: str) -> None:
+        """The feed answered with a permanent redirect: poll the new address from now on."""
+        with self.engine.begin() as conn:
+            conn.execute(update(feeds).where(feeds.c.id == feed_id).values(url=url))
+
+    # -- entries -------------------------------------------------------------------------
+
+    def known_entries(self, feed_id: int) -> dict[str, KnownEntry]:
+        """Every entry the feed brought before, by entry id."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(
+                    feed_entries.c.entry_id, feed_entries.c.document_id, feed_entries.c.entry_hash
+                ).where(feed_entries.c.feed_id == feed_id)
+            ).all()
+        return {r.entry_id: KnownEntry(r.document_id, r.entry_hash) for r in rows}
+
+    def record_entries(self, feed_id: int, links: Sequence[EntryLink], now: datetime) -> None:
+        """Link a poll's entries to their documents, in one transaction. A ``known`` entry
+        keeps its first sighting and its new flag, and follows its document if that changed.
+        """
+        fresh = [
+            {
+                "feed_id": feed_id,
+                "entry_id": link.entry_id,
+                "document_id": link.document_id,
+                "entry_hash": link.entry_hash,
+                "first_seen_at": now,
+                "new": int(link.new),
+            }
+            for link in links
+            if not link.known
+        ]
+        changed = [
+            {"e": link.entry_id, "d": link.document_id, "h": link.entry_hash}
+            for link in links
+            if link.known
+        ]
+        with self.engine.begin() as conn:
+            if fresh:
+                conn.execute(feed_entries.insert(), fresh)
+            if changed:
+                conn.execute(
+                    update(feed_entries)
+                    .where(
+                        and_(
+                            feed_entries.c.feed_id == feed_id,
+                            feed_entries.c.entry_id == bindparam("e"),
+                        )
+                    )
+                    .values(document_id=bindparam("d"), entry_hash=bindparam("h")),
+                    changed,
+                )
+
+    def documents_for_keys(self, source_keys: Iterable[str]) -> dict[str, str]:
+        """The documents stored under these source keys (canonical article URLs), by key."""
+        keys = list(dict.fromkeys(source_keys))
+        found: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for start in range(0, len(keys), 500):
+                rows = conn.execute(
+                    select(documents.c.source_key, documents.c.id).where(
+                        documents.c.source_key.in_(keys[start : start + 500])
+                    )
+                )
+                found.update({r.source_key: r.id for r in rows})
+        return found
+
+    def not_new(self, feed_id: int, document_ids: Iterable[str]) -> int:
+        """Take documents out of the next digest (rewrites of what the guild already has)."""
+        ids = list(document_ids)
+        if not ids:
+            return 0
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    update(feed_entries)
+                    .where(
+                        and_(
+                            feed_entries.c.feed_id == feed_id,
+                            feed_entries.c.document_id.in_(ids),
+                            feed_entries.c.new == 1,
+                        )
+                    )
+                    .values(new=0)
+                ).rowcount
+            )
+
+    def rewrites(self, guild_id: str | None, document_ids: Iterable[str]) -> list[str]:
+        """Those of ``document_ids`` that analysis found to be near-copies of a document the
+        guild already sees: another outlet's rewrite joins that story, it is not news."""
+        ids = list(document_ids)
+        if not ids:
+            return []
+        original = documents.alias("original")
+        query = (
+            select(documents.c.id)
+            .join(original, original.c.id == documents.c.duplicate_of)
+            .where(
+                and_(
+                    documents.c.id.in_(ids),
+                    or_(
+                        original.c.origin != "feed",
+                        original.c.id.in_(self._scope_documents(guild_id)),
+                    ),
+                )
+            )
+        )
+        with self.engine.connect() as conn:
+            return [r.id for r in conn.execute(query)]
+
+    def _scope_documents(self, guild_id: str | None) -> Any:
+        return (
+            select(feed_entries.c.document_id)
+            .join(feeds, feeds.c.id == feed_entries.c.feed_id)
+            .where(in_scope(feeds.c.guild_id, guild_id))
+        )
+
+    def visible_filter(self, guild_id: str | None) -> ColumnElement[bool]:
+        """An SQL condition on ``documents`` for what a guild may see: seeds and files are
+        everyone's; a feed document only for guilds one of whose feeds brought it (a removed
+        feed still counts: the guild has seen those items)."""
+        return or_(
+            documents.c.origin != "feed", documents.c.id.in_(self._scope_documents(guild_id))
+        )
+
+    def visible_documents(self, guild_id: str | None) -> set[str]:
+        """Ids of the documents ``visible_filter`` lets through."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(documents.c.id).where(self.visible_filter(guild_id)))
+            return {r.id for r in rows}
+
+    def sees(self, guild_id: str | None, document_id: str, conn: Connection | None = None) -> bool:
+        """Whether the guild can already see this document."""
+        query = select(documents.c.id).where(
+            and_(documents.c.id == document_id, self.visible_filter(guild_id))
+        )
+        if conn is not None:
+            return conn.execute(query).first() is not None
+        with self.engine.connect() as own:
+            return own.execute(query).first() is not None
+
+    def new_documents(self, guild_id: str | None, since: datetime | None = None) -> list[str]:
+        """Documents that arrived as new items of the guild's feeds (first seen after
+        ``since``): what a digest announces. First seen, not published: an item that
+        arrived while the bot was down is still new."""
+        query = (
+            select(feed_entries.c.document_id, func.min(feed_entries.c.first_seen_at))
+            .join(feeds, feeds.c.id == feed_entries.c.feed_id)
+            .where(and_(in_scope(feeds.c.guild_id, guild_id), feed_entries.c.new == 1))
+            .group_by(feed_entries.c.document_id)
+            .order_by(func.min(feed_entries.c.first_seen_at), feed_entries.c.document_id)
+        )
+        if since is not None:
+            query = query.where(feed_entries.c.first_seen_at > since)
+        with self.engine.connect() as conn:
+            return [r[0] for r in conn.execute(query)]
+
+    # -- subscriptions -------------------------------------------------------------------
+
+    def subscribe(
+        self,
+        feed_id: int,
+        channel_id: str,
+        now: datetime,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+    ) -> Subscription:
+        """A channel of the feed's guild follows the feed (again: filters replaced)."""
+        feed = self.get(feed_id)
+        values = {
+            "include_terms": "\n".join(include) or None,
+            "exclude_terms": "\n".join(exclude) or None,
+        }
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(subscriptions.c.id).where(
+                    and_(
+                        subscriptions.c.feed_id == feed_id,
+                        subscriptions.c.channel_id == channel_id,
+                    )
+                )
+            ).first()
+            if row is None:
+                conn.execute(
+                    subscriptions.insert().values(
+                        feed_id=feed_id,
+                        guild_id=feed.guild_id,
+                        channel_id=channel_id,
+                        created_at=now,
+                        **values,
+                    )
+                )
+            else:
+                conn.execute(
+                    update(subscriptions).where(subscriptions.c.id == row.id).values(**values)
+                )
+        return next(
+            s
+            for s in self.subscriptions(feed.guild_id)
+            if s.feed_id == feed_id and s.channel_id == channel_id
+        )
+
+    def unsubscribe(self, feed_id: int, channel_id: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                subscriptions.delete().where(
+                    and_(
+                        subscriptions.c.feed_id == feed_id,
+                        subscriptions.c.channel_id == channel_id,
+                    )
+                )
+            )
+
+    def subscriptions(self, guild_id: str | None) -> list[Subscription]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(subscriptions)
+                .where(in_scope(subscriptions.c.guild_id, guild_id))
+                .order_by(subscriptions.c.id)
+            ).all()
+        return [
+            Subscription(
+                r.id,
+                r.feed_id,
+                r.guild_id,
+                r.channel_id,
+                _terms(r.include_terms),
+                _terms(r.exclude_terms),
+            )
+            for r in rows
+        ]
