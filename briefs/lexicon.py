@@ -151,8 +151,65 @@ def _read(path: Path, what: str) -> dict[str, Any]:
             return tomllib.load(fh)
     except FileNotFoundError:
         raise SettingsError(f"{what}: {path} does not exist") from None
+    except IsADirectoryError:
+        raise SettingsError(f"{what}: {path} is a folder; name a TOML file") from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"{what}: {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{what}: {path} is not valid TOML ({exc})") from None
+
+
+def _strings(value: object, where: str, field: str) -> list[str]:
+    """A list of non-empty strings, or one clear error naming the entry and field."""
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise SettingsError(
+            f'{where}: {field} must be a list of strings, like {field} = ["a", "b"]'
+        )
+    return [v for v in value if v.strip()]
+
+
+def _table(value: object, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise SettingsError(f"{where} must be a table (a [section] with keys), not {value!r}")
+    return value
+
+
+def _entity_entries(raw: dict[str, Any], what: str) -> list[dict[str, Any]]:
+    entries = raw.get("entity", [])
+    if isinstance(entries, dict):
+        raise SettingsError(
+            f"{what}: write each entity as [[entity]] (an array of tables), not [entity]"
+        )
+    if not isinstance(entries, list):
+        raise SettingsError(f"{what}: entity must be a list of [[entity]] tables")
+    return [_table(e, f"{what}: an [[entity]] entry") for e in entries]
+
+
+def _entity(e: dict[str, Any], what: str) -> Entity:
+    for field in ("id", "name", "type"):
+        if not isinstance(e.get(field), str) or not e[field].strip():
+            label = e.get("id") or e.get("name") or "an [[entity]] entry"
+            raise SettingsError(f"{what}: {label}: {field} must be a non-empty string")
+    where = f"{what}: entity {e['id']}"
+    aliases = _strings(e.get("aliases", [e["name"]]), where, "aliases") or [e["name"]]
+    role = e.get("role")
+    if role is not None and not isinstance(role, str):
+        raise SettingsError(f"{where}: role must be a string")
+    return Entity(
+        id=e["id"],
+        name=e["name"],
+        type=e["type"],
+        aliases=tuple(aliases),
+        role=role,
+        pattern=_entity_pattern(aliases),
+    )
+
+
+def _terms_of(key: str, value: object, what: str) -> re.Pattern[str]:
+    entry = _table(value, f"{what}: {key}")
+    if "terms" not in entry:
+        raise SettingsError(f"{what}: {key} lacks terms = [...] (see docs/configuration.md)")
+    return _terms_pattern(_strings(entry["terms"], f"{what}: {key}", "terms"), ignore_case=True)
 
 
 @lru_cache(maxsize=8)
@@ -162,40 +219,29 @@ def _load(folder: str, extra_entities: str | None, extra_topics: str | None) -> 
     files = [base / "topics.toml", base / "cues.toml", base / "entities.toml"]
     files += [Path(p) for p in (extra_entities, extra_topics) if p]
     for path in files:
-        if path.exists():
+        if path.is_file():
             digest.update(path.read_bytes())
-    raw_topics = _read(base / "topics.toml", "topics")
+    raw_topics = {k: (v, "topics") for k, v in _read(base / "topics.toml", "topics").items()}
     raw_cues = _read(base / "cues.toml", "cues")
-    raw_entities = list(_read(base / "entities.toml", "entities").get("entity", []))
+    raw_entities = [
+        (e, "entities")
+        for e in _entity_entries(_read(base / "entities.toml", "entities"), "entities")
+    ]
     if extra_topics:
-        raw_topics.update(_read(Path(extra_topics), "[analysis] topics"))
+        what = f"[analysis] topics {extra_topics}"
+        raw_topics.update({k: (v, what) for k, v in _read(Path(extra_topics), what).items()})
     if extra_entities:
-        extra = _read(Path(extra_entities), "[analysis] entities").get("entity", [])
+        what = f"[analysis] entities {extra_entities}"
+        extra = _entity_entries(_read(Path(extra_entities), what), what)
         replaced = {e.get("id") for e in extra}
-        raw_entities = [e for e in raw_entities if e.get("id") not in replaced] + list(extra)
-    try:
-        topics = {
-            key: Topic(
-                key, str(value.get("label", key)), _terms_pattern(value["terms"], ignore_case=True)
-            )
-            for key, value in raw_topics.items()
-        }
-        entities = tuple(
-            Entity(
-                id=e["id"],
-                name=e["name"],
-                type=e["type"],
-                aliases=tuple(e.get("aliases", [e["name"]])),
-                role=e.get("role"),
-                pattern=_entity_pattern(e.get("aliases", [e["name"]])),
-            )
-            for e in raw_entities
+        raw_entities = [(e, w) for e, w in raw_entities if e.get("id") not in replaced]
+        raw_entities += [(e, what) for e in extra]
+    topics = {
+        key: Topic(
+            key, str(_table(value, f"{what}: {key}").get("label", key)), _terms_of(key, value, what)
         )
-        cues = {
-            key: _terms_pattern(value["terms"], ignore_case=True) for key, value in raw_cues.items()
-        }
-    except (KeyError, TypeError) as exc:
-        raise SettingsError(
-            f"entity, topic or cue data: an entry lacks the field {exc} (see docs/configuration.md)"
-        ) from None
+        for key, (value, what) in raw_topics.items()
+    }
+    entities = tuple(_entity(e, what) for e, what in raw_entities)
+    cues = {key: _terms_of(key, value, "cues") for key, value in raw_cues.items()}
     return Lexicon(topics, entities, cues, digest.hexdigest()[:16])

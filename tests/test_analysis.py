@@ -242,3 +242,33 @@ def test_users_extend_the_gazetteer_and_topics_without_code(
     # Without the user's files CBS is unknown again: analysis follows the data in use.
     plain = cli("entity", "CBS")
     assert plain.code == 2 and "not in the gazetteer" in plain.err
+
+
+@pytest.mark.parametrize(
+    ("setting", "content", "message"),
+    [
+        ("ENTITIES", '[entity]\nid = "x"\nname = "X"\ntype = "person"\n', "[[entity]]"),
+        (
+            "ENTITIES",
+            '[[entity]]\nid = "x"\nname = "X"\ntype = "person"\naliases = "X"\n',
+            "aliases must be a list",
+        ),
+        ("ENTITIES", '[[entity]]\nname = "X"\ntype = "person"\n', "id must be a non-empty string"),
+        ("TOPICS", 'media = "CBS"\n', "must be a table"),
+        ("TOPICS", '[media]\nterms = "CBS"\n', "terms must be a list of strings"),
+        ("TOPICS", '[media]\nlabel = "Media"\n', "lacks terms"),
+        ("TOPICS", "", "is a folder"),
+    ],
+)
+def test_malformed_domain_data_is_a_clear_error_not_a_crash(
+    cli: Callable[..., Run], tmp_path: Path, setting: str, content: str, message: str
+) -> None:
+    if content:
+        path = tmp_path / "user.toml"
+        path.write_text(content, encoding="utf-8")
+    else:
+        path = tmp_path / "a-folder"
+        path.mkdir()
+    result = cli("brief", extra_env={f"BRIEFBOT_ANALYSIS_{setting}": str(path)})
+    assert result.code == 2, result.err
+    assert message in result.err and "internal error" not in result.err
