@@ -120,6 +120,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
     if "BRIEFBOT_DATABASE_URL" in env:
         raw["store"]["database_url"] = env["BRIEFBOT_DATABASE_URL"]
         origins["store.database_url"] = "environment variable BRIEFBOT_DATABASE_URL"
+    _check_types(_read_toml(default_file, "shipped settings"), raw, origins)
 
     def get(section: str, key: str) -> Any:
         try:
@@ -199,6 +200,38 @@ def _feed_settings(values: Mapping[str, Any], origins: Mapping[str, str]) -> Fee
             f"{feeds.default_interval_minutes:g}, {feeds.max_interval_minutes:g}"
         )
     return feeds
+
+
+def _check_types(
+    defaults: Mapping[str, Any], raw: Mapping[str, Any], origins: Mapping[str, str]
+) -> None:
+    """Every value has the type of its shipped default, so a typo fails here with its name.
+
+    ``seed_corpus = "false"`` would otherwise read as true, and ``article_suffixes = ".txt"``
+    as a list of characters. Ranges are checked where each section is read.
+    """
+    for section, values in defaults.items():
+        if not isinstance(values, dict):
+            continue
+        for key, default in values.items():
+            value = raw.get(section, {}).get(key, default)
+            if isinstance(default, bool):
+                ok, kind = isinstance(value, bool), "true or false"
+            elif isinstance(default, int | float):
+                ok = isinstance(value, int | float) and not isinstance(value, bool)
+                if isinstance(default, int) and not isinstance(default, bool):
+                    ok = ok and isinstance(value, int)
+                kind = "a whole number" if isinstance(default, int) else "a number"
+            elif isinstance(default, list):
+                ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+                kind = 'a list of strings, like ["a", "b"]'
+            elif isinstance(default, str):
+                ok, kind = isinstance(value, str), "text (in quotes)"
+            else:
+                continue
+            if not ok:
+                where = origins.get(f"{section}.{key}", f"[{section}] {key}")
+                raise SettingsError(f"{where}: expected {kind}, got {value!r}")
 
 
 def _kind(default: Any, key: str) -> str:

@@ -242,6 +242,24 @@ def test_unknown_settings_are_refused(cli: Callable[..., Run], tmp_path: Path) -
     assert missing.code == 2 and "does not exist" in _one_line(missing)
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('[ingest]\nseed_corpus = "false"\n', "seed_corpus in [ingest]"),
+        ('[ingest]\narticle_suffixes = ".txt"\n', "expected a list of strings"),
+        ("[brief]\nmax_items = 2.5\n", "expected a whole number"),
+        ("[store]\ndata_dir = 5\n", "expected text"),
+    ],
+)
+def test_settings_of_the_wrong_type_are_refused_by_name(
+    cli: Callable[..., Run], tmp_path: Path, line: str, message: str
+) -> None:
+    settings = tmp_path / "settings.toml"
+    settings.write_text(line, encoding="utf-8")
+    run = cli("stats", extra_env={"BRIEFBOT_SETTINGS": str(settings)})
+    assert run.code == 2 and message in _one_line(run)
+
+
 def test_out_file_gets_ordinary_permissions(seeded_cli: Callable[..., Run], tmp_path: Path) -> None:
     target = tmp_path / "brief.md"
     assert seeded_cli("brief", "--out", str(target)).code == 0
