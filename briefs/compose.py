@@ -207,7 +207,9 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
     if request.since is None and request.until is None:
         dates = [d.published_at for d in (docs[i] for i in refs) if d.published_at]
         if dates:
-            brief.window = Window(min(dates), max(dates))
+            # Exclusive end, like a requested window: midnight after the latest source's day.
+            last = max(dates).replace(hour=0, minute=0, second=0, microsecond=0)
+            brief.window = Window(min(dates), last + timedelta(days=1))
     return brief
 
 
