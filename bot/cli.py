@@ -9,32 +9,31 @@ import os
 import sys
 import tempfile
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import NoReturn, TextIO
 
 from bot.argtypes import int_at_least
+from bot.cli_db import cmd_db
+from bot.cli_db import register as register_db
 from bot.cli_feeds import cmd_feeds, cmd_poll
 from bot.cli_feeds import register as register_feeds
+from bot.cli_schedule import cmd_digest, cmd_schedule
+from bot.cli_schedule import register as register_schedule
+from bot.engine import Engine
 from briefs import __version__
 from briefs.clock import Clock, system_clock
-from briefs.compose import BriefRequest, compose_brief
 from briefs.dates import DateParseError, parse_cli_date
 from briefs.errors import BriefbotError, InputError
-from briefs.ingest import FileResult, collect_files, ingest_files, seed_files
-from briefs.lexicon import Lexicon, load_lexicon
-from briefs.lookup import lookup_source, search_statements
-from briefs.pipeline import analyze_pending
-from briefs.profiles import compose_entity, compose_stories, compose_timeline
-from briefs.render import FORMATS, make_environment, render
+from briefs.ingest import FileResult, collect_files, ingest_files
+from briefs.lexicon import Lexicon
+from briefs.render import FORMATS
 from briefs.settings import Settings, load_settings
-from briefs.store import SqlStore, open_store
-from briefs.store.sql import default_database_url
+from briefs.store import SqlStore, Visibility
 
 log = logging.getLogger("briefbot")
-SEEDED = "seed_corpus_ingested_at"
 
 
 class UsageError(Exception):
@@ -74,9 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     def output_options(p: argparse.ArgumentParser, *, out: bool = True) -> None:
-        p.add_argument("--format", type=_format, default="md", help="md (default) or json")
+        p.add_argument("--format", type=_format, default="md", help="md (default), json or html")
         if out:
             p.add_argument("--out", type=Path, metavar="FILE", help="write to FILE, not stdout")
+        p.add_argument(
+            "--guild",
+            metavar="G",
+            help="only what this Discord server (id) sees: no other server's feed items",
+        )
 
     def window_options(p: argparse.ArgumentParser) -> None:
         p.add_argument("--since", metavar="DATE", help="published on or after DATE (YYYY-MM-DD)")
@@ -130,72 +134,57 @@ def build_parser() -> argparse.ArgumentParser:
     output_options(p)
 
     register_feeds(sub)
+    register_schedule(sub)
+    register_db(sub)
+
+    sub.add_parser(
+        "run", help="run the Discord bot (token from DISCORD_TOKEN; see docs/discord.md)"
+    )
 
     p = sub.add_parser("stats", help="what the store holds")
-    p.add_argument("--format", type=_format, default="md", help="md (default) or json")
+    p.add_argument("--format", choices=["md", "json"], default="md", help="md (default) or json")
     return parser
 
 
 class App:
-    """What every command needs: settings, the store, the clock, and where to write."""
+    """What every command needs: the engine (settings, store, clock, lexicon) and outputs."""
 
     def __init__(self, settings: Settings, clock: Clock, out: TextIO, err: TextIO) -> None:
-        self.settings = settings
-        self.clock = clock
         self.out = out
         self.err = err
-        self._store: SqlStore | None = None
+        self.engine = Engine(settings, clock, say=self.say)
+        # The environment main() was given (DISCORD_TOKEN is read from it by `run`).
+        self.env: Mapping[str, str] = os.environ
+
+    @property
+    def settings(self) -> Settings:
+        return self.engine.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.engine.clock
 
     @property
     def store(self) -> SqlStore:
-        if self._store is None:
-            url = self.settings.database_url
-            if url:
-                origin = self.settings.origin("store.database_url")
-                setting = origin if origin != "default" else "[store] database_url"
-            else:
-                url, setting = default_database_url(self.settings.data_dir), "[store] data_dir"
-            self._store = open_store(url, setting)
-        return self._store
+        return self.engine.store
 
     @property
     def lexicon(self) -> Lexicon:
         """The domain data: shipped config/ plus the user's [analysis] files."""
-        return load_lexicon(
-            extra_entities=self.settings.extra_entities, extra_topics=self.settings.extra_topics
-        )
+        return self.engine.lexicon
 
     def close(self) -> None:
-        if self._store is not None:
-            self._store.close()
+        self.engine.close()
 
     def say(self, message: str) -> None:
         print(message, file=self.err)
 
     def ensure_corpus(self) -> None:
-        """On first use, any command that reads data ingests the seed corpus first.
-
-        "First use" is remembered in the store, so files ingested before the first brief do
-        not keep the seeds out, and seeds a user removed are not brought back.
-        """
-        store = self.store
-        if not self.settings.seed_corpus or store.get_meta(SEEDED) or store.has_origin("seed"):
-            return
-        files = seed_files(self.settings.seeds_dir)
-        self.say(
-            f"briefbot: first use of this store; ingesting the seed corpus first "
-            f"({len(files)} articles from {self.settings.seeds_dir})"
-        )
-        results = list(ingest_files(store, files, "seed", self.clock))
-        for result in results:
-            if result.error:
-                self.say(f"briefbot: seed skipped: {result.error}")
-        store.set_meta(SEEDED, self.clock().isoformat(timespec="seconds"))
+        self.engine.ensure_corpus()
 
     def ensure_ready(self) -> None:
         """Seed an empty store, then analyse whatever is new or stale."""
-        self.ensure_corpus()
-        analyze_pending(self.store, self.lexicon)
+        self.engine.ensure_ready()
 
     def emit(self, text: str, out: Path | None) -> None:
         if out is None:
@@ -241,75 +230,69 @@ def _window(args: argparse.Namespace) -> tuple[datetime | None, datetime | None]
     return since, until
 
 
+def _visible(args: argparse.Namespace) -> Visibility | None:
+    """``--guild G``: only what that Discord server sees; else the whole store."""
+    guild = getattr(args, "guild", None)
+    return Visibility(guild) if guild is not None else None
+
+
 def cmd_brief(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    app.ensure_ready()
-    request = BriefRequest(
+    brief = app.engine.brief(
         topic=args.topic,
         entity=args.entity,
         query=args.query,
         since=since,
         until=until,
-        max_items=args.max_items or app.settings.max_items,
-        bluf_items=min(app.settings.bluf_items, args.max_items or app.settings.max_items),
+        max_items=args.max_items,
+        visible=_visible(args),
     )
-    brief = compose_brief(app.store, app.lexicon, request, app.clock())
-    text = render(brief, args.format, make_environment(app.settings.templates_dir))
-    app.emit(text, args.out)
+    app.emit(app.engine.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_source(app: App, args: argparse.Namespace) -> int:
-    app.ensure_ready()
-    brief = lookup_source(app.store, args.ref, app.clock(), radius=args.context)
-    app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
+    brief = app.engine.source(args.ref, args.context, _visible(args))
+    app.emit(app.engine.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_search(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    app.ensure_ready()
-    limit = args.limit or app.settings.search_limit
-    brief = search_statements(app.store, args.query, limit, app.clock(), since, until)
-    app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
+    brief = app.engine.search(args.query, args.limit, since, until, _visible(args))
+    app.emit(app.engine.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_timeline(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    app.ensure_ready()
-    brief = compose_timeline(
-        app.store, app.lexicon, app.clock(), args.entity, args.topic, since, until, args.limit
-    )
-    app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
+    brief = app.engine.timeline(args.entity, args.topic, since, until, args.limit, _visible(args))
+    app.emit(app.engine.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_entity(app: App, args: argparse.Namespace) -> int:
-    app.ensure_ready()
-    brief = compose_entity(app.store, app.lexicon, args.name, app.clock())
-    app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
+    brief = app.engine.entity(args.name, _visible(args))
+    app.emit(app.engine.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_stories(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    app.ensure_ready()
-    brief = compose_stories(app.store, app.clock(), since, until)
-    app.emit(render(brief, args.format, make_environment(app.settings.templates_dir)), args.out)
+    brief = app.engine.stories(since, until, _visible(args))
+    app.emit(app.engine.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_stats(app: App, args: argparse.Namespace) -> int:
-    app.ensure_ready()
-    stats = app.store.stats()
+    stats = app.engine.stats()
     if args.format == "json":
         data = asdict(stats)
         for key in ("first_published", "last_published"):
             data[key] = data[key].isoformat() if data[key] else None
         app.out.write(json.dumps(data, indent=2) + "\n")
         return 0
-    template = make_environment(app.settings.templates_dir).get_template("stats.md.j2")
+    template = app.engine.environment.get_template("stats.md.j2")
     app.out.write(template.render(stats=stats))
     return 0
 
@@ -350,6 +333,12 @@ def cmd_ingest(app: App, args: argparse.Namespace) -> int:
     return 1 if counts["failed"] else 0
 
 
+def cmd_run(app: App, args: argparse.Namespace) -> int:
+    from bot.run import run_bot  # discord.py is imported only to run the bot
+
+    return run_bot(app.engine, app.env, app.err)
+
+
 COMMANDS = {
     "brief": cmd_brief,
     "ingest": cmd_ingest,
@@ -361,6 +350,10 @@ COMMANDS = {
     "stats": cmd_stats,
     "feeds": cmd_feeds,
     "poll": cmd_poll,
+    "schedule": cmd_schedule,
+    "digest": cmd_digest,
+    "run": cmd_run,
+    "db": cmd_db,
 }
 
 
@@ -395,6 +388,7 @@ def main(
             origins = {**settings.origins, "store.database_url": "--database"}
             settings = replace(settings, database_url=args.database, origins=origins)
         app = App(settings, clock, out, err)
+        app.env = os.environ if env is None else env
         return COMMANDS[args.command](app, args)
     except BriefbotError as exc:
         print(f"briefbot: error: {exc}", file=err)

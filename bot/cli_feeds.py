@@ -17,10 +17,8 @@ from aiohttp.abc import AbstractResolver
 
 from bot.argtypes import int_at_least
 from briefs.feeds.decide import Policy
-from briefs.feeds.fetch import Fetcher, FetchSettings
-from briefs.feeds.poll import FeedOutcome, Poller, add_feed, preview_feed
-from briefs.lexicon import Lexicon
-from briefs.pipeline import analyze_pending
+from briefs.feeds.fetch import Fetcher
+from briefs.feeds.poll import FeedOutcome, Poller
 from briefs.settings import FeedSettings
 from briefs.store.feeds import Feed
 
@@ -105,26 +103,11 @@ def policy(feeds: FeedSettings) -> Policy:
 
 
 def _fetcher(app: App) -> Fetcher:
-    return Fetcher(FetchSettings.from_settings(app.settings.feeds), RESOLVER, app.clock)
+    return app.engine.fetcher(RESOLVER)
 
 
 def _poller(app: App, fetcher: Fetcher) -> Poller:
-    store = app.store
-    lexicons: list[Lexicon] = []
-
-    def analyze() -> None:
-        if not lexicons:
-            lexicons.append(app.lexicon)  # loaded once per round, and only if needed
-        analyze_pending(store, lexicons[0])
-
-    return Poller(
-        store,
-        fetcher,
-        policy(app.settings.feeds),
-        app.clock,
-        concurrency=app.settings.feeds.concurrency,
-        analyze=analyze,
-    )
+    return app.engine.poller(fetcher)
 
 
 def cmd_feeds(app: App, args: argparse.Namespace) -> int:
@@ -132,13 +115,11 @@ def cmd_feeds(app: App, args: argparse.Namespace) -> int:
     if action == "list":
         return _list(app, args)
     if action == "remove":
-        feed = app.store.feeds.find(args.feed, args.guild)
-        app.store.feeds.remove(feed.id, app.clock())
+        feed = app.engine.remove_feed(args.feed, args.guild)
         app.say(f"briefbot: no longer following feed {feed.id} ({feed.url}); its items stay")
         return 0
     if action == "enable":
-        feed = app.store.feeds.find(args.feed, args.guild)
-        app.store.feeds.enable(feed.id, app.clock())
+        feed = app.engine.enable_feed(args.feed, args.guild)
         app.say(f"briefbot: feed {feed.id} ({feed.url}) enabled; polled at the next round")
         return 0
     if action == "test":
@@ -147,8 +128,7 @@ def cmd_feeds(app: App, args: argparse.Namespace) -> int:
 
 
 async def _test(app: App, args: argparse.Namespace) -> int:
-    async with _fetcher(app) as fetcher:
-        result, parsed = await preview_feed(fetcher, args.url)
+    result, parsed = await app.engine.test_feed(args.url, RESOLVER)
     out = app.out
     out.write(
         f"{parsed.title}\n{result.final_url} ({parsed.version}, {len(parsed.entries)} items)\n"
@@ -172,14 +152,16 @@ async def _add(app: App, args: argparse.Namespace) -> int:
         from briefs.errors import InputError
 
         raise InputError("--include and --exclude filter a channel's items: give --channel too")
-    full_text = app.settings.feeds.full_text if args.full_text is None else args.full_text
-    async with _fetcher(app) as fetcher:
-        poller = _poller(app, fetcher)
-        feed, outcome, parsed = await add_feed(
-            poller, args.url, args.guild, args.backfill, full_text
-        )
-    if args.channel:
-        app.store.feeds.subscribe(feed.id, args.channel, app.clock(), args.include, args.exclude)
+    feed, outcome, parsed = await app.engine.add_feed(
+        args.url,
+        args.guild,
+        backfill=args.backfill,
+        full_text=args.full_text,
+        channel_id=args.channel,
+        include=args.include,
+        exclude=args.exclude,
+        resolver=RESOLVER,
+    )
     app.out.write(
         f"following feed {feed.id}: {parsed.title} ({len(parsed.entries)} items; "
         f"{outcome.new} new for the next digest)\n"

@@ -32,7 +32,7 @@ from briefs.brief import (
 )
 from briefs.lexicon import Entity, Lexicon, Topic
 from briefs.rank import TermMatrix, centrality, mmr, tfidf_vectors
-from briefs.store.base import DocumentSummary, SentenceRow, Store
+from briefs.store.base import DocumentSummary, SentenceRow, Store, Visibility
 
 # Ranking never looks at more sentences than this; the indexes narrow the field first.
 MAX_CANDIDATES = 600
@@ -66,6 +66,8 @@ class BriefRequest:
     max_items: int = 12
     bluf_items: int = 3
     kind: Kind = "brief"
+    # Only documents this view may see (a guild's); None: the whole store.
+    visible: Visibility | None = None
 
 
 @dataclass
@@ -134,9 +136,13 @@ def gather(
         # Not in the gazetteer: find the name through the full-text index.
         text_query = " ".join(filter(None, [request.query, entity.name]))
     if text_query:
-        hits = store.search(text_query, limit, request.since, request.until)
+        hits = store.search(
+            text_query, limit, request.since, request.until, visible=request.visible
+        )
         if not hits:
-            hits = store.search(text_query, limit, request.since, request.until, mode="any")
+            hits = store.search(
+                text_query, limit, request.since, request.until, "any", request.visible
+            )
             if hits:
                 notes.append("No statement has every word of the query; showing those with any.")
         top = max((h.score for h in hits), default=1.0) or 1.0
@@ -153,6 +159,7 @@ def gather(
             topic=topic.key if topic else None,
             entity_id=entity.id if entity else None,
             limit=limit,
+            visible=request.visible,
         )
     return rows, query_scores, notes
 
@@ -202,7 +209,10 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
     brief.sources = [source_ref(ref, docs[doc_id]) for doc_id, ref in ordered]
     brief.stories = _stories(candidates, refs, docs)
     brief.new_names = [
-        NewName(name, n) for name, n in store.new_names(request.since, request.until)[:NEW_NAMES]
+        NewName(name, n)
+        for name, n in store.new_names(request.since, request.until, visible=request.visible)[
+            :NEW_NAMES
+        ]
     ]
     if request.since is None and request.until is None:
         dates = [d.published_at for d in (docs[i] for i in refs) if d.published_at]

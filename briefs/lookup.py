@@ -8,7 +8,7 @@ from datetime import datetime
 from briefs.brief import SECTION_HEADINGS, Brief, Citation, Item, Query, Section, Window
 from briefs.compose import source_ref
 from briefs.errors import InputError, NotFoundError
-from briefs.store.base import SentenceRow, Store
+from briefs.store.base import SentenceRow, Store, Visibility
 
 _REF = re.compile(r"^\s*\[?(?P<doc>[0-9a-zA-Z_-]+)(?::(?P<idx>\d+))?\]?\s*$")
 LEAD_SENTENCES = 3
@@ -30,10 +30,15 @@ def _item(row: SentenceRow) -> Item:
     return Item(row.text, [Citation(1, row.ref)])
 
 
-def lookup_source(store: Store, ref: str, now: datetime, radius: int = 1) -> Brief:
-    """Where a statement came from: its document and the sentence with its neighbours."""
+def lookup_source(
+    store: Store, ref: str, now: datetime, radius: int = 1, visible: Visibility | None = None
+) -> Brief:
+    """Where a statement came from: its document and the sentence with its neighbours.
+
+    A document ``visible`` may not see is "not found", exactly like one never stored.
+    """
     doc_id, index = parse_ref(ref)
-    summaries = store.summaries([doc_id])
+    summaries = store.summaries([doc_id], visible=visible)
     if not summaries:
         raise NotFoundError(f"no document {doc_id!r} in the store (see briefbot search)")
     doc = summaries[0]
@@ -75,6 +80,7 @@ def search_statements(
     now: datetime,
     since: datetime | None = None,
     until: datetime | None = None,
+    visible: Visibility | None = None,
 ) -> Brief:
     """Stored sentences matching ``query``, best first, each with its citation."""
     if not query.strip():
@@ -86,9 +92,9 @@ def search_statements(
         window=Window(since, until),
         query=Query(text=query.strip()),
     )
-    hits = store.search(query, limit, since, until)
+    hits = store.search(query, limit, since, until, visible=visible)
     if not hits:
-        hits = store.search(query, limit, since, until, mode="any")
+        hits = store.search(query, limit, since, until, "any", visible)
         if hits:
             brief.notes.append("No statement has every word of the query; showing those with any.")
     if not hits:

@@ -22,7 +22,7 @@ from briefs.brief import (
 from briefs.compose import BriefRequest, compose_brief, source_ref, story_ref
 from briefs.errors import NotFoundError
 from briefs.lexicon import Lexicon
-from briefs.store.base import DocumentSummary, SentenceRow, Store
+from briefs.store.base import DocumentSummary, SentenceRow, Store, Visibility
 
 TIMELINE_LIMIT = 40
 
@@ -50,6 +50,7 @@ def compose_timeline(
     since: datetime | None = None,
     until: datetime | None = None,
     limit: int = TIMELINE_LIMIT,
+    visible: Visibility | None = None,
 ) -> Brief:
     """Dated statements in date order: what happened when, each with its source."""
     found_entity = lexicon.entity(entity) if entity else None
@@ -61,6 +62,7 @@ def compose_timeline(
         until,
         topic=found_topic.key if found_topic else None,
         entity_id=found_entity.id if found_entity else None,
+        visible=visible,
     )
     dated = [r for r in rows if r.date_value]
     dated.sort(key=lambda r: (r.date_precision != "day", -(r.salience or 0.0)))
@@ -97,7 +99,9 @@ def compose_timeline(
     return brief
 
 
-def compose_entity(store: Store, lexicon: Lexicon, name: str, now: datetime) -> Brief:
+def compose_entity(
+    store: Store, lexicon: Lexicon, name: str, now: datetime, visible: Visibility | None = None
+) -> Brief:
     """An entity's profile: who or what it is, what is said about it and by it, when."""
     entity = lexicon.entity(name)
     if entity.type == "unknown":
@@ -106,10 +110,13 @@ def compose_entity(store: Store, lexicon: Lexicon, name: str, now: datetime) -> 
             "try briefbot search, or add it there"
         )
     brief = compose_brief(
-        store, lexicon, BriefRequest(entity=entity.name, max_items=10, kind="entity"), now
+        store,
+        lexicon,
+        BriefRequest(entity=entity.name, max_items=10, kind="entity", visible=visible),
+        now,
     )
     brief.title = f"{entity.name} ({entity.type})"
-    months = [MonthCount(m, n) for m, n in store.mention_months(entity.id)]
+    months = [MonthCount(m, n) for m, n in store.mention_months(entity.id, visible)]
     brief.profile = Profile(
         entity.id, entity.name, entity.type, entity.role, list(entity.aliases), months
     )
@@ -117,7 +124,11 @@ def compose_entity(store: Store, lexicon: Lexicon, name: str, now: datetime) -> 
     brief.entities = [EntityRef(entity.id, entity.name, entity.type, total)] if total else []
     # Quotes by the entity, wherever they are, not only those the brief selected.
     refs = {s.id: s.ref for s in brief.sources}
-    by_entity = [r for r in store.live_sentences(speaker=entity.name) if r.speaker_kind == "person"]
+    by_entity = [
+        r
+        for r in store.live_sentences(speaker=entity.name, visible=visible)
+        if r.speaker_kind == "person"
+    ]
     quotes = []
     for row in by_entity[:10]:
         ref = refs.setdefault(row.document_id, len(refs) + 1)
@@ -142,10 +153,14 @@ def compose_entity(store: Store, lexicon: Lexicon, name: str, now: datetime) -> 
 
 
 def compose_stories(
-    store: Store, now: datetime, since: datetime | None = None, until: datetime | None = None
+    store: Store,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    visible: Visibility | None = None,
 ) -> Brief:
     """Every story in the window, largest and latest first, with its outlets and dates."""
-    docs = store.summaries(since=since, until=until)
+    docs = store.summaries(since=since, until=until, visible=visible)
     groups: dict[str, list[DocumentSummary]] = defaultdict(list)
     for doc in docs:
         groups[doc.story_id or doc.id].append(doc)

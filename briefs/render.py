@@ -10,6 +10,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import (
     ChoiceLoader,
@@ -24,7 +25,7 @@ from briefs.brief import Brief
 from briefs.errors import InputError, SettingsError
 from briefs.resources import templates_dir
 
-FORMATS = ("md", "json")
+FORMATS = ("md", "json", "html")
 
 
 def make_environment(user_dir: Path | None = None) -> Environment:
@@ -35,14 +36,20 @@ def make_environment(user_dir: Path | None = None) -> Environment:
     env = Environment(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
-        autoescape=False,
+        autoescape=_autoescape,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
     env.filters["day"] = _day
     env.filters["last_day"] = _last_day
+    env.filters["http_url"] = http_url
     return env
+
+
+def _autoescape(name: str | None) -> bool:
+    """HTML templates are autoescaped; Markdown and Discord ones escape in their own way."""
+    return name is not None and name.endswith((".html.j2", ".html"))
 
 
 def _day(value: datetime | str | None) -> str:
@@ -51,6 +58,16 @@ def _day(value: datetime | str | None) -> str:
     if isinstance(value, datetime):
         return value.date().isoformat()
     return value[:10]
+
+
+def http_url(value: str | None) -> str | None:
+    """The URL if it is http(s), else None: a feed's ``javascript:`` link never becomes a link."""
+    if not value or any(ch.isspace() for ch in value.strip()):
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return value.strip()
+    return None
 
 
 def _last_day(value: str | None) -> str:
@@ -70,7 +87,7 @@ def check_format(fmt: str) -> str:
 
 
 def render(brief: Brief, fmt: str = "md", env: Environment | None = None, **extra: Any) -> str:
-    """The brief as text in ``fmt`` (md or json)."""
+    """The brief as text in ``fmt``: md, json, or html (one self-contained page)."""
     check_format(fmt)
     if fmt == "json":
         return json.dumps(brief.to_dict(), indent=2, ensure_ascii=False) + "\n"

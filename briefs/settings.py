@@ -17,6 +17,7 @@ from typing import Any
 
 from briefs.errors import SettingsError
 from briefs.resources import config_dir, seeds_dir
+from briefs.store.dialect import PoolOptions
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,40 @@ class FeedSettings:
 
 
 @dataclass(frozen=True)
+class DiscordSettings:
+    """The [discord] section: where commands are synced, sharding, worker threads (docs/discord.md).
+
+    The token is not a setting: it comes only from the environment variable DISCORD_TOKEN.
+    """
+
+    dev_guild_id: str = ""
+    shard_count: int = 0  # 0: not sharded (one connection); n: n shards
+    shard_ids: tuple[int, ...] = ()  # the shards this process runs; empty: all of them
+    max_workers: int = 4
+    sync_commands: bool = True
+    page_size: int = 5
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """The [schedules] section: digests, catch-up, delivery retries, polling.
+
+    See docs/operations.md.
+    """
+
+    post_when_empty: bool = False
+    max_items: int = 12
+    catch_up_hours: float = 12.0
+    stale_claim_minutes: float = 30.0
+    retries: int = 3
+    retry_backoff_seconds: float = 5.0
+    max_rate_limit_wait_seconds: float = 600.0
+    poll_tick_seconds: float = 60.0
+    poll_jitter_seconds: float = 15.0
+    sweep_minutes: float = 5.0
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     data_dir: Path
@@ -51,6 +86,9 @@ class Settings:
     templates_dir: Path | None
     seed_corpus: bool = True
     feeds: FeedSettings = field(default_factory=FeedSettings)
+    pool: PoolOptions = field(default_factory=PoolOptions)  # [store] pool_*, PostgreSQL only
+    discord: DiscordSettings = field(default_factory=DiscordSettings)
+    schedules: ScheduleSettings = field(default_factory=ScheduleSettings)
     extra_entities: Path | None = None
     extra_topics: Path | None = None
     # Where each value came from: "file <path>" or "environment variable NAME".
@@ -154,10 +192,30 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
         templates_dir=Path(templates).expanduser() if templates else None,
         seed_corpus=bool(get("ingest", "seed_corpus")),
         feeds=_feed_settings(raw.get("feeds", {}), origins),
+        pool=_pool_settings(raw.get("store", {}), origins),
+        discord=_discord_settings(raw.get("discord", {}), origins),
+        schedules=_schedule_settings(raw.get("schedules", {}), origins),
         extra_entities=_optional_path(get("analysis", "entities")),
         extra_topics=_optional_path(get("analysis", "topics")),
         origins=origins,
     )
+
+
+def _pool_settings(values: Mapping[str, Any], origins: Mapping[str, str]) -> PoolOptions:
+    """The [store] pool_* keys (types are checked already): sizes of a PostgreSQL store's
+    connection pool; ``max_overflow`` may be 0, the others must be above 0."""
+    checked: dict[str, Any] = {}
+    for key in ("pool_size", "max_overflow", "pool_timeout", "pool_recycle"):
+        if key not in values:
+            continue
+        value = values[key]
+        floor_ok = value >= 0 if key == "max_overflow" else value > 0
+        if not floor_ok or not math.isfinite(value):
+            where = origins.get(f"store.{key}", f"[store] {key}")
+            least = "at least 0" if key == "max_overflow" else "above 0"
+            raise SettingsError(f"{where}: expected a number {least}, got {value!r}")
+        checked[key] = float(value) if key in ("pool_timeout", "pool_recycle") else int(value)
+    return PoolOptions(**checked)
 
 
 def _feed_settings(values: Mapping[str, Any], origins: Mapping[str, str]) -> FeedSettings:
@@ -200,6 +258,69 @@ def _feed_settings(values: Mapping[str, Any], origins: Mapping[str, str]) -> Fee
             f"{feeds.default_interval_minutes:g}, {feeds.max_interval_minutes:g}"
         )
     return feeds
+
+
+def _schedule_settings(values: Mapping[str, Any], origins: Mapping[str, str]) -> ScheduleSettings:
+    """The [schedules] section; types are checked already, ranges here (numbers above 0,
+    ``retries`` at least 0)."""
+    defaults = ScheduleSettings()
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        default = getattr(defaults, key, None)
+        if default is None or isinstance(default, bool):
+            checked[key] = value
+            continue
+        floor = 0 if key == "retries" else (1 if isinstance(default, int) else 0)
+        ok = value >= floor if key == "retries" or isinstance(default, int) else value > 0
+        if not ok or not math.isfinite(value):
+            where = origins.get(f"schedules.{key}", f"[schedules] {key}")
+            above = f"at least {floor}" if isinstance(default, int) else "above 0"
+            raise SettingsError(f"{where}: expected a number {above}, got {value!r}")
+        checked[key] = float(value) if isinstance(default, float) else value
+    return replace(defaults, **{k: v for k, v in checked.items() if hasattr(defaults, k)})
+
+
+def _discord_settings(values: Mapping[str, Any], origins: Mapping[str, str]) -> DiscordSettings:
+    """The [discord] section; types are checked already, ranges and shapes here."""
+
+    def where(key: str) -> str:
+        return origins.get(f"discord.{key}", f"[discord] {key}")
+
+    defaults = DiscordSettings()
+    guild = str(values.get("dev_guild_id", defaults.dev_guild_id)).strip()
+    if guild and not guild.isdigit():
+        raise SettingsError(
+            f"{where('dev_guild_id')}: expected a server id (digits), got {guild!r}"
+        )
+    numbers: dict[str, int] = {}
+    for key, floor in (("shard_count", 0), ("max_workers", 1), ("page_size", 1)):
+        value = values.get(key, getattr(defaults, key))
+        if not isinstance(value, int) or isinstance(value, bool) or value < floor:
+            raise SettingsError(f"{where(key)}: expected a whole number of at least {floor}")
+        numbers[key] = value
+    text = str(values.get("shard_ids", "")).strip()
+    try:
+        shard_ids = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
+    except ValueError:
+        raise SettingsError(
+            f"{where('shard_ids')}: expected shard numbers separated by commas, got {text!r}"
+        ) from None
+    count = numbers["shard_count"]
+    if shard_ids and not count:
+        raise SettingsError(f"{where('shard_ids')}: set [discord] shard_count too")
+    bad = [i for i in shard_ids if not 0 <= i < count]
+    if bad:
+        raise SettingsError(
+            f"{where('shard_ids')}: shard {bad[0]} is outside 0..{count - 1} (shard_count {count})"
+        )
+    return DiscordSettings(
+        dev_guild_id=guild,
+        shard_count=count,
+        shard_ids=shard_ids,
+        max_workers=numbers["max_workers"],
+        sync_commands=bool(values.get("sync_commands", True)),
+        page_size=numbers["page_size"],
+    )
 
 
 def _check_types(

@@ -1,10 +1,14 @@
-"""Shared fixtures: a real SQLite file per test, the CLI run in-process with a fixed clock."""
+"""Shared fixtures: a real store per test, the CLI run in-process with a fixed clock.
+
+The store is an SQLite file, or with BRIEFBOT_TEST_DATABASE=postgres a fresh schema on a real
+PostgreSQL server started for the session (tests/pg.py).
+"""
 
 from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +21,8 @@ from briefs.clock import FrozenClock
 from briefs.ingest import ingest_files, seed_files
 from briefs.resources import seeds_dir
 from briefs.store import SqlStore, open_store
+from tests import pg
+from tests.discord_double.fixture import discord_double  # noqa: F401  (the fixture)
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 SEEDS = seeds_dir()
@@ -32,8 +38,35 @@ class Run:
         return json.loads(self.out)
 
 
+def pytest_report_header() -> str:
+    return f"store backend: {'postgres' if pg.wanted() else 'sqlite'} ({pg.BACKEND_VARIABLE})"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pg.PostgresServer]:
+    """The session's PostgreSQL server, started on first use and stopped at the end."""
+    try:
+        server = pg.server_for_session()
+    except pg.PostgresMissing as exc:
+        if pg.wanted():
+            raise
+        pytest.skip(f"PostgreSQL is not installed here ({exc}); .ci/run installs it")
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def pg_url(pg_server: pg.PostgresServer) -> str:
+    """A fresh, empty PostgreSQL schema, whatever backend the suite runs on."""
+    return pg_server.fresh_url()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The test's store: an SQLite file, or a fresh PostgreSQL schema when the suite runs
+    on PostgreSQL (BRIEFBOT_TEST_DATABASE=postgres)."""
+    if pg.wanted():
+        return str(request.getfixturevalue("pg_url"))
     return f"sqlite:///{tmp_path / 'store.sqlite3'}"
 
 

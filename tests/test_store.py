@@ -155,7 +155,7 @@ def test_datetimes_come_back_aware_utc(seeded: SqlStore) -> None:
 
 @pytest.mark.parametrize(
     "url",
-    ["not a url", "sqlite:/", "postgresql://u@localhost/briefbot", "mysql://x"],
+    ["not a url", "sqlite:/", "postgresql+asyncpg://u@localhost/briefbot", "mysql://x"],
 )
 def test_bad_database_urls_are_settings_errors(url: str) -> None:
     with pytest.raises(SettingsError) as info:

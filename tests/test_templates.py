@@ -72,6 +72,10 @@ def test_every_template_has_a_golden_test() -> None:
         "entity.md.j2",
         "stories.md.j2",
         "_macros.md.j2",
+        # HTML and Discord goldens: tests/test_html.py, tests/test_discord_render.py
+        "brief.html.j2",
+        "_macros.html.j2",
+        "brief.discord.j2",
     }
     assert {p.name for p in templates_dir().glob("*.j2")} == tested
 

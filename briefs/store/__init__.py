@@ -7,6 +7,7 @@ from briefs.store.base import (
     SentenceRow,
     Store,
     StoreStats,
+    Visibility,
 )
 from briefs.store.sql import SqlStore, open_store
 
@@ -18,5 +19,6 @@ __all__ = [
     "SqlStore",
     "Store",
     "StoreStats",
+    "Visibility",
     "open_store",
 ]

@@ -11,6 +11,17 @@ from briefs.models import Document, Origin, ParsedArticle
 
 
 @dataclass(frozen=True)
+class Visibility:
+    """Whose view of the corpus a read takes: seeds and files are everyone's, a feed item only
+    for the guilds whose feeds brought it (``guild_id`` None: the command line's own feeds).
+
+    Reads take ``visible: Visibility | None``; None reads everything (the command line).
+    """
+
+    guild_id: str | None
+
+
+@dataclass(frozen=True)
 class IngestOutcome:
     status: Literal["added", "updated", "unchanged", "duplicate"]
     document_id: str
@@ -107,12 +118,19 @@ class Store(Protocol):
         ids: Iterable[str] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        visible: Visibility | None = None,
     ) -> list[DocumentSummary]: ...
 
-    def mention_months(self, entity_id: str) -> list[tuple[str, int]]: ...
+    def mention_months(
+        self, entity_id: str, visible: Visibility | None = None
+    ) -> list[tuple[str, int]]: ...
 
     def new_names(
-        self, since: datetime | None = None, until: datetime | None = None, minimum: int = 2
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        minimum: int = 2,
+        visible: Visibility | None = None,
     ) -> list[tuple[str, int]]: ...
 
     def sentence(self, document_id: str, index: int) -> tuple[SentenceRow, bool] | None: ...
@@ -128,6 +146,7 @@ class Store(Protocol):
         entity_id: str | None = None,
         limit: int | None = None,
         speaker: str | None = None,
+        visible: Visibility | None = None,
     ) -> list[SentenceRow]: ...
 
     def search(
@@ -137,6 +156,7 @@ class Store(Protocol):
         since: datetime | None = None,
         until: datetime | None = None,
         mode: str = "all",
+        visible: Visibility | None = None,
     ) -> list[SearchHit]: ...
 
     def stats(self) -> StoreStats: ...

@@ -1,7 +1,9 @@
 """Schema migrations, applied in order when a store opens.
 
 Each step is explicit DDL kept forever (never rewritten), so a store of any age reaches the
-current version the same way. The version lives in the ``meta`` table.
+current version the same way. The version lives in the ``meta`` table. Statements are
+written in SQLite's words and run through ``dialect.ddl``, which translates them for
+PostgreSQL; the full-text index is the one real difference (FTS5 or a ``tsvector`` column).
 """
 
 from __future__ import annotations
@@ -12,8 +14,11 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from briefs.errors import SettingsError
+from briefs.store import dialect
 
 Step = Callable[[Connection], None]
+# Key of the PostgreSQL advisory lock held while migrating ("briefbot" in ASCII, as a number).
+_MIGRATION_LOCK = 0x6272696566626F74
 
 
 def _v1(conn: Connection) -> None:
@@ -49,11 +54,25 @@ def _v1(conn: Connection) -> None:
             UNIQUE (document_id, idx)
         )""",
         "CREATE INDEX ix_sentences_position ON sentences (document_id, position)",
-        # Full-text index of live sentences; rowid = sentences.id.
-        "CREATE VIRTUAL TABLE sentences_fts USING fts5(text, tokenize='porter unicode61')",
     ]
-    for statement in statements:
-        conn.execute(text(statement))
+    if dialect.is_postgres(conn):
+        # The full-text index is a column computed by PostgreSQL itself for live sentences
+        # (a retired one has no position, so no vector), with a GIN index; the view keeps
+        # the name and shape of SQLite's FTS table for whoever looks (rowid = sentences.id).
+        statements += [
+            "ALTER TABLE sentences ADD COLUMN tsv tsvector GENERATED ALWAYS AS (CASE WHEN "
+            f"position IS NULL THEN NULL ELSE to_tsvector('{dialect.TS_CONFIG}', text) END) "
+            "STORED",
+            "CREATE INDEX ix_sentences_tsv ON sentences USING GIN (tsv)",
+            "CREATE VIEW sentences_fts AS "
+            "SELECT id AS rowid, text FROM sentences WHERE position IS NOT NULL",
+        ]
+    else:
+        # Full-text index of live sentences; rowid = sentences.id.
+        statements.append(
+            "CREATE VIRTUAL TABLE sentences_fts USING fts5(text, tokenize='porter unicode61')"
+        )
+    dialect.ddl(conn, *statements)
 
 
 def _v2_analysis(conn: Connection) -> None:
@@ -96,8 +115,7 @@ def _v2_analysis(conn: Connection) -> None:
             PRIMARY KEY (document_id, name)
         )""",
     ]
-    for statement in statements:
-        conn.execute(text(statement))
+    dialect.ddl(conn, *statements)
 
 
 def _v3_feeds(conn: Connection) -> None:
@@ -149,19 +167,83 @@ def _v3_feeds(conn: Connection) -> None:
         "CREATE INDEX ix_feed_entries_document ON feed_entries (document_id)",
         "CREATE INDEX ix_feed_entries_new ON feed_entries (feed_id, new, first_seen_at)",
     ]
-    for statement in statements:
-        conn.execute(text(statement))
+    dialect.ddl(conn, *statements)
 
 
-MIGRATIONS: list[Step] = [_v1, _v2_analysis, _v3_feeds]
+def _v4_schedules(conn: Connection) -> None:
+    """Digest schedules and the delivery ledger. The tables are a frozen copy made here (not
+    schema.py's, which may change later), created by SQLAlchemy in each backend's own words
+    (identity keys, expression index), so the step stays the same forever on both."""
+    from sqlalchemy import (
+        Column,
+        ForeignKey,
+        Index,
+        Integer,
+        MetaData,
+        String,
+        Table,
+        Text,
+        UniqueConstraint,
+        func,
+    )
+
+    frozen = MetaData()
+    stamp = String(32)  # UTC ISO 8601 text, like every time in the store
+    schedules = Table(
+        "schedules",
+        frozen,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("guild_id", String(32)),
+        Column("target", String(80), nullable=False),
+        Column("channel_id", String(32)),
+        Column("webhook_url", Text),
+        Column("kind", String(16), nullable=False),
+        Column("weekday", Integer),
+        Column("local_time", String(5), nullable=False),
+        Column("timezone", String(64), nullable=False),
+        Column("topics", Text),
+        Column("entities", Text),
+        Column("enabled", Integer, nullable=False),
+        Column("disabled_reason", Text),
+        Column("disabled_at", stamp),
+        Column("active_since", stamp, nullable=False),
+        Column("created_at", stamp, nullable=False),
+        Column("updated_at", stamp, nullable=False),
+    )
+    Index(
+        "ux_schedules_target",
+        func.coalesce(schedules.c.guild_id, ""),
+        schedules.c.target,
+        unique=True,
+    )
+    deliveries = Table(
+        "deliveries",
+        frozen,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column(
+            "schedule_id", Integer, ForeignKey("schedules.id", ondelete="CASCADE"), nullable=False
+        ),
+        Column("window_start", stamp),
+        Column("window_end", stamp, nullable=False),
+        Column("status", String(16), nullable=False),
+        Column("claimed_at", stamp, nullable=False),
+        Column("claimed_by", String(64), nullable=False),
+        Column("finished_at", stamp),
+        Column("message_ids", Text),
+        Column("items", Integer),
+        Column("error", Text),
+        UniqueConstraint("schedule_id", "window_end", name="ux_deliveries_window"),
+    )
+    Index("ix_deliveries_status", deliveries.c.status, deliveries.c.claimed_at)
+    frozen.create_all(conn)
+
+
+MIGRATIONS: list[Step] = [_v1, _v2_analysis, _v3_feeds, _v4_schedules]
 LATEST = len(MIGRATIONS)
 
 
 def current_version(conn: Connection) -> int:
-    exists = conn.execute(
-        text("SELECT name FROM sqlite_master WHERE type='table' AND name='meta'")
-    ).first()
-    if not exists:
+    if not conn.dialect.has_table(conn, "meta"):
         return 0
     row = conn.execute(text("SELECT value FROM meta WHERE key='schema_version'")).first()
     return int(row[0]) if row else 0
@@ -169,6 +251,10 @@ def current_version(conn: Connection) -> int:
 
 def migrate(conn: Connection) -> int:
     """Bring the schema to LATEST inside the caller's transaction; return the old version."""
+    if dialect.is_postgres(conn):
+        # Several processes may open one PostgreSQL store at once: one migrates, the others
+        # wait for its transaction and then find the schema current.
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
     version = current_version(conn)
     if version > LATEST:
         raise SettingsError(

@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
@@ -155,3 +167,59 @@ names = Table(
     Column("name", Text, primary_key=True),
     Column("count", Integer, nullable=False),
 )
+
+
+# Digest schedules (one per guild and target) and the delivery ledger; docs/operations.md.
+schedules = Table(
+    "schedules",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("guild_id", String(32)),
+    # "channel:<id>" or "webhook:<hash of the URL>": what the unique index compares.
+    Column("target", String(80), nullable=False),
+    Column("channel_id", String(32)),
+    Column("webhook_url", Text),  # a secret: never logged or shown in full
+    Column("kind", String(16), nullable=False),
+    Column("weekday", Integer),
+    Column("local_time", String(5), nullable=False),
+    Column("timezone", String(64), nullable=False),
+    Column("topics", Text),
+    Column("entities", Text),
+    Column("enabled", Integer, nullable=False, default=1),
+    Column("disabled_reason", Text),
+    Column("disabled_at", UTCDateTime),
+    Column("active_since", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+Index(
+    "ux_schedules_target",
+    func.coalesce(schedules.c.guild_id, ""),
+    schedules.c.target,
+    unique=True,
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "schedule_id",
+        Integer,
+        ForeignKey("schedules.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("window_start", UTCDateTime),
+    Column("window_end", UTCDateTime, nullable=False),
+    # claimed | sent | empty | partial | failed | abandoned
+    Column("status", String(16), nullable=False),
+    Column("claimed_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(64), nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("message_ids", Text),
+    Column("items", Integer),
+    Column("error", Text),
+    # The guard against double posts: one row per schedule and window, whoever inserts it.
+    UniqueConstraint("schedule_id", "window_end", name="ux_deliveries_window"),
+)
+Index("ix_deliveries_status", deliveries.c.status, deliveries.c.claimed_at)

@@ -1,4 +1,5 @@
-"""The SQL store: SQLAlchemy Core over an SQLite file (FTS5 for full-text search)."""
+"""The SQL store: SQLAlchemy Core over an SQLite file (FTS5 for full-text search) or a
+PostgreSQL database (a tsvector column with a GIN index), chosen by the database URL."""
 
 from __future__ import annotations
 
@@ -12,14 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import and_, bindparam, create_engine, event, func, select, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError
 
 from briefs.analysis import SentenceFacts, StoryCandidate
 from briefs.errors import SettingsError
 from briefs.models import Document, Origin, ParsedArticle
 from briefs.segment import split_sentences
-from briefs.store import migrations
+from briefs.store import dialect, migrations
 from briefs.store.base import (
     AnalysisInput,
     DocumentSummary,
@@ -27,8 +28,10 @@ from briefs.store.base import (
     SearchHit,
     SentenceRow,
     StoreStats,
+    Visibility,
 )
 from briefs.store.feeds import FeedStore
+from briefs.store.schedules import ScheduleStore
 from briefs.store.schema import date_mentions, documents, mentions, meta, sentences
 from briefs.store.schema import names as names_table
 
@@ -57,6 +60,26 @@ def _hash(*parts: object) -> str:
     return digest.hexdigest()
 
 
+# Matching live sentences and their rank, lower is better, on each backend.
+_FTS5_HITS = (
+    "(SELECT rowid, bm25(sentences_fts) AS rank FROM sentences_fts "
+    " WHERE sentences_fts MATCH :q) AS hits"
+)
+_PG_HITS = (
+    "(SELECT id AS rowid, -ts_rank(tsv, q, 1) AS rank "
+    f" FROM sentences, to_tsquery('{dialect.TS_CONFIG}', :q) AS q WHERE tsv @@ q) AS hits"
+)
+
+
+def tsquery(query: str, mode: str = "all") -> str | None:
+    """Free text as a PostgreSQL ``to_tsquery`` argument: words (``\\w+`` only, so no
+    operator can slip in) joined by & (all) or | (any)."""
+    words = [w for w in _TOKEN.findall(query) if w]
+    if not words:
+        return None
+    return (" | " if mode == "any" else " & ").join(words)
+
+
 def fts_query(query: str, mode: str = "all") -> str | None:
     """Turn free text into a safe FTS5 query: each word quoted, all (AND) or any (OR)."""
     words = [w for w in _TOKEN.findall(query) if w]
@@ -72,9 +95,12 @@ class SqlStore:
     def __init__(self, engine: Engine, location: str) -> None:
         self.engine = engine
         self.location = location
+        # SQLite keeps its FTS5 table up to date by hand; PostgreSQL computes the tsvector.
+        self.postgres = engine.dialect.name == dialect.POSTGRES
         with engine.begin() as conn:
             migrations.migrate(conn)
         self.feeds = FeedStore(engine)
+        self.schedules = ScheduleStore(engine)
 
     # -- writing -------------------------------------------------------------------------
 
@@ -145,13 +171,14 @@ class SqlStore:
                 old.setdefault(row.text, []).append(row)
             next_idx = max((row.idx for row in rows), default=-1) + 1
             # Take every old sentence out of the index; live ones are re-added below.
-            conn.execute(
-                text(
-                    "DELETE FROM sentences_fts WHERE rowid IN "
-                    "(SELECT id FROM sentences WHERE document_id = :d)"
-                ),
-                {"d": doc_id},
-            )
+            if not self.postgres:
+                conn.execute(
+                    text(
+                        "DELETE FROM sentences_fts WHERE rowid IN "
+                        "(SELECT id FROM sentences WHERE document_id = :d)"
+                    ),
+                    {"d": doc_id},
+                )
             conn.execute(
                 sentences.update().where(sentences.c.document_id == doc_id).values(position=None)
             )
@@ -183,6 +210,7 @@ class SqlStore:
             next_idx += 1
         if inserts:
             conn.execute(_INSERT_SENTENCE, inserts)
+        if inserts and not self.postgres:
             new_rows = conn.execute(
                 select(sentences.c.id, sentences.c.text).where(
                     and_(
@@ -192,7 +220,7 @@ class SqlStore:
                 )
             ).all()
             fts_rows.extend({"rowid": r.id, "text": r.text} for r in new_rows)
-        if fts_rows:
+        if fts_rows and not self.postgres:
             conn.execute(
                 text("INSERT INTO sentences_fts (rowid, text) VALUES (:rowid, :text)"), fts_rows
             )
@@ -416,6 +444,7 @@ class SqlStore:
         ids: Iterable[str] | None = None,
         since: datetime | None = None,
         until: datetime | None = None,
+        visible: Visibility | None = None,
     ) -> list[DocumentSummary]:
         query = select(
             documents.c.id,
@@ -427,7 +456,7 @@ class SqlStore:
             documents.c.url,
             documents.c.story_id,
         )
-        query = _window(query, since, until)
+        query = self._visible(_window(query, since, until), visible)
         if ids is not None:
             wanted = list(ids)
             if not wanted:
@@ -437,7 +466,9 @@ class SqlStore:
             rows = conn.execute(query.order_by(documents.c.published_at, documents.c.id)).all()
         return [DocumentSummary(*row) for row in rows]
 
-    def mention_months(self, entity_id: str) -> list[tuple[str, int]]:
+    def mention_months(
+        self, entity_id: str, visible: Visibility | None = None
+    ) -> list[tuple[str, int]]:
         """How often an entity is named, by month of publication (YYYY-MM)."""
         month = func.substr(documents.c.published_at, 1, 7)
         query = (
@@ -451,11 +482,16 @@ class SqlStore:
             .group_by(month)
             .order_by(month)
         )
+        query = self._visible(query, visible)
         with self.engine.connect() as conn:
             return [(m or "undated", int(n)) for m, n in conn.execute(query).all()]
 
     def new_names(
-        self, since: datetime | None = None, until: datetime | None = None, minimum: int = 2
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        minimum: int = 2,
+        visible: Visibility | None = None,
     ) -> list[tuple[str, int]]:
         """Names the gazetteer does not know, most frequent first, in a publication window."""
         query = (
@@ -465,7 +501,7 @@ class SqlStore:
             .having(func.sum(names_table.c.count) >= minimum)
             .order_by(func.sum(names_table.c.count).desc(), names_table.c.name)
         )
-        query = _window(query, since, until)
+        query = self._visible(_window(query, since, until), visible)
         with self.engine.connect() as conn:
             return [(name, int(n)) for name, n in conn.execute(query).all()]
 
@@ -505,6 +541,7 @@ class SqlStore:
         entity_id: str | None = None,
         limit: int | None = None,
         speaker: str | None = None,
+        visible: Visibility | None = None,
     ) -> list[SentenceRow]:
         """Live sentences with their analysis, oldest first; with ``limit``, the most salient."""
         query = (
@@ -512,7 +549,7 @@ class SqlStore:
             .select_from(sentences.join(documents, documents.c.id == sentences.c.document_id))
             .where(sentences.c.position.is_not(None))
         )
-        query = _window(query, since, until)
+        query = self._visible(_window(query, since, until), visible)
         if document_ids is not None:
             query = query.where(sentences.c.document_id.in_(list(document_ids)))
         if topic is not None:
@@ -543,17 +580,18 @@ class SqlStore:
         since: datetime | None = None,
         until: datetime | None = None,
         mode: str = "all",
+        visible: Visibility | None = None,
     ) -> list[SearchHit]:
-        """Live sentences matching ``query``, best first (BM25)."""
-        match = fts_query(query, mode)
+        """Live sentences matching ``query``, best first (BM25 on SQLite, ts_rank with length
+        normalisation on PostgreSQL; both ranks are "lower is better" in ``hits``)."""
+        match = (tsquery if self.postgres else fts_query)(query, mode)
         if match is None:
             return []
         sql = (
             "SELECT s.document_id, s.idx, s.position, s.text, s.topics, s.speaker, "
             "s.speaker_kind, s.direct, s.stance, s.stance_holder, s.date_value, "
             "s.date_precision, s.salience, d.story_id, hits.rank "
-            "FROM (SELECT rowid, bm25(sentences_fts) AS rank FROM sentences_fts "
-            "      WHERE sentences_fts MATCH :q) AS hits "
+            f"FROM {_PG_HITS if self.postgres else _FTS5_HITS} "
             "JOIN sentences s ON s.id = hits.rowid "
             "JOIN documents d ON d.id = s.document_id "
             "WHERE s.position IS NOT NULL"
@@ -565,6 +603,16 @@ class SqlStore:
         if until is not None:
             sql += " AND d.published_at < :until"
             params["until"] = _iso(until)
+        if visible is not None:
+            # The same condition as FeedStore.visible_filter, in this statement's own SQL.
+            sql += (
+                " AND (d.origin != 'feed' OR d.id IN (SELECT fe.document_id FROM feed_entries fe"
+                " JOIN feeds f ON f.id = fe.feed_id WHERE "
+                + ("f.guild_id IS NULL" if visible.guild_id is None else "f.guild_id = :guild")
+                + "))"
+            )
+            if visible.guild_id is not None:
+                params["guild"] = visible.guild_id
         sql += " ORDER BY hits.rank, s.document_id, s.position LIMIT :limit"
         with self.engine.connect() as conn:
             rows = conn.execute(text(sql), params).all()
@@ -598,6 +646,12 @@ class SqlStore:
             schema_version=version,
             location=self.location,
         )
+
+    def _visible(self, query: Any, visible: Visibility | None) -> Any:
+        """Only documents ``visible`` may see (a query that joins ``documents``)."""
+        if visible is None:
+            return query
+        return query.where(self.feeds.visible_filter(visible.guild_id))
 
     def close(self) -> None:
         self.engine.dispose()
@@ -665,18 +719,27 @@ def default_database_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'briefbot.sqlite3'}"
 
 
-def open_store(url: str, setting: str = "database URL") -> SqlStore:
-    """Open (and migrate) the store at ``url``; ``setting`` names where the URL came from."""
+_URL_FORMS = "sqlite:///path/briefbot.sqlite3 or postgresql+psycopg://user@host/database"
+
+
+def open_store(
+    url: str, setting: str = "database URL", pool: dialect.PoolOptions | None = None
+) -> SqlStore:
+    """Open (and migrate) the store at ``url``; ``setting`` names where the URL came from.
+    ``pool`` sizes the connection pool of a PostgreSQL store."""
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise SettingsError(
-            f"{setting}: malformed database URL {url!r} (expected e.g. sqlite:///path/briefbot.sqlite3)"
+            f"{setting}: malformed database URL {url!r} (expected e.g. {_URL_FORMS})"
         ) from None
-    if parsed.get_backend_name() != "sqlite":
+    backend = parsed.get_backend_name()
+    if backend in ("postgresql", "postgres"):
+        return _open_postgres(parsed, setting, pool or dialect.PoolOptions())
+    if backend != "sqlite":
         raise SettingsError(
-            f"{setting}: unsupported database {parsed.get_backend_name()!r} in {url!r}; "
-            "this version stores data in SQLite only (sqlite:///path/file.sqlite3)"
+            f"{setting}: unsupported database {backend!r} in {url!r}; "
+            f"briefbot stores data in SQLite or PostgreSQL ({_URL_FORMS})"
         )
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
@@ -700,6 +763,45 @@ def open_store(url: str, setting: str = "database URL") -> SqlStore:
             f"{setting}: cannot open the database {location} ({exc.orig}); "
             "is it a briefbot SQLite store?"
         ) from None
+    except SettingsError as exc:
+        engine.dispose()
+        raise SettingsError(f"{setting}: {location}: {exc}") from None
+
+
+def _open_postgres(parsed: URL, setting: str, pool: dialect.PoolOptions) -> SqlStore:
+    """A pooled engine on PostgreSQL through psycopg 3 (``postgresql://`` and
+    ``postgres://`` mean it too), checked and migrated before use."""
+    if parsed.get_driver_name() not in ("psycopg", "postgresql", "postgres", ""):
+        raise SettingsError(
+            f"{setting}: PostgreSQL driver {parsed.get_driver_name()!r} is not supported; "
+            "use postgresql+psycopg://user@host/database"
+        )
+    parsed = parsed.set(drivername="postgresql+psycopg")
+    location = parsed.render_as_string(hide_password=True)
+    try:
+        import psycopg  # noqa: F401  (only to say what to install when it is missing)
+    except ImportError:
+        raise SettingsError(
+            f"{setting}: {location} needs the PostgreSQL driver: pip install 'briefbot[postgres]'"
+        ) from None
+    query = dict(parsed.query)
+    query.setdefault("connect_timeout", "10")
+    query.setdefault("application_name", "briefbot")
+    engine = create_engine(
+        parsed.set(query=query),
+        pool_size=pool.pool_size,
+        max_overflow=pool.max_overflow,
+        pool_timeout=pool.pool_timeout,
+        pool_recycle=pool.pool_recycle,
+        # A connection the server or a proxy dropped while idle is replaced, not an error.
+        pool_pre_ping=True,
+    )
+    try:
+        return SqlStore(engine, location)
+    except DatabaseError as exc:
+        engine.dispose()
+        reason = "; ".join(line.strip() for line in str(exc.orig).splitlines() if line.strip())
+        raise SettingsError(f"{setting}: cannot open the database {location} ({reason})") from None
     except SettingsError as exc:
         engine.dispose()
         raise SettingsError(f"{setting}: {location}: {exc}") from None

@@ -1,0 +1,142 @@
+"""The Discord client: a sharding-ready bot that loads one cog per feature and syncs commands.
+
+``setup_hook`` opens the store (through the shared ``Engine``), loads ``COGS``, starts the
+scheduler when ``bot/scheduler.py`` provides one, and syncs the command tree: to the
+development server at once when ``[discord] dev_guild_id`` is set, globally otherwise.
+Blocking engine work runs in a thread pool of ``[discord] max_workers`` threads, so the event
+loop stays free to acknowledge every interaction within Discord's 3 seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import importlib.util
+import inspect
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any, ParamSpec, TypeVar
+
+import discord
+from discord.ext import commands
+
+from bot.engine import Engine
+from bot.errors import on_app_command_error
+
+log = logging.getLogger("briefbot.discord")
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# One extension per feature, loaded in this order. The schedule feature (issue 6) appends
+# "bot.cogs.schedule" here.
+COGS: list[str] = [
+    "bot.cogs.briefs",
+    "bot.cogs.sources",
+    "bot.cogs.search",
+    "bot.cogs.feeds",
+    "bot.cogs.about",
+]
+if importlib.util.find_spec("bot.cogs.schedule") is not None:
+    COGS.append("bot.cogs.schedule")
+
+
+def intents() -> discord.Intents:
+    """Only what slash commands need: guild events. No members, no message content."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    return wanted
+
+
+class BriefBot(commands.AutoShardedBot):
+    """briefbot on Discord. One shard unless ``[discord] shard_count`` says otherwise."""
+
+    def __init__(self, engine: Engine, *, resolver: Any = None, **options: Any) -> None:
+        settings = engine.settings.discord
+        if settings.shard_count:
+            options.setdefault("shard_count", settings.shard_count)
+            if settings.shard_ids:
+                options.setdefault("shard_ids", list(settings.shard_ids))
+        else:
+            options.setdefault("shard_count", 1)  # no GET /gateway/bot: one connection
+        super().__init__(
+            command_prefix=commands.when_mentioned,  # slash commands only; never reads messages
+            intents=intents(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            **options,
+        )
+        self.engine = engine
+        # DNS for feed fetching (None: the system's); tests pin names to 127.0.0.1.
+        self.resolver = resolver
+        self.executor = ThreadPoolExecutor(
+            max_workers=settings.max_workers, thread_name_prefix="briefbot-worker"
+        )
+        self.scheduler: Any = None
+        # Set by the scheduler: the next digest time for a guild id (or None), for /about.
+        self.next_digest: Callable[[int | None], datetime | None] | None = None
+        self.tree.on_error = on_app_command_error  # type: ignore[method-assign]
+
+    async def blocking(self, func: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run blocking engine work in the bot's worker threads, off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(func, *args, **kwargs))
+
+    async def setup_hook(self) -> None:
+        # The store is opened, seeded and analysed before any command can arrive.
+        await self.blocking(self.engine.ensure_ready)
+        for name in dict.fromkeys(COGS):  # in order, each once
+            await self.load_extension(name)
+        await self._start_scheduler()
+        await self.sync_commands()
+
+    async def _start_scheduler(self) -> None:
+        # --- scheduler hook (issue 6) -----------------------------------------------------
+        # bot/scheduler.py, when it exists, provides start_scheduler(bot) (sync or async);
+        # whatever it returns is kept as bot.scheduler and stopped on close.
+        if importlib.util.find_spec("bot.scheduler") is None:
+            return
+        module = importlib.import_module("bot.scheduler")
+        start = getattr(module, "start_scheduler", None)
+        if start is None:
+            return
+        result = start(self)
+        if inspect.isawaitable(result):
+            result = await result
+        self.scheduler = result if result is not None else self.scheduler
+        # -------------------------------------------------------------------------------------
+
+    async def sync_commands(self) -> None:
+        """Register the slash commands with Discord (dev server at once, else globally)."""
+        settings = self.engine.settings.discord
+        if not settings.sync_commands:
+            return
+        if settings.dev_guild_id:
+            guild = discord.Object(id=int(settings.dev_guild_id))
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to server %s", len(synced), settings.dev_guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d commands globally", len(synced))
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d servers", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        """Stop the scheduler, the connection, then the worker threads (the store is the
+        engine owner's to close)."""
+        scheduler, self.scheduler = self.scheduler, None
+        if scheduler is not None:
+            for name in ("shutdown", "stop", "close"):
+                stop = getattr(scheduler, name, None)
+                if callable(stop):
+                    with contextlib.suppress(Exception):
+                        outcome = stop()
+                        if inspect.isawaitable(outcome):
+                            await outcome
+                    break
+        await super().close()
+        self.executor.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,258 @@
+"""``briefbot schedule set|show|clear|list|run`` and ``briefbot digest``: digests from the CLI.
+
+``schedule`` manages the schedules a running bot posts (the store is shared; the bot's sweep
+picks changes up within ``[schedules] sweep_minutes``). Without a bot, a webhook schedule is
+posted by ``briefbot schedule run`` from cron, with the same ledger (never twice).
+``briefbot digest`` prints the digest of a scope, or posts it once to a webhook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from bot.digests import DigestService, RunResult, policy_of
+from briefs.dates import DateParseError, parse_cli_date
+from briefs.errors import InputError
+from briefs.schedules import KINDS, make_timing, next_fire
+from briefs.store.schedules import Delivery, Schedule
+
+if TYPE_CHECKING:
+    from bot.cli import App
+
+
+def register(subparsers: Any) -> None:
+    """Add ``schedule`` and ``digest`` to the ``briefbot`` parser's subcommands."""
+    p = subparsers.add_parser("schedule", help="scheduled digests: set, show, clear, list, run")
+    actions = p.add_subparsers(dest="schedule_command", metavar="ACTION", required=True)
+
+    def guild(q: argparse.ArgumentParser) -> None:
+        q.add_argument(
+            "--guild", metavar="G", help="the Discord server (id) whose schedules; default: CLI"
+        )
+
+    q = actions.add_parser("set", help="create or change a schedule (daily or weekly digest)")
+    guild(q)
+    where = q.add_mutually_exclusive_group(required=True)
+    where.add_argument("--channel", metavar="C", help="post to this channel (id), via the bot")
+    where.add_argument("--webhook", metavar="URL", help="post to this Discord webhook URL")
+    q.add_argument("--kind", choices=KINDS, default="daily", help="daily (default) or weekly")
+    q.add_argument("--weekday", metavar="DAY", help="weekly: monday ... sunday")
+    q.add_argument("--time", required=True, metavar="HH:MM", help="local time, 24-hour clock")
+    q.add_argument("--timezone", default="UTC", metavar="ZONE", help="IANA zone (UTC)")
+    q.add_argument("--topic", action="append", default=[], help="only this topic (repeatable)")
+    q.add_argument("--entity", action="append", default=[], help="only this entity (repeatable)")
+
+    for name, text in (
+        ("show", "schedules of a scope: timing, next digest, last deliveries, problems"),
+        ("list", "every schedule of every scope"),
+    ):
+        q = actions.add_parser(name, help=text)
+        if name == "show":
+            guild(q)
+        q.add_argument("--format", choices=["md", "json"], default="md")
+
+    q = actions.add_parser("clear", help="delete a schedule (by id, channel id or webhook URL)")
+    q.add_argument("schedule", metavar="SCHEDULE")
+    guild(q)
+
+    q = actions.add_parser(
+        "run", help="post every webhook schedule that is due now (for cron, without the bot)"
+    )
+
+    p = subparsers.add_parser("digest", help="the digest of what is new; or post it to a webhook")
+    p.add_argument("--guild", metavar="G", help="the Discord server (id) whose view; default: CLI")
+    p.add_argument("--webhook", metavar="URL", help="post it once to this Discord webhook")
+    p.add_argument("--since", metavar="DATE", help="new since DATE (default: the last digest)")
+    p.add_argument("--topic", action="append", default=[], help="only this topic (repeatable)")
+    p.add_argument("--entity", action="append", default=[], help="only this entity (repeatable)")
+    p.add_argument("--format", choices=["md", "json"], default="md", help="md (default) or json")
+
+
+def _service(app: App, session: aiohttp.ClientSession | None = None) -> DigestService:
+    return DigestService(app.engine, session=session, notify=False)
+
+
+def cmd_schedule(app: App, args: argparse.Namespace) -> int:
+    action = args.schedule_command
+    store = app.store.schedules
+    if action == "set":
+        timing = make_timing(args.kind, args.time, args.timezone, args.weekday)
+        if args.weekday and args.kind != "weekly":
+            raise InputError("--weekday is for --kind weekly")
+        lexicon = app.lexicon
+        for topic in args.topic:
+            lexicon.topic(topic)  # unknown topics fail here, not at 08:00
+        schedule = store.save(
+            args.guild,
+            timing,
+            app.clock(),
+            channel_id=args.channel,
+            webhook_url=args.webhook,
+            topics=args.topic,
+            entities=args.entity,
+        )
+        nxt = next_fire(schedule.timing, app.clock())
+        app.out.write(f"schedule {schedule.describe()}\nnext digest {_when(nxt, schedule)}\n")
+        return 0
+    if action == "clear":
+        schedule = store.find(args.schedule, args.guild)
+        store.remove(schedule.id)
+        app.say(f"briefbot: schedule {schedule.id} ({schedule.target}) cleared")
+        return 0
+    if action == "run":
+        return asyncio.run(_run(app))
+    schedules = (
+        store.list_schedules(every_guild=True)
+        if action == "list"
+        else store.list_schedules(args.guild)
+    )
+    if args.format == "json":
+        data = [_json(app, s, store.deliveries(s.id, limit=5)) for s in schedules]
+        app.out.write(json.dumps(data, indent=2) + "\n")
+        return 0
+    if not schedules:
+        app.out.write("No schedules here. Add one with: briefbot schedule set --time 08:00 ...\n")
+        return 0
+    for schedule in schedules:
+        app.out.write(show(schedule, store.deliveries(schedule.id, limit=5), app.clock()) + "\n")
+    return 0
+
+
+def show(schedule: Schedule, recent: list[Delivery], now: datetime) -> str:
+    """A schedule for people: timing, state (with the reason when disabled), recent posts."""
+    scope = f"server {schedule.guild_id}" if schedule.guild_id else "command line"
+    lines = [f"{schedule.describe()} ({scope})"]
+    if schedule.enabled:
+        lines.append(f"    next digest {_when(next_fire(schedule.timing, now), schedule)}")
+    else:
+        lines.append(f"    DISABLED: {schedule.disabled_reason}")
+        lines.append("    fix the cause, then set the schedule again to resume it")
+    for d in recent:
+        state = d.status
+        if d.message_ids:
+            state += f", {len(d.message_ids)} messages"
+        if d.error:
+            state += f": {d.error}"
+        lines.append(f"    window ending {_when(d.window_end, schedule)}: {state}")
+    if not recent:
+        lines.append("    no digest posted yet")
+    return "\n".join(lines)
+
+
+def _when(value: datetime, schedule: Schedule) -> str:
+    local = value.astimezone(schedule.timing.zone)
+    return f"{local:%Y-%m-%d %H:%M} {schedule.timing.timezone} ({value:%H:%M} UTC)"
+
+
+def _json(app: App, s: Schedule, recent: list[Delivery]) -> dict[str, Any]:
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value is not None else None
+
+    return {
+        "id": s.id,
+        "guild_id": s.guild_id,
+        "target": s.target,
+        "kind": s.timing.kind,
+        "weekday": s.timing.weekday,
+        "time": s.timing.local_time.strftime("%H:%M"),
+        "timezone": s.timing.timezone,
+        "topics": list(s.topics),
+        "entities": list(s.entities),
+        "enabled": s.enabled,
+        "disabled_reason": s.disabled_reason,
+        "next_digest": iso(next_fire(s.timing, app.clock())) if s.enabled else None,
+        "deliveries": [
+            {
+                "window_start": iso(d.window_start),
+                "window_end": iso(d.window_end),
+                "status": d.status,
+                "messages": list(d.message_ids),
+                "error": d.error,
+            }
+            for d in recent
+        ],
+    }
+
+
+async def _run(app: App) -> int:
+    async with aiohttp.ClientSession() as session:
+        service = _service(app, session)
+        results = [
+            r
+            for r in await service.run_due()
+            if r.status != "not_due"
+            and service.engine.store.schedules.get(r.schedule_id).webhook_url
+        ]
+    return _report(app, results)
+
+
+def _report(app: App, results: list[RunResult]) -> int:
+    failed = 0
+    for r in results:
+        line = f"briefbot: schedule {r.schedule_id}: {r.status}"
+        if r.message_ids:
+            line += f" ({len(r.message_ids)} messages)"
+        if r.error:
+            line += f": {r.error}"
+            failed += r.status in {"failed", "partial", "disabled"}
+        app.say(line)
+    if not results:
+        app.say("briefbot: no digest due now")
+    return 1 if failed else 0
+
+
+def cmd_digest(app: App, args: argparse.Namespace) -> int:
+    since = None
+    if args.since:
+        try:
+            since = parse_cli_date(args.since)
+        except DateParseError as exc:
+            raise InputError(f"--since: {exc}") from None
+    if args.webhook:
+        return asyncio.run(_post(app, args, since))
+    service = _service(app)
+    brief = service.preview(args.guild, topics=args.topic, entities=args.entity, since=since)
+    app.emit(service.engine.render(brief, args.format), None)
+    return 0
+
+
+async def _post(app: App, args: argparse.Namespace, since: datetime | None) -> int:
+    """Post once to a webhook: through its schedule when one exists (ledger and window
+    since its last digest), else the last day (or since --since), with no ledger."""
+    from bot.delivery import DeliveryFailed, WebhookTarget, send_all
+
+    store = app.store.schedules
+    known = [s for s in store.list_schedules(args.guild) if s.webhook_url == args.webhook.strip()]
+    async with aiohttp.ClientSession() as session:
+        service = _service(app, session)
+        if known and since is None and not (args.topic or args.entity):
+            return _report(app, [await service.post_now(known[0].id)])
+        now = service.now()
+        brief = await asyncio.to_thread(
+            service.compose,
+            None,
+            since or now - timedelta(days=1),
+            now,
+            guild_id=args.guild,
+            topics=args.topic,
+            entities=args.entity,
+        )
+        messages = await asyncio.to_thread(service.render, brief)
+        target = WebhookTarget(session, args.webhook.strip())
+        try:
+            ids = await send_all(
+                target,
+                messages,
+                key=f"cli:{now.isoformat()}",
+                policy=policy_of(app.settings.schedules),
+            )
+        except DeliveryFailed as exc:
+            raise InputError(f"{target.label}: {exc.failure.reason}") from None
+    app.say(f"briefbot: digest posted to {target.label} ({len(ids)} messages)")
+    return 0

@@ -1,0 +1,219 @@
+"""What every cog shares: acknowledging in time, sending briefs and pages, autocomplete.
+
+The pattern of a command that touches the store: ``await defer(interaction)`` first (the
+acknowledgement Discord wants within 3 seconds), then the engine in a worker thread
+(``bot.blocking``), then the answer as followups. Every send allows no mentions.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+import discord
+from discord import app_commands
+
+from bot.discord_render import DiscordMessage, page_results, render_for_discord
+from bot.engine import visibility
+from bot.views import Pager, embeds_of
+from briefs.brief import Brief
+from briefs.store import Visibility
+
+if TYPE_CHECKING:
+    from bot.app import BriefBot
+
+NO_MENTIONS = discord.AllowedMentions.none()
+MAX_CHOICES = 25  # Discord's cap on autocomplete suggestions
+Format = Literal["embed", "markdown", "html"]
+FORMAT_CHOICES = [
+    app_commands.Choice(name="embeds, with the full brief attached as Markdown", value="embed"),
+    app_commands.Choice(name="a Markdown file only", value="markdown"),
+    app_commands.Choice(name="embeds, with a printable HTML page attached", value="html"),
+]
+# Brief messages sent for one command at most; the rest is in the attached file.
+MAX_MESSAGES = 5
+
+
+def bot_of(interaction: discord.Interaction[Any]) -> BriefBot:
+    from bot.app import BriefBot
+
+    client = interaction.client
+    assert isinstance(client, BriefBot)
+    return client
+
+
+def scope(interaction: discord.Interaction[Any]) -> Visibility:
+    """What the caller's server sees (in direct messages: seeds and files only)."""
+    return visibility(interaction.guild_id)
+
+
+async def defer(interaction: discord.Interaction[Any], *, ephemeral: bool = False) -> None:
+    """Acknowledge now ("briefbot is thinking…"); the answer follows."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(thinking=True, ephemeral=ephemeral)
+
+
+def _file(text: str, name: str) -> discord.File:
+    return discord.File(io.BytesIO(text.encode("utf-8")), filename=name)
+
+
+def file_stem(brief: Brief) -> str:
+    return f"{brief.kind}-{brief.generated_at:%Y%m%d-%H%M}"
+
+
+async def send_message(
+    interaction: discord.Interaction[Any],
+    message: DiscordMessage,
+    *,
+    files: Sequence[discord.File] = (),
+    view: discord.ui.View | None = None,
+    ephemeral: bool = False,
+) -> discord.WebhookMessage:
+    """One followup; empty content is left out (Discord refuses an empty string)."""
+    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "wait": True}
+    if message.content:
+        kwargs["content"] = message.content
+    if message.embeds:
+        kwargs["embeds"] = embeds_of(message)
+    if files:
+        kwargs["files"] = list(files)
+    if view is not None:
+        kwargs["view"] = view
+    if ephemeral:
+        kwargs["ephemeral"] = True
+    sent: discord.WebhookMessage = await interaction.followup.send(**kwargs)
+    return sent
+
+
+async def send_brief(
+    interaction: discord.Interaction[Any], brief: Brief, fmt: Format = "embed"
+) -> None:
+    """A brief as embeds across as many messages as it needs, the full text attached."""
+    bot = bot_of(interaction)
+    engine = bot.engine
+
+    def prepare() -> tuple[list[DiscordMessage], list[discord.File]]:
+        stem = file_stem(brief)
+        if fmt == "markdown":
+            title = DiscordMessage(f"**{_plain(brief.title)}**: the full brief is attached.", [])
+            return [title], [_file(engine.render(brief, "md"), f"{stem}.md")]
+        messages = render_for_discord(
+            brief, engine.environment, attach_markdown=True, max_messages=MAX_MESSAGES
+        )
+        files = [_file(engine.render(brief, "md"), f"{stem}.md")]
+        if fmt == "html":
+            files.append(_file(engine.render(brief, "html"), f"{stem}.html"))
+        return messages, files
+
+    messages, files = await bot.blocking(prepare)
+    remember(interaction, brief)
+    for n, message in enumerate(messages):
+        last = n == len(messages) - 1
+        await send_message(interaction, message, files=files if last else ())
+
+
+async def send_pages(
+    interaction: discord.Interaction[Any], brief: Brief, command: str
+) -> Pager | None:
+    """Results one page at a time, with buttons when there is more than one page."""
+    bot = bot_of(interaction)
+    size = bot.engine.settings.discord.page_size
+    pages = await bot.blocking(page_results, brief, size, bot.engine.environment)
+    remember(interaction, brief)
+    if len(pages) == 1:
+        await send_message(interaction, pages[0])
+        return None
+    pager = Pager(pages, interaction.user.id, command)
+    pager.message = await send_message(interaction, pages[0], view=pager)
+    return pager
+
+
+def _plain(text: str) -> str:
+    from bot.discord_render import escape_source
+
+    return escape_source(text)[:1500]
+
+
+# -- autocomplete -------------------------------------------------------------------------
+
+
+def choices(candidates: Iterable[tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
+    """Up to 25 (name, value) suggestions: those starting with what was typed, then those
+    containing it."""
+    typed = current.strip().casefold()
+    first: list[tuple[str, str]] = []
+    then: list[tuple[str, str]] = []
+    for name, value in candidates:
+        folded = f"{name} {value}".casefold()
+        if not typed or name.casefold().startswith(typed) or value.casefold().startswith(typed):
+            first.append((name, value))
+        elif typed in folded:
+            then.append((name, value))
+    picked = [*first, *then][:MAX_CHOICES]
+    return [app_commands.Choice(name=n[:100], value=v[:100]) for n, v in picked]
+
+
+# Citations of the latest answers each user saw, for /source autocomplete.
+_RECENT: OrderedDict[int, list[tuple[str, str]]] = OrderedDict()
+_RECENT_USERS = 1000
+
+
+def remember(interaction: discord.Interaction[Any], brief: Brief) -> None:
+    """Keep the citations a user was just shown, newest first, to suggest them to /source."""
+    titles = {s.ref: s.title for s in brief.sources}
+    found: list[tuple[str, str]] = []
+    cited = [c for i in brief.items() for c in i.citations]
+    cited += [c for t in brief.timeline for c in t.citations]
+    for citation in cited:
+        found.append((f"{citation.sentence} · {titles.get(citation.ref, '')}", citation.sentence))
+    if not found:
+        return
+    user = interaction.user.id
+    earlier = _RECENT.pop(user, [])
+    merged = list(dict.fromkeys([*found, *earlier]))[:200]
+    _RECENT[user] = merged
+    while len(_RECENT) > _RECENT_USERS:
+        _RECENT.popitem(last=False)
+
+
+def recent_refs(user_id: int) -> list[tuple[str, str]]:
+    return list(_RECENT.get(user_id, []))
+
+
+def text_pages(title: str, blocks: Sequence[str], budget: int = 3800) -> list[DiscordMessage]:
+    """Lines of the bot's own text (already escaped) as embed pages within Discord's limits."""
+    from bot.discord_render import COLOR, dlen
+
+    pages: list[list[str]] = [[]]
+    size = 0
+    for block in blocks:
+        block = block if dlen(block) <= budget else block[: budget // 2] + "…"
+        if pages[-1] and size + dlen(block) + 1 > budget:
+            pages.append([])
+            size = 0
+        pages[-1].append(block)
+        size += dlen(block) + 1
+    out = []
+    for n, page in enumerate(pages, start=1):
+        embed: dict[str, Any] = {
+            "type": "rich",
+            "title": title[:256],
+            "description": "\n".join(page) or "—",
+            "color": COLOR,
+        }
+        if len(pages) > 1:
+            embed["footer"] = {"text": f"page {n}/{len(pages)}"}
+        out.append(DiscordMessage("", [embed]))
+    return out
+
+
+async def send_text_pages(
+    interaction: discord.Interaction[Any], pages: Sequence[DiscordMessage], command: str
+) -> None:
+    if len(pages) == 1:
+        await send_message(interaction, pages[0])
+        return
+    pager = Pager(pages, interaction.user.id, command)
+    pager.message = await send_message(interaction, pages[0], view=pager)

@@ -1,0 +1,332 @@
+"""One facade over the engine for every front end: the command line, the Discord bot, the scheduler.
+
+It holds the settings, the clock, the store and the domain data, seeds and analyses the store
+before reads (``ensure_ready``), and answers each kind of request with a ``Brief``. Every
+method but the feed fetches is blocking: the bot runs them in worker threads, so the store
+is opened once under a lock and analysis never runs twice at once. Reads take ``visible``:
+a guild's view of the corpus (``Visibility``), or None for the whole store (the command line).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from jinja2 import Environment
+
+from briefs.brief import Brief
+from briefs.clock import Clock
+from briefs.compose import BriefRequest, compose_brief
+from briefs.errors import InputError
+from briefs.ingest import ingest_files, seed_files
+from briefs.lexicon import Lexicon, load_lexicon
+from briefs.lookup import lookup_source, search_statements
+from briefs.pipeline import analyze_pending
+from briefs.profiles import compose_entity, compose_stories, compose_timeline
+from briefs.render import make_environment, render
+from briefs.settings import Settings
+from briefs.store import SqlStore, StoreStats, Visibility, open_store
+from briefs.store.feeds import Feed
+from briefs.store.sql import default_database_url
+
+if TYPE_CHECKING:
+    from aiohttp.abc import AbstractResolver
+
+    from briefs.feeds.fetch import Fetcher, FetchResult
+    from briefs.feeds.parse import ParsedFeed
+    from briefs.feeds.poll import FeedOutcome, Poller
+
+log = logging.getLogger("briefbot")
+SEEDED = "seed_corpus_ingested_at"
+# What a direct message sees: no guild's feed items (no feed is ever filed under this id).
+NO_GUILD = Visibility("")
+
+
+def visibility(guild_id: int | str | None) -> Visibility:
+    """A Discord guild's view of the corpus; outside any guild, the seeds and files only."""
+    return Visibility(str(guild_id)) if guild_id is not None else NO_GUILD
+
+
+def days_window(now: datetime, days: int | None) -> tuple[datetime | None, datetime | None]:
+    """The last ``days`` days up to now (None: no bound)."""
+    if days is None:
+        return None, None
+    if days < 1:
+        raise InputError(f"days must be at least 1, got {days}")
+    return now - timedelta(days=days), None
+
+
+class Engine:
+    """Settings, clock, store and lexicon, and one method per kind of answer."""
+
+    def __init__(
+        self, settings: Settings, clock: Clock, say: Callable[[str], None] | None = None
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.say = say or (lambda message: log.info("%s", message))
+        self._store: SqlStore | None = None
+        self._opening = threading.Lock()
+        self._analysing = threading.Lock()
+
+    # -- parts ---------------------------------------------------------------------------
+
+    @property
+    def store(self) -> SqlStore:
+        """The store, opened (and migrated) on first use."""
+        if self._store is None:
+            with self._opening:
+                if self._store is None:
+                    url = self.settings.database_url
+                    if url:
+                        origin = self.settings.origin("store.database_url")
+                        setting = origin if origin != "default" else "[store] database_url"
+                    else:
+                        url = default_database_url(self.settings.data_dir)
+                        setting = "[store] data_dir"
+                    self._store = open_store(url, setting, self.settings.pool)
+        return self._store
+
+    @cached_property
+    def lexicon(self) -> Lexicon:
+        """The domain data: shipped config/ plus the user's [analysis] files."""
+        return load_lexicon(
+            extra_entities=self.settings.extra_entities, extra_topics=self.settings.extra_topics
+        )
+
+    @cached_property
+    def environment(self) -> Environment:
+        """Jinja2 templates: the user's folder first, then the shipped ones."""
+        return make_environment(self.settings.templates_dir)
+
+    def render(self, brief: Brief, fmt: str = "md") -> str:
+        return render(brief, fmt, self.environment)
+
+    def close(self) -> None:
+        with self._opening:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+
+    # -- readiness -----------------------------------------------------------------------
+
+    def ensure_corpus(self) -> None:
+        """On first use, any command that reads data ingests the seed corpus first.
+
+        "First use" is remembered in the store, so files ingested before the first brief do
+        not keep the seeds out, and seeds a user removed are not brought back.
+        """
+        store = self.store
+        if not self.settings.seed_corpus or store.get_meta(SEEDED) or store.has_origin("seed"):
+            return
+        files = seed_files(self.settings.seeds_dir)
+        self.say(
+            f"briefbot: first use of this store; ingesting the seed corpus first "
+            f"({len(files)} articles from {self.settings.seeds_dir})"
+        )
+        results = list(ingest_files(store, files, "seed", self.clock))
+        for result in results:
+            if result.error:
+                self.say(f"briefbot: seed skipped: {result.error}")
+        store.set_meta(SEEDED, self.clock().isoformat(timespec="seconds"))
+
+    def ensure_ready(self) -> None:
+        """Seed an empty store, then analyse whatever is new or stale (one thread at a time)."""
+        with self._analysing:
+            self.ensure_corpus()
+            analyze_pending(self.store, self.lexicon)
+
+    def analyze(self) -> None:
+        """Analyse what is new (after a feed brought documents)."""
+        with self._analysing:
+            analyze_pending(self.store, self.lexicon)
+
+    # -- answers -------------------------------------------------------------------------
+
+    def brief(
+        self,
+        *,
+        topic: str | None = None,
+        entity: str | None = None,
+        query: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        max_items: int | None = None,
+        visible: Visibility | None = None,
+    ) -> Brief:
+        """A sourced brief of what ``visible`` sees, narrowed by topic, entity, query, window."""
+        self.ensure_ready()
+        items = max_items or self.settings.max_items
+        request = BriefRequest(
+            topic=topic,
+            entity=entity,
+            query=query,
+            since=since,
+            until=until,
+            max_items=items,
+            bluf_items=min(self.settings.bluf_items, items),
+            visible=visible,
+        )
+        return compose_brief(self.store, self.lexicon, request, self.clock())
+
+    def source(self, ref: str, radius: int = 1, visible: Visibility | None = None) -> Brief:
+        self.ensure_ready()
+        return lookup_source(self.store, ref, self.clock(), radius=radius, visible=visible)
+
+    def search(
+        self,
+        query: str,
+        limit: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        visible: Visibility | None = None,
+    ) -> Brief:
+        self.ensure_ready()
+        return search_statements(
+            self.store,
+            query,
+            limit or self.settings.search_limit,
+            self.clock(),
+            since,
+            until,
+            visible=visible,
+        )
+
+    def timeline(
+        self,
+        entity: str | None = None,
+        topic: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 40,
+        visible: Visibility | None = None,
+    ) -> Brief:
+        self.ensure_ready()
+        return compose_timeline(
+            self.store, self.lexicon, self.clock(), entity, topic, since, until, limit, visible
+        )
+
+    def entity(self, name: str, visible: Visibility | None = None) -> Brief:
+        self.ensure_ready()
+        return compose_entity(self.store, self.lexicon, name, self.clock(), visible)
+
+    def stories(
+        self,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        visible: Visibility | None = None,
+    ) -> Brief:
+        self.ensure_ready()
+        return compose_stories(self.store, self.clock(), since, until, visible)
+
+    def stats(self) -> StoreStats:
+        self.ensure_ready()
+        return self.store.stats()
+
+    def corpus_size(self, visible: Visibility | None = None) -> int:
+        """Documents ``visible`` sees."""
+        self.ensure_ready()
+        if visible is None:
+            return self.store.stats().documents
+        return len(self.store.feeds.visible_documents(visible.guild_id))
+
+    # -- lookups for autocomplete --------------------------------------------------------
+
+    def topic_names(self) -> list[tuple[str, str]]:
+        """(key, label) of every topic."""
+        return sorted((t.key, t.label) for t in self.lexicon.topics.values())
+
+    def entity_names(self) -> list[tuple[str, Sequence[str]]]:
+        """(name, aliases) of every gazetteer entity."""
+        return [(e.name, e.aliases) for e in self.lexicon.entities]
+
+    # -- feeds ---------------------------------------------------------------------------
+
+    def list_feeds(self, guild_id: str | None) -> list[Feed]:
+        return self.store.feeds.list_feeds(guild_id)
+
+    def remove_feed(self, ref: str, guild_id: str | None) -> Feed:
+        """Stop following a feed of the guild's scope (its items stay)."""
+        feed = self.store.feeds.find(ref, guild_id)
+        self.store.feeds.remove(feed.id, self.clock())
+        return feed
+
+    def enable_feed(self, ref: str, guild_id: str | None) -> Feed:
+        feed = self.store.feeds.find(ref, guild_id)
+        self.store.feeds.enable(feed.id, self.clock())
+        return feed
+
+    def fetcher(self, resolver: AbstractResolver | None = None) -> Fetcher:
+        """An HTTP fetcher with the [feeds] settings (use as ``async with``)."""
+        from briefs.feeds.fetch import Fetcher, FetchSettings
+
+        return Fetcher(FetchSettings.from_settings(self.settings.feeds), resolver, self.clock)
+
+    def poller(self, fetcher: Fetcher) -> Poller:
+        """A poller over this store that analyses what new items bring."""
+        from briefs.feeds.decide import Policy
+        from briefs.feeds.poll import Poller
+
+        feeds = self.settings.feeds
+        policy = Policy(
+            min_interval=timedelta(minutes=feeds.min_interval_minutes),
+            default_interval=timedelta(minutes=feeds.default_interval_minutes),
+            max_interval=timedelta(minutes=feeds.max_interval_minutes),
+            max_failures=feeds.max_failures,
+        )
+        return Poller(
+            self.store,
+            fetcher,
+            policy,
+            self.clock,
+            concurrency=feeds.concurrency,
+            analyze=self.analyze,
+        )
+
+    async def add_feed(
+        self,
+        url: str,
+        guild_id: str | None,
+        *,
+        backfill: int = 0,
+        full_text: bool | None = None,
+        channel_id: str | None = None,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        resolver: AbstractResolver | None = None,
+    ) -> tuple[Feed, FeedOutcome, ParsedFeed]:
+        """Follow a feed in a guild's scope: fetched once now, its items stored (async)."""
+        import asyncio
+
+        from briefs.feeds.poll import add_feed
+
+        if full_text is None:
+            full_text = self.settings.feeds.full_text
+        await asyncio.to_thread(lambda: self.store)  # open the store off the event loop
+        async with self.fetcher(resolver) as fetcher:
+            feed, outcome, parsed = await add_feed(
+                self.poller(fetcher), url, guild_id, backfill, full_text
+            )
+        if channel_id:
+            await asyncio.to_thread(
+                self.store.feeds.subscribe,
+                feed.id,
+                channel_id,
+                self.clock(),
+                list(include),
+                list(exclude),
+            )
+        return feed, outcome, parsed
+
+    async def test_feed(
+        self, url: str, resolver: AbstractResolver | None = None
+    ) -> tuple[FetchResult, ParsedFeed]:
+        """Fetch and parse a feed, storing nothing (async)."""
+        from briefs.feeds.poll import preview_feed
+
+        async with self.fetcher(resolver) as fetcher:
+            return await preview_feed(fetcher, url)

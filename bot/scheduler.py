@@ -1,0 +1,265 @@
+"""The bot's scheduler: APScheduler 3 (``AsyncIOScheduler``) on the bot's event loop.
+
+``start_scheduler(bot)`` is called from the bot's ``setup_hook``. The store is the source of
+truth: jobs are rebuilt from it at start-up, with explicit ids (``schedule:<id>``) and
+``replace_existing``, ``coalesce`` and ``max_instances=1``, and a misfire grace measured in
+hours (``[schedules] catch_up_hours``). A sweep job re-reads the store every few minutes
+(schedules changed by ``briefbot schedule`` in another process), abandons stale claims and
+posts anything due that a job missed; at start-up, once connected, the same sweep is the
+catch-up of windows missed while down.
+
+Job functions are plain module-level coroutines taking ids (``run_schedule(schedule_id)``,
+``poll_feeds()``, ``sweep()``), so they are testable without the scheduler: they look up the
+installed ``Scheduler`` (``install``) and do their work through its ``DigestService``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.digests import DigestService, RunResult
+from briefs.schedules import Timing, next_fire
+from briefs.store.schedules import Schedule
+
+log = logging.getLogger("briefbot.scheduler")
+poll_log = logging.getLogger("briefbot.polling")
+_CURRENT: Scheduler | None = None
+
+
+class TimingTrigger(BaseTrigger):  # type: ignore[misc]
+    """Fires when ``briefs.schedules`` says a schedule fires: one source of truth for DST."""
+
+    def __init__(self, timing: Timing) -> None:
+        self.timing = timing
+
+    def get_next_fire_time(
+        self, previous_fire_time: datetime | None, now: datetime
+    ) -> datetime | None:
+        after = previous_fire_time if previous_fire_time is not None else now
+        return next_fire(self.timing, max(after, now - timedelta(seconds=1))).astimezone(
+            self.timing.zone
+        )
+
+    def __str__(self) -> str:
+        return f"timing[{self.timing.describe()}]"
+
+    def __repr__(self) -> str:
+        return f"<TimingTrigger ({self.timing.describe()})>"
+
+
+def job_id(schedule_id: int) -> str:
+    return f"schedule:{schedule_id}"
+
+
+# -- job functions (module level, ids only) -------------------------------------------------
+
+
+def install(scheduler: Scheduler | None) -> None:
+    """Make ``scheduler`` the one the job functions use (None: uninstall)."""
+    global _CURRENT
+    _CURRENT = scheduler
+
+
+def current() -> Scheduler:
+    if _CURRENT is None:
+        raise RuntimeError("no scheduler installed (bot.scheduler.install)")
+    return _CURRENT
+
+
+async def run_schedule(schedule_id: int) -> RunResult:
+    """The job of one schedule: post the window it owes now, if nobody has."""
+    return await current().service.run_schedule(schedule_id)
+
+
+async def sweep() -> list[RunResult]:
+    """Re-read schedules, abandon stale claims, post anything due (also the catch-up)."""
+    return await current().sweep()
+
+
+async def poll_feeds() -> int:
+    """Poll every feed whose own next poll time has come; returns how many were polled."""
+    return await current().poll_feeds()
+
+
+# -- the scheduler ---------------------------------------------------------------------------
+
+
+class Scheduler:
+    """Jobs for the schedules of ``service``'s store, plus feed polling and the sweep."""
+
+    def __init__(
+        self,
+        service: DigestService,
+        *,
+        poll: bool = True,
+        ready: Callable[[], Awaitable[Any]] | None = None,
+        resolver: Any = None,
+    ) -> None:
+        self.service = service
+        self.engine = service.engine
+        self.poll = poll
+        self.ready = ready
+        self.resolver = resolver
+        self.aps = AsyncIOScheduler(timezone=UTC)
+        self._known: dict[int, Schedule] = {}
+        self._startup: asyncio.Task[Any] | None = None
+        service.on_disabled = lambda schedule: self._unschedule(schedule.id)
+
+    @property
+    def settings(self) -> Any:
+        return self.engine.settings.schedules
+
+    def start(self) -> None:
+        """Start on the running loop: jobs from the store, sweep, polling, then catch-up."""
+        self.aps.start()
+        self.sync(self.engine.store.schedules.enabled())
+        grace = int(self.settings.catch_up_hours * 3600)
+        self.aps.add_job(
+            sweep,
+            IntervalTrigger(minutes=self.settings.sweep_minutes),
+            id="sweep",
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=grace,
+        )
+        if self.poll:
+            self.aps.add_job(
+                poll_feeds,
+                IntervalTrigger(
+                    seconds=self.settings.poll_tick_seconds,
+                    jitter=self.settings.poll_jitter_seconds,
+                ),
+                id="poll-feeds",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=grace,
+            )
+        self._startup = asyncio.get_running_loop().create_task(self._catch_up())
+        log.info(
+            "scheduler started: %d schedules, sweep every %g min, feed polling %s",
+            len(self._known),
+            self.settings.sweep_minutes,
+            "on" if self.poll else "off",
+        )
+
+    async def _catch_up(self) -> None:
+        if self.ready is not None:
+            await self.ready()
+        results = await self.sweep()
+        posted = [r for r in results if r.status == "sent"]
+        log.info("start-up catch-up: %d digests owed, %d posted", len(results), len(posted))
+
+    def sync(self, schedules: list[Schedule]) -> None:
+        """Make the jobs match the enabled schedules (added, changed, removed)."""
+        wanted = {s.id: s for s in schedules if s.enabled}
+        for schedule_id in set(self._known) - set(wanted):
+            self._unschedule(schedule_id)
+        for schedule in wanted.values():
+            if self._known.get(schedule.id) == schedule:
+                continue
+            self.aps.add_job(
+                run_schedule,
+                TimingTrigger(schedule.timing),
+                args=[schedule.id],
+                id=job_id(schedule.id),
+                name=f"digest {schedule.id}",
+                replace_existing=True,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=int(self.settings.catch_up_hours * 3600),
+            )
+            self._known[schedule.id] = schedule
+
+    def refresh(self, schedule_id: int | None = None) -> None:
+        """Re-read the store now (after ``/schedule set`` or ``clear``)."""
+        self.sync(self.engine.store.schedules.enabled())
+
+    def _unschedule(self, schedule_id: int) -> None:
+        self._known.pop(schedule_id, None)
+        with contextlib.suppress(Exception):
+            self.aps.remove_job(job_id(schedule_id))
+
+    async def sweep(self) -> list[RunResult]:
+        store = self.engine.store
+        stale = timedelta(minutes=self.settings.stale_claim_minutes)
+        for delivery in await self.service.blocking(
+            store.schedules.abandon_stale, self.service.now(), stale
+        ):
+            log.warning(
+                "schedule %s: delivery of the window ending %s was claimed at %s and never "
+                "finished (the process stopped); marked %s, not sent again",
+                delivery.schedule_id,
+                delivery.window_end.isoformat(),
+                delivery.claimed_at.isoformat(),
+                delivery.status,
+            )
+        self.sync(await self.service.blocking(store.schedules.enabled))
+        return await self.service.run_due()
+
+    async def poll_feeds(self) -> int:
+        engine = self.engine
+        due = await self.service.blocking(engine.store.feeds.due, engine.clock())
+        if not due:
+            return 0
+        async with engine.fetcher(self.resolver) as fetcher:
+            summary = await engine.poller(fetcher).round(feeds=due)
+        poll_log.info("poll: %s", summary.line())
+        for outcome in summary.outcomes:
+            if outcome.status == "failed":
+                poll_log.warning(
+                    "feed %s %s: %s",
+                    outcome.feed_id,
+                    "disabled" if outcome.disabled else "failed",
+                    outcome.error,
+                )
+        return len(due)
+
+    def next_digest(self, guild_id: int | str | None) -> datetime | None:
+        """The next digest time of a guild (for ``/about``)."""
+        key = str(guild_id) if guild_id is not None else None
+        times = [
+            next_fire(s.timing, self.service.now())
+            for s in self._known.values()
+            if s.guild_id == key
+        ]
+        return min(times) if times else None
+
+    async def shutdown(self) -> None:
+        if self._startup is not None and not self._startup.done():
+            self._startup.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._startup
+        if self.aps.running:
+            self.aps.shutdown(wait=False)
+        session = self.service.session
+        if session is not None and not session.closed:
+            await session.close()
+        if _CURRENT is self:
+            install(None)
+        log.info("scheduler stopped")
+
+
+async def start_scheduler(bot: Any) -> Scheduler:
+    """Called from the bot's ``setup_hook``: the scheduler on the bot's loop, installed."""
+    session = aiohttp.ClientSession()
+    service = DigestService(bot.engine, client=bot, session=session, blocking=bot.blocking)
+    scheduler = Scheduler(
+        service, ready=bot.wait_until_ready, resolver=getattr(bot, "resolver", None)
+    )
+    install(scheduler)
+    await bot.blocking(bot.engine.store.schedules.enabled)  # open the store off the loop
+    scheduler.start()
+    bot.next_digest = scheduler.next_digest
+    return scheduler

@@ -1,0 +1,176 @@
+"""Compose a digest: what is new for a guild in a window, grouped into stories.
+
+A digest (a ``Brief`` of kind "digest") answers "what happened since the last digest": the
+documents new in the window (items the guild's feeds brought first in it, and files or seeds
+ingested in it), grouped into the stories analysis assigned them to, strongest story first
+(outlets reporting it, then documents, then its best statement). Each story is a section
+headed by its title and outlet count, with one or two statements, verbatim and cited, chosen
+by the brief composer's own scoring (``briefs.compose``); then what to watch and new names.
+Filters (topics, entities) keep statements on any of the topics and naming any of the
+entities. An empty window gives a brief with no statements and one note, which the caller
+posts or not (``[schedules] post_when_empty``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from briefs.brief import Brief, NewName, Query, Quote, Section, Window
+from briefs.compose import (
+    DIVERSITY,
+    MAX_CANDIDATES,
+    NEW_NAMES,
+    _Candidate,
+    _citer,
+    _entities,
+    _item,
+    _score,
+    source_ref,
+    story_ref,
+)
+from briefs.lexicon import Entity, Lexicon, Topic
+from briefs.rank import mmr
+from briefs.store.base import DocumentSummary, SentenceRow
+from briefs.store.sql import SqlStore
+
+# Items first seen in the last minutes before a window's end go into the next digest, so a
+# poll still writing when the digest is composed is never lost between two windows.
+SETTLE = timedelta(minutes=2)
+# Statements per story: the strongest, and a second (from another outlet when there is one)
+# for stories that more than one document reports.
+PER_STORY = 2
+WATCH_ITEMS = 2
+NOTHING_NEW = "Nothing new since the last digest."
+
+
+@dataclass(frozen=True)
+class DigestRequest:
+    guild_id: str | None
+    start: datetime
+    end: datetime
+    topics: tuple[str, ...] = ()
+    entities: tuple[str, ...] = ()
+    max_items: int = 12
+    title: str | None = None
+    settle: timedelta = SETTLE
+
+
+def is_empty(brief: Brief) -> bool:
+    """A digest with no statement: "nothing new"."""
+    return not brief.items()
+
+
+def compose_digest(
+    store: SqlStore, lexicon: Lexicon, request: DigestRequest, now: datetime
+) -> Brief:
+    """The digest of ``request``'s window for its guild, from the (analysed) store."""
+    topics = [lexicon.topic(t) for t in request.topics]
+    entities = [lexicon.entity(e) for e in request.entities]
+    brief = Brief(
+        kind="digest",
+        title=request.title or _title(request),
+        generated_at=now,
+        window=Window(request.start, request.end),
+        query=Query(
+            topic=",".join(t.key for t in topics) or None,
+            entity=", ".join(e.name for e in entities) or None,
+        ),
+    )
+    doc_ids = store.schedules.window_documents(
+        request.guild_id, request.start - request.settle, request.end - request.settle
+    )
+    rows = _candidates(store, doc_ids, topics, entities) if doc_ids else []
+    if not rows:
+        brief.notes.append(NOTHING_NEW)
+        return brief
+    docs = {d.id: d for d in store.summaries(doc_ids)}
+    candidates = [_Candidate(r, docs[r.document_id]) for r in rows if r.document_id in docs]
+    matrix = _score(candidates, lexicon, {})
+    relevance = [c.relevance for c in candidates]
+
+    members: dict[str, list[DocumentSummary]] = defaultdict(list)
+    for doc in docs.values():
+        members[doc.story_id or doc.id].append(doc)
+    by_story: dict[str, list[int]] = defaultdict(list)
+    for i, c in enumerate(candidates):
+        by_story[c.story].append(i)
+
+    def weight(story: str) -> tuple[int, int, float]:
+        group = members.get(story, [])
+        outlets = len({d.publisher or d.id for d in group})
+        return outlets, len(group), max(relevance[i] for i in by_story[story])
+
+    order = sorted(by_story, key=lambda s: (-weight(s)[0], -weight(s)[1], -weight(s)[2], s))
+    budget = max(1, request.max_items)
+    chosen: list[int] = []
+    picks: dict[str, list[int]] = defaultdict(list)
+    # Every story gets its best statement before any gets a second.
+    for story in order:
+        if len(chosen) >= budget:
+            break
+        for i in mmr(by_story[story], relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY):
+            picks[story].append(i)
+            chosen.append(i)
+    for story in order:
+        if len(chosen) >= budget or len(members.get(story, [])) < 2 or not picks[story]:
+            continue
+        first_doc = candidates[picks[story][0]].row.document_id
+        pool = [i for i in by_story[story] if i not in chosen]
+        other = [i for i in pool if candidates[i].row.document_id != first_doc]
+        for i in mmr(
+            other or pool, relevance, matrix, PER_STORY - 1, chosen=chosen, diversity=DIVERSITY
+        ):
+            picks[story].append(i)
+            chosen.append(i)
+    watch = [i for i, c in enumerate(candidates) if c.section == "watch" and i not in chosen]
+    watch_picks = mmr(watch, relevance, matrix, WATCH_ITEMS, chosen=chosen, diversity=DIVERSITY)
+
+    refs: dict[str, int] = {}
+    cite = _citer(candidates, refs)
+    for story in order:
+        if not picks[story]:
+            continue
+        group = members.get(story, [])
+        outlets = len({d.publisher or d.id for d in group})
+        ref = story_ref(story, group, {})
+        heading = f"{ref.title} · {outlets} outlet{'' if outlets == 1 else 's'}"
+        items = [_item(candidates[i], cite) for i in picks[story]]
+        brief.sections.append(Section("developments", heading, items))
+    if watch_picks:
+        items = [_item(candidates[i], cite) for i in watch_picks]
+        brief.sections.append(Section("watch", "What to watch", items))
+    picked = [candidates[i] for i in [*chosen, *watch_picks]]
+    brief.quotes = [
+        Quote(c.row.speaker, c.row.text, cite(c)) for c in picked if c.row.direct and c.row.speaker
+    ]
+    brief.entities = _entities(lexicon, [c.row.text for c in picked])
+    ordered = sorted(refs.items(), key=lambda kv: kv[1])
+    brief.sources = [source_ref(ref, docs[doc_id]) for doc_id, ref in ordered]
+    brief.stories = [
+        story_ref(story, members.get(story, []), refs) for story in order if picks[story]
+    ]
+    brief.new_names = [NewName(n, k) for n, k in store.schedules.window_names(doc_ids)[:NEW_NAMES]]
+    return brief
+
+
+def _candidates(
+    store: SqlStore, doc_ids: Sequence[str], topics: Sequence[Topic], entities: Sequence[Entity]
+) -> list[SentenceRow]:
+    """Live sentences of the window's documents, on any filter topic, naming any filter entity."""
+    rows = store.live_sentences(document_ids=doc_ids, limit=MAX_CANDIDATES * 4)
+    if topics:
+        keys = {t.key for t in topics}
+        rows = [r for r in rows if keys.intersection(r.topic_keys)]
+    if entities:
+        rows = [r for r in rows if any(e.count(r.text) for e in entities)]
+    rows.sort(key=lambda r: -(r.salience or 0.0))
+    return rows[:MAX_CANDIDATES]
+
+
+def _title(request: DigestRequest) -> str:
+    start = request.start.strftime("%Y-%m-%d %H:%M")
+    end = request.end.strftime("%Y-%m-%d %H:%M")
+    return f"Digest: {start} to {end} UTC"
