@@ -167,3 +167,22 @@ def test_document_ids_are_derived_from_source_keys() -> None:
     assert sql_module.document_id_for("seed:a.txt") == sql_module.document_id_for("seed:a.txt")
     assert sql_module.document_id_for("seed:a.txt") != sql_module.document_id_for("seed:b.txt")
     assert datetime.now(UTC).tzinfo is UTC
+
+
+@pytest.mark.parametrize("limit", [1, 5, 600])
+@pytest.mark.parametrize(
+    "since", [None, datetime(2023, 8, 31, tzinfo=UTC), datetime(2023, 10, 1, tzinfo=UTC)]
+)
+def test_salient_sentences_of_a_window_are_the_same_whichever_plan_reads_them(
+    seeded: SqlStore, limit: int, since: datetime | None
+) -> None:
+    """A narrow window is read document by document, a wide one by salience: same answer."""
+    from briefs.lexicon import load_lexicon
+    from briefs.pipeline import analyze_pending
+
+    analyze_pending(seeded, load_lexicon())
+    everything = seeded.live_sentences(since)
+    expected = sorted((r.salience or 0.0 for r in everything), reverse=True)[:limit]
+    got = seeded.live_sentences(since, limit=limit)
+    assert [r.salience or 0.0 for r in got] == expected
+    assert {r.ref for r in got} <= {r.ref for r in everything}
