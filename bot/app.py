@@ -27,6 +27,7 @@ from bot.engine import Engine
 from bot.errors import on_app_command_error
 
 log = logging.getLogger("briefbot.discord")
+READY_TTL = 10.0
 P = ParamSpec("P")
 T = TypeVar("T")
 
@@ -69,6 +70,9 @@ class BriefBot(commands.AutoShardedBot):
             **options,
         )
         self.engine = engine
+        # Briefs need not re-check the whole store for unanalysed documents on every command:
+        # feeds polled here are analysed as they arrive; other processes' ingests within 10 s.
+        engine.ready_ttl = READY_TTL
         # DNS for feed fetching (None: the system's); tests pin names to 127.0.0.1.
         self.resolver = resolver
         self.executor = ThreadPoolExecutor(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -72,6 +73,11 @@ class Engine:
         self._store: SqlStore | None = None
         self._opening = threading.Lock()
         self._analysing = threading.Lock()
+        # Seconds a readiness check stays good (0: check on every read, as the command line
+        # does). A long-running bot analyses what its own feeds bring at once (``analyze``)
+        # and so only needs to notice other processes' ingests now and then.
+        self.ready_ttl = 0.0
+        self._ready_at: float | None = None
 
     # -- parts ---------------------------------------------------------------------------
 
@@ -136,9 +142,13 @@ class Engine:
 
     def ensure_ready(self) -> None:
         """Seed an empty store, then analyse whatever is new or stale (one thread at a time)."""
+        checked = self._ready_at
+        if checked is not None and time.monotonic() - checked < self.ready_ttl:
+            return
         with self._analysing:
             self.ensure_corpus()
             analyze_pending(self.store, self.lexicon)
+            self._ready_at = time.monotonic()
 
     def analyze(self) -> None:
         """Analyse what is new (after a feed brought documents)."""

@@ -41,7 +41,6 @@ from tests.discord_double import (
 )
 from tests.feedserver import FeedServer, Route, item, rss
 
-pytestmark = pytest.mark.asyncio
 DEFERRED = CallbackType.DEFERRED_MESSAGE
 PAGE_BUTTONS = re.compile(r"previous|next", re.IGNORECASE)
 
@@ -114,6 +113,7 @@ async def _answer(ix: InteractionRecord, count: int = 1) -> list[MessageRecord]:
     return messages
 
 
+@pytest.mark.asyncio
 async def test_login_sync_and_a_brief(discord_double: DiscordDouble, make_engine: Any) -> None:
     guild = discord_double.add_guild("Analysts")
     async with connected(discord_double, make_engine()):
@@ -141,6 +141,7 @@ async def test_login_sync_and_a_brief(discord_double: DiscordDouble, make_engine
     discord_double.assert_clean()
 
 
+@pytest.mark.asyncio
 async def test_each_command_answers(discord_double: DiscordDouble, make_engine: Any) -> None:
     guild = discord_double.add_guild()
     async with connected(discord_double, make_engine()):
@@ -180,6 +181,7 @@ async def test_each_command_answers(discord_double: DiscordDouble, make_engine: 
     discord_double.assert_clean()
 
 
+@pytest.mark.asyncio
 async def test_user_errors_are_private_and_say_what_to_do(
     discord_double: DiscordDouble, make_engine: Any
 ) -> None:
@@ -207,6 +209,7 @@ async def test_user_errors_are_private_and_say_what_to_do(
     discord_double.assert_clean()
 
 
+@pytest.mark.asyncio
 async def test_unexpected_error_is_an_incident_with_an_id(
     discord_double: DiscordDouble,
     make_engine: Any,
@@ -232,6 +235,7 @@ async def test_unexpected_error_is_an_incident_with_an_id(
     discord_double.assert_clean()
 
 
+@pytest.mark.asyncio
 async def test_slow_work_is_deferred_first(discord_double: DiscordDouble, make_engine: Any) -> None:
     """The acknowledgement does not wait for the engine: it comes while the work is blocked."""
     discord_double.add_guild()
@@ -253,6 +257,7 @@ async def test_slow_work_is_deferred_first(discord_double: DiscordDouble, make_e
     discord_double.assert_clean()
 
 
+@pytest.mark.asyncio
 async def test_autocomplete(discord_double: DiscordDouble, make_engine: Any) -> None:
     discord_double.add_guild()
     async with connected(discord_double, make_engine()):
@@ -278,6 +283,7 @@ async def test_autocomplete(discord_double: DiscordDouble, make_engine: Any) -> 
     discord_double.assert_clean()
 
 
+@pytest.mark.asyncio
 async def test_paging_buttons_work_for_the_caller_only(
     discord_double: DiscordDouble, make_engine: Any
 ) -> None:
@@ -308,6 +314,7 @@ async def test_paging_buttons_work_for_the_caller_only(
     discord_double.assert_clean()
 
 
+@pytest.mark.asyncio
 async def test_feeds_need_manage_server(discord_double: DiscordDouble, make_engine: Any) -> None:
     guild = discord_double.add_guild()
     async with connected(discord_double, make_engine()):
@@ -327,6 +334,7 @@ async def test_feeds_need_manage_server(discord_double: DiscordDouble, make_engi
 HOSTILE_TITLE = "@everyone Breaking &lt;@&amp;{role}&gt; [click](http://evil.example) **now**"
 
 
+@pytest.mark.asyncio
 async def test_feed_text_pings_nobody_and_stays_in_its_guild(
     discord_double: DiscordDouble, make_engine: Any
 ) -> None:
@@ -355,6 +363,25 @@ async def test_feed_text_pings_nobody_and_stays_in_its_guild(
             assert "Following feed" in added
             ix = await discord_double.command("feeds list", {}, guild=home, user=manager)
             await _answer(ix)
+            ix = await discord_double.autocomplete(
+                "feeds remove", {"feed": ""}, "feed", guild=home, user=manager
+            )
+            offered = (await ix.wait_callback()).choices
+            assert [c["value"] for c in offered] == ["1"]
+            assert offered[0]["name"].startswith("1 · ")  # plain text: choices never ping
+            ix = await discord_double.autocomplete(
+                "feeds remove", {"feed": ""}, "feed", guild=away, user=away.member("manager")
+            )
+            assert (await ix.wait_callback()).choices == []
+            ix = await discord_double.command(
+                "feeds enable", {"feed": "1"}, guild=home, user=manager
+            )
+            assert "enabled again" in _plain(await _answer(ix))
+            ix = await discord_double.command(
+                "feeds remove", {"feed": "1"}, guild=away, user=away.member("manager")
+            )
+            await ix.wait_for(lambda r: r.followups, timeout=5)
+            assert "no feed '1' is followed here (see: /feeds list)" in ix.followups[-1].text()
             ix = await discord_double.command("search", {"query": "Zorblaxian"}, guild=home)
             found = _plain(await _answer(ix))
             assert "Zorblaxian fleet carried shells" in found
@@ -374,6 +401,7 @@ async def test_feed_text_pings_nobody_and_stays_in_its_guild(
     discord_double.assert_clean()
 
 
+@pytest.mark.asyncio
 async def test_a_long_brief_is_split_without_a_400(
     discord_double: DiscordDouble, make_engine: Any
 ) -> None:
@@ -389,6 +417,7 @@ async def test_a_long_brief_is_split_without_a_400(
     discord_double.assert_clean()
 
 
+@pytest.mark.asyncio
 async def test_a_closed_connection_resumes(discord_double: DiscordDouble, make_engine: Any) -> None:
     discord_double.add_guild()
     async with connected(discord_double, make_engine()):
@@ -400,6 +429,7 @@ async def test_a_closed_connection_resumes(discord_double: DiscordDouble, make_e
     discord_double.assert_clean()
 
 
+@pytest.mark.asyncio
 async def test_a_rejected_token_fails_login(
     discord_double: DiscordDouble, make_engine: Any
 ) -> None:
@@ -433,28 +463,86 @@ def test_briefbot_run_with_a_rejected_token_is_one_line(cli: Any) -> None:
         thread.join(10)
 
 
-@pytest.fixture(autouse=True)
-def _int_permissions_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
-    """TEMPORARY: discord.py sends default_member_permissions as an integer, which Discord
-    accepts; the double's validator asks for a string. Remove once the double accepts both."""
-    from tests.discord_double import validate
+def test_sigterm_closes_the_bot_the_scheduler_and_the_store(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``briefbot run`` in-process: once connected, SIGTERM ends it cleanly with exit 0."""
+    import os
+    import signal
 
-    check = validate.check_commands
+    import bot.run
+    from tests.discord_double import patched_discord
 
-    def lenient(commands: Any) -> Any:
-        if isinstance(commands, list):
-            commands = [
-                {**c, "default_member_permissions": str(c["default_member_permissions"])}
-                if isinstance(c, dict) and isinstance(c.get("default_member_permissions"), int)
-                else c
-                for c in commands
-            ]
-        return check(commands)
+    engines: list[Engine] = []
+    bots: list[BriefBot] = []
+    real_bot = bot.run.BriefBot
 
-    monkeypatch.setattr(validate, "check_commands", lenient)
+    def recording(engine: Engine, **options: Any) -> BriefBot:
+        engines.append(engine)
+        bots.append(real_bot(engine, **options))
+        return bots[-1]
+
+    monkeypatch.setattr(bot.run, "BriefBot", recording)
+    loop = asyncio.new_event_loop()
+    double = DiscordDouble()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+
+    def terminate_when_ready() -> None:
+        deadline = loop.time() + 20
+        while loop.time() < deadline and not (bots and bots[0].is_ready()):
+            threading.Event().wait(0.01)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    try:
+        asyncio.run_coroutine_threadsafe(double.start(), loop).result(10)
+        loop.call_soon_threadsafe(double.add_guild)
+        with patched_discord(double):
+            killer = threading.Thread(target=terminate_when_ready, daemon=True)
+            killer.start()
+            result = cli("run", extra_env={"DISCORD_TOKEN": double.token})
+            killer.join(5)
+        assert result.code == 0, result.err
+        assert result.err.strip().endswith("briefbot: stopped (SIGTERM)")
+        assert double.token not in result.err
+        assert bots[0].is_closed() and bots[0].scheduler is None
+        assert engines[0]._store is None, "the store was closed"
+    finally:
+        asyncio.run_coroutine_threadsafe(double.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
 
 
 @pytest.fixture(autouse=True)
 def _forget_recent_refs() -> Iterator[None]:
     yield
     common._RECENT.clear()
+
+
+@pytest.mark.asyncio
+async def test_dev_guild_gets_the_commands_at_once(
+    discord_double: DiscordDouble, make_engine: Any
+) -> None:
+    guild = discord_double.add_guild("Dev")
+    engine = make_engine(BRIEFBOT_DISCORD_DEV_GUILD_ID=str(guild.id))
+    async with connected(discord_double, engine):
+        synced = {c["name"] for c in discord_double.guild_commands.get(guild.id, [])}
+        assert {"brief", "search", "feeds"} <= synced
+        assert discord_double.global_commands == []
+        ix = await discord_double.command("search", {"query": "Shoigu"}, guild=guild)
+        assert "Shoigu" in _plain(await _answer(ix))
+    discord_double.assert_clean()
+
+
+@pytest.mark.asyncio
+async def test_sharded_from_settings(discord_double: DiscordDouble, make_engine: Any) -> None:
+    guilds = [discord_double.add_guild(f"Team {n}") for n in range(4)]
+    engine = make_engine(BRIEFBOT_DISCORD_SHARD_COUNT="2", BRIEFBOT_DISCORD_SHARD_IDS="0,1")
+    async with connected(discord_double, engine) as bot:
+        assert bot.shard_count == 2
+        shards = sorted(tuple(p["shard"]) for p in discord_double.identify_payloads)
+        assert shards == [(0, 2), (1, 2)]
+        for guild in guilds:
+            ix = await discord_double.command("search", {"query": "Shoigu"}, guild=guild)
+            assert "Shoigu" in _plain(await _answer(ix))
+    discord_double.assert_clean()

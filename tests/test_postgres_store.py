@@ -1,6 +1,7 @@
 """What only PostgreSQL has: the tsvector index, the pool, the migration lock, URL forms,
 connection errors. Runs on the session's PostgreSQL server (``pg_url``) whatever backend the
-rest of the suite uses; the dialect translation is checked without a server.
+rest of the suite uses; the dialect translation is checked without a server, and the
+portable upsert helper on the suite's backend (``db_url``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from briefs.ingest import ingest_files, seed_files
 from briefs.resources import seeds_dir
 from briefs.settings import load_settings
 from briefs.store import SqlStore, open_store
-from briefs.store.dialect import PoolOptions, translate
+from briefs.store.dialect import PoolOptions, insert_ignore, translate
 from briefs.store.migrations import LATEST
+from briefs.store.schema import meta
 from briefs.store.sql import tsquery
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -174,3 +176,18 @@ def test_a_naive_datetime_is_refused_on_postgres_too(pg_store: SqlStore) -> None
     with pytest.raises(Exception, match="naive datetime"):
         pg_store.ingest(article, "file", "file:/x", datetime(2023, 1, 1))
     assert pg_store.is_empty()
+
+
+def test_insert_ignore_skips_existing_keys_on_either_backend(db_url: str) -> None:
+    store = open_store(db_url)
+    try:
+        with store.engine.begin() as conn:
+            insert_ignore(conn, meta, [{"key": "a", "value": "1"}], ["key"])
+            insert_ignore(
+                conn, meta, [{"key": "a", "value": "2"}, {"key": "b", "value": "3"}], ["key"]
+            )
+            insert_ignore(conn, meta, [], ["key"])
+            rows = conn.execute(text("SELECT key, value FROM meta WHERE key IN ('a', 'b')"))
+            assert sorted(tuple(r) for r in rows) == [("a", "1"), ("b", "3")]
+    finally:
+        store.close()

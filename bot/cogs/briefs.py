@@ -11,12 +11,12 @@ from discord.ext import commands
 from bot.cogs.common import (
     FORMAT_CHOICES,
     Format,
+    answer_brief,
+    answer_pages,
     bot_of,
     choices,
     defer,
     scope,
-    send_brief,
-    send_pages,
 )
 from bot.engine import days_window
 
@@ -73,19 +73,17 @@ class Briefs(commands.Cog):
             bot.engine.lexicon.topic(topic)  # unknown: an error listing the known topics
         await defer(interaction)
         since, until = days_window(bot.engine.clock(), days)
-        result = await bot.blocking(
-            bot.engine.brief,
-            topic=topic,
-            entity=entity,
-            query=query,
-            since=since,
-            until=until,
-            visible=scope(interaction),
-        )
+        visible = scope(interaction)
         fmt: Format = (
             "markdown" if format == "markdown" else "html" if format == "html" else "embed"
         )
-        await send_brief(interaction, result, fmt)
+        await answer_brief(
+            interaction,
+            lambda: bot.engine.brief(
+                topic=topic, entity=entity, query=query, since=since, until=until, visible=visible
+            ),
+            fmt,
+        )
 
     @app_commands.command(name="timeline", description="Dated statements in date order")
     @app_commands.describe(
@@ -102,10 +100,10 @@ class Briefs(commands.Cog):
         bot = bot_of(interaction)
         await defer(interaction)
         since, until = days_window(bot.engine.clock(), days)
-        result = await bot.blocking(
-            bot.engine.timeline, entity, None, since, until, 40, scope(interaction)
+        visible = scope(interaction)
+        await answer_brief(
+            interaction, lambda: bot.engine.timeline(entity, None, since, until, 40, visible)
         )
-        await send_brief(interaction, result)
 
     @app_commands.command(name="entity", description="Profile of a person, state, organisation")
     @app_commands.describe(name="a name or alias from the gazetteer")
@@ -115,8 +113,8 @@ class Briefs(commands.Cog):
     ) -> None:
         bot = bot_of(interaction)
         await defer(interaction)
-        result = await bot.blocking(bot.engine.entity, name, scope(interaction))
-        await send_brief(interaction, result)
+        visible = scope(interaction)
+        await answer_brief(interaction, lambda: bot.engine.entity(name, visible))
 
     @app_commands.command(name="stories", description="Events reported across outlets, paged")
     @app_commands.describe(days="only sources published in the last N days (1 to 365)")
@@ -126,8 +124,10 @@ class Briefs(commands.Cog):
         bot = bot_of(interaction)
         await defer(interaction)
         since, until = days_window(bot.engine.clock(), days)
-        result = await bot.blocking(bot.engine.stories, since, until, scope(interaction))
-        await send_pages(interaction, result, "stories")
+        visible = scope(interaction)
+        await answer_pages(
+            interaction, lambda: bot.engine.stories(since, until, visible), "stories"
+        )
 
 
 async def setup(bot: commands.Bot) -> None:

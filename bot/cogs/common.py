@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import io
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import discord
 from discord import app_commands
 
 from bot.discord_render import DiscordMessage, page_results, render_for_discord
-from bot.engine import visibility
+from bot.engine import Engine, visibility
 from bot.views import Pager, embeds_of
 from briefs.brief import Brief
 from briefs.store import Visibility
@@ -87,40 +87,64 @@ async def send_message(
     return sent
 
 
-async def send_brief(
-    interaction: discord.Interaction[Any], brief: Brief, fmt: Format = "embed"
-) -> None:
-    """A brief as embeds across as many messages as it needs, the full text attached."""
-    bot = bot_of(interaction)
-    engine = bot.engine
+Prepared = tuple[Brief, list[DiscordMessage], list[discord.File]]
 
-    def prepare() -> tuple[list[DiscordMessage], list[discord.File]]:
-        stem = file_stem(brief)
-        if fmt == "markdown":
-            title = DiscordMessage(f"**{_plain(brief.title)}**: the full brief is attached.", [])
-            return [title], [_file(engine.render(brief, "md"), f"{stem}.md")]
-        messages = render_for_discord(
-            brief, engine.environment, attach_markdown=True, max_messages=MAX_MESSAGES
-        )
-        files = [_file(engine.render(brief, "md"), f"{stem}.md")]
-        if fmt == "html":
-            files.append(_file(engine.render(brief, "html"), f"{stem}.html"))
-        return messages, files
 
-    messages, files = await bot.blocking(prepare)
+def _prepare(engine: Engine, brief: Brief, fmt: Format) -> Prepared:
+    """The messages and files of a brief (blocking: templates)."""
+    stem = file_stem(brief)
+    if fmt == "markdown":
+        title = DiscordMessage(f"**{_plain(brief.title)}**: the full brief is attached.", [])
+        return brief, [title], [_file(engine.render(brief, "md"), f"{stem}.md")]
+    messages = render_for_discord(
+        brief, engine.environment, attach_markdown=True, max_messages=MAX_MESSAGES
+    )
+    files = [_file(engine.render(brief, "md"), f"{stem}.md")]
+    if fmt == "html":
+        files.append(_file(engine.render(brief, "html"), f"{stem}.html"))
+    return brief, messages, files
+
+
+async def _send_prepared(interaction: discord.Interaction[Any], prepared: Prepared) -> None:
+    brief, messages, files = prepared
     remember(interaction, brief)
     for n, message in enumerate(messages):
         last = n == len(messages) - 1
         await send_message(interaction, message, files=files if last else ())
 
 
-async def send_pages(
-    interaction: discord.Interaction[Any], brief: Brief, command: str
+async def send_brief(
+    interaction: discord.Interaction[Any], brief: Brief, fmt: Format = "embed"
+) -> None:
+    """A brief as embeds across as many messages as it needs, the full text attached."""
+    bot = bot_of(interaction)
+    await _send_prepared(interaction, await bot.blocking(_prepare, bot.engine, brief, fmt))
+
+
+async def answer_brief(
+    interaction: discord.Interaction[Any], compose: Callable[[], Brief], fmt: Format = "embed"
+) -> None:
+    """Compose and render in one worker job, then send: under load each answer leaves as
+    soon as its own brief is ready, not after every queued brief is composed."""
+    bot = bot_of(interaction)
+    engine = bot.engine
+    prepared = await bot.blocking(lambda: _prepare(engine, compose(), fmt))
+    await _send_prepared(interaction, prepared)
+
+
+async def answer_pages(
+    interaction: discord.Interaction[Any], compose: Callable[[], Brief], command: str
 ) -> Pager | None:
     """Results one page at a time, with buttons when there is more than one page."""
     bot = bot_of(interaction)
-    size = bot.engine.settings.discord.page_size
-    pages = await bot.blocking(page_results, brief, size, bot.engine.environment)
+    engine = bot.engine
+    size = engine.settings.discord.page_size
+
+    def work() -> tuple[Brief, list[DiscordMessage]]:
+        brief = compose()
+        return brief, page_results(brief, size, engine.environment)
+
+    brief, pages = await bot.blocking(work)
     remember(interaction, brief)
     if len(pages) == 1:
         await send_message(interaction, pages[0])
@@ -128,6 +152,13 @@ async def send_pages(
     pager = Pager(pages, interaction.user.id, command)
     pager.message = await send_message(interaction, pages[0], view=pager)
     return pager
+
+
+async def send_pages(
+    interaction: discord.Interaction[Any], brief: Brief, command: str
+) -> Pager | None:
+    """A composed brief's results, paged (see ``answer_pages``)."""
+    return await answer_pages(interaction, lambda: brief, command)
 
 
 def _plain(text: str) -> str:

@@ -1,4 +1,4 @@
-"""/feeds add|list|remove|test: the server's RSS/Atom feeds. Manage Server, checked each time.
+"""/feeds add|list|remove|enable|test: a server's RSS/Atom feeds, for Manage Server only.
 
 A feed belongs to the server that added it: its URL is listed only there, and the items only
 it brought show only in that server's briefs and searches.
@@ -125,6 +125,22 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="This serve
         text = (
             f"No longer following feed **{removed.id}** ({escape_source(removed.name)}); "
             "its items stay in briefs and searches."
+        )
+        await send_message(interaction, DiscordMessage(text[:2000], []))
+
+    @app_commands.command(name="enable", description="Resume a feed disabled after failures")
+    @app_commands.describe(feed="the feed's number or URL (see /feeds list)")
+    @app_commands.autocomplete(feed=feed_autocomplete)
+    @app_commands.check(can_manage_guild)
+    async def enable(
+        self, interaction: discord.Interaction[Any], feed: app_commands.Range[str, 1, 2000]
+    ) -> None:
+        bot = bot_of(interaction)
+        await defer(interaction)
+        resumed = await bot.blocking(bot.engine.enable_feed, feed, str(interaction.guild_id))
+        text = (
+            f"Feed **{resumed.id}** ({escape_source(resumed.name)}) is enabled again; "
+            "it is polled at the next round."
         )
         await send_message(interaction, DiscordMessage(text[:2000], []))
 

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.common import bot_of, defer, scope, send_pages
+from bot.cogs.common import answer_pages, bot_of, defer, scope
 from bot.engine import days_window
 
 RESULTS = 50  # results fetched per search; shown a page at a time
@@ -32,10 +32,12 @@ class Search(commands.Cog):
         bot = bot_of(interaction)
         await defer(interaction)
         since, until = days_window(bot.engine.clock(), days)
-        result = await bot.blocking(
-            bot.engine.search, query, RESULTS, since, until, scope(interaction)
+        visible = scope(interaction)
+        await answer_pages(
+            interaction,
+            lambda: bot.engine.search(query, RESULTS, since, until, visible),
+            "search",
         )
-        await send_pages(interaction, result, "search")
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.common import bot_of, choices, defer, recent_refs, scope, send_brief
+from bot.cogs.common import answer_brief, bot_of, choices, defer, recent_refs, scope
 from briefs.lookup import parse_ref
 
 
@@ -38,8 +38,8 @@ class Sources(commands.Cog):
         parse_ref(ref)  # a malformed reference is the caller's to fix, before any wait
         bot = bot_of(interaction)
         await defer(interaction)
-        result = await bot.blocking(bot.engine.source, ref, context, scope(interaction))
-        await send_brief(interaction, result)
+        visible = scope(interaction)
+        await answer_brief(interaction, lambda: bot.engine.source(ref, context, visible))
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
@@ -42,6 +42,8 @@ class Feed:
     full_text: bool
     removed_at: datetime | None = None
     entries: int = 0
+    lease_owner: str | None = None  # the process polling it now (claim_due)
+    lease_until: datetime | None = None
 
     @property
     def name(self) -> str:
@@ -103,6 +105,15 @@ class Subscription:
 def in_scope(column: Any, guild_id: str | None) -> ColumnElement[bool]:
     """``column`` names ``guild_id``'s scope (NULL is the command line's)."""
     return column.is_(None) if guild_id is None else column == guild_id  # type: ignore[no-any-return]
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Enabled, followed, and its next poll time has come."""
+    return and_(
+        feeds.c.enabled == 1,
+        feeds.c.removed_at.is_(None),
+        or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now),
+    )
 
 
 def _terms(value: str | None) -> tuple[str, ...]:
@@ -185,12 +196,52 @@ class FeedStore:
 
     def due(self, now: datetime, limit: int = 10_000) -> list[Feed]:
         """Enabled, followed feeds whose next poll time has come, most overdue first."""
-        condition = and_(
-            feeds.c.enabled == 1,
-            feeds.c.removed_at.is_(None),
-            or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now),
+        return self._select(_due(now), order=feeds.c.next_poll_at, limit=limit)
+
+    def claim_due(
+        self, now: datetime, owner: str, lease: timedelta, limit: int = 10_000
+    ) -> list[Feed]:
+        """Take the due feeds no other process holds, for ``lease``: several processes share
+        polling this way, each feed polled by one at a time. ``save_state`` (the poll's end)
+        or ``release`` gives a feed back; a lease that runs out (its process died) lets the
+        next claim take the feed over.
+
+        One UPDATE statement: on PostgreSQL its subquery locks the rows it picks with ``FOR
+        UPDATE SKIP LOCKED``, so concurrent claims pass each other by instead of waiting or
+        taking the same feed; SQLite runs one writer at a time, so the statement is atomic.
+        """
+        free = or_(feeds.c.lease_until.is_(None), feeds.c.lease_until <= now)
+        pick = (
+            select(feeds.c.id)
+            .where(and_(_due(now), free))
+            .order_by(feeds.c.next_poll_at, feeds.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)  # PostgreSQL; SQLite's compiler leaves it out
         )
-        return self._select(condition, order=feeds.c.next_poll_at, limit=limit)
+        claim = (
+            update(feeds)
+            .where(and_(feeds.c.id.in_(pick.scalar_subquery()), free))
+            .values(lease_owner=owner[:64], lease_until=now + lease)
+            .returning(feeds.c.id)
+        )
+        with self.engine.begin() as conn:
+            ids = [r.id for r in conn.execute(claim)]
+        if not ids:
+            return []
+        return self._select(feeds.c.id.in_(ids), order=feeds.c.next_poll_at)
+
+    def release(self, feed_ids: Iterable[int], owner: str) -> None:
+        """Give back feeds claimed and not polled (a round cut short), so others need not
+        wait for the lease to run out."""
+        ids = list(feed_ids)
+        if not ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(feeds)
+                .where(and_(feeds.c.id.in_(ids), feeds.c.lease_owner == owner[:64]))
+                .values(lease_owner=None, lease_until=None)
+            )
 
     def _select(
         self, condition: ColumnElement[bool], order: Any = None, limit: int | None = None
@@ -228,6 +279,8 @@ class FeedStore:
                 full_text=bool(r.full_text),
                 removed_at=r.removed_at,
                 entries=r.entries,
+                lease_owner=r.lease_owner,
+                lease_until=r.lease_until,
             )
             for r in rows
         ]
@@ -258,6 +311,9 @@ class FeedStore:
             "next_poll_at": state.next_poll_at,
             "enabled": int(state.enabled),
             "disabled_reason": state.disabled_reason,
+            # The poll is over: its lease, if any, ends with it.
+            "lease_owner": None,
+            "lease_until": None,
         }
         for key in ("title", "etag", "last_modified"):
             if getattr(state, key) is not None:

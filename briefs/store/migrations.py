@@ -238,7 +238,17 @@ def _v4_schedules(conn: Connection) -> None:
     frozen.create_all(conn)
 
 
-MIGRATIONS: list[Step] = [_v1, _v2_analysis, _v3_feeds, _v4_schedules]
+def _v5_feed_leases(conn: Connection) -> None:
+    """Feed-poll leases: the process polling a feed and until when; a lease that ran out
+    (its process died) lets another process take the feed over."""
+    dialect.ddl(
+        conn,
+        "ALTER TABLE feeds ADD COLUMN lease_owner VARCHAR(64)",
+        "ALTER TABLE feeds ADD COLUMN lease_until VARCHAR(32)",
+    )
+
+
+MIGRATIONS: list[Step] = [_v1, _v2_analysis, _v3_feeds, _v4_schedules, _v5_feed_leases]
 LATEST = len(MIGRATIONS)
 
 

@@ -135,6 +135,9 @@ feeds = Table(
     Column("disabled_reason", Text),
     Column("full_text", Integer, nullable=False),
     Column("removed_at", UTCDateTime),
+    # Feed-poll lease: which process polls the feed now, and until when (FeedStore.claim_due).
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime),
 )
 
 subscriptions = Table(

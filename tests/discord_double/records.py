@@ -385,10 +385,13 @@ class MessageRecord:
 
     @property
     def allows_no_mentions(self) -> bool:
-        """True when every payload of this message carried allowed_mentions that allow
-        nothing (no parse kinds, no user or role ids, no replied user)."""
+        """True when every payload of this message that carried content carried
+        allowed_mentions that allow nothing (no parse kinds, no user or role ids, no replied
+        user). Payloads without content (a deferral's "thinking" placeholder, an embed-only
+        edit) cannot mention anyone: Discord reads mentions from content only."""
+        speaking = [p for p in self.history if p.get("content")]
         return bool(self.history) and all(
-            _allows_nothing(p.get("allowed_mentions")) for p in self.history
+            _allows_nothing(p.get("allowed_mentions")) for p in speaking
         )
 
     def custom_ids(self) -> list[str]:

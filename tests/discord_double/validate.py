@@ -511,7 +511,13 @@ def check_commands(commands: Any) -> Errors:
             for locale, text in (command.get(loc_key) or {}).items():
                 errors.max_length((i, loc_key, locale), text, limit)
         permissions = command.get("default_member_permissions")
-        if permissions is not None and not (isinstance(permissions, str) and permissions.isdigit()):
+        # Discord documents a string of digits and accepts a JSON integer too (discord.py
+        # sends one).
+        as_int = isinstance(permissions, int) and not isinstance(permissions, bool)
+        if permissions is not None and not (
+            (as_int and permissions >= 0)
+            or (isinstance(permissions, str) and permissions.isdigit())
+        ):
             errors.add(
                 (i, "default_member_permissions"),
                 "STRING_TYPE_CONVERT",
