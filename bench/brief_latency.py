@@ -19,7 +19,7 @@ from pathlib import Path
 from bench.corpus import generate
 from briefs.compose import BriefRequest, compose_brief
 from briefs.ingest import ingest_files
-from briefs.lexicon import load_lexicon
+from briefs.lexicon import Lexicon, load_lexicon
 from briefs.lookup import search_statements
 from briefs.pipeline import analyze_pending
 from briefs.render import render
@@ -48,18 +48,8 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     return statistics.median(ordered), p95, ordered[-1]
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n", type=int, default=10000)
-    parser.add_argument("--runs", type=int, default=30)
-    parser.add_argument("--store", type=Path, help="folder holding (or to hold) the store")
-    args = parser.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {0})
-    folder = args.store or Path(tempfile.mkdtemp(prefix="briefbot-latency-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    store = build(folder, args.n)
-    lexicon = load_lexicon()
+def brief_cases(store: SqlStore, lexicon: Lexicon) -> dict[str, Callable[[], object]]:
+    """The timed requests: whole corpus, rendered, topic, entity, query, window, search."""
     stats = store.stats()
     cases: dict[str, Callable[[], object]] = {
         "whole corpus": lambda: compose_brief(store, lexicon, BriefRequest(), NOW),
@@ -83,6 +73,23 @@ def main() -> None:
         ),
         "search": lambda: search_statements(store, "Shoigu visit", 10, NOW),
     }
+    return cases
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=10000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--store", type=Path, help="folder holding (or to hold) the store")
+    args = parser.parse_args()
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {0})
+    folder = args.store or Path(tempfile.mkdtemp(prefix="briefbot-latency-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    store = build(folder, args.n)
+    lexicon = load_lexicon()
+    stats = store.stats()
+    cases = brief_cases(store, lexicon)
     print(f"\n{stats.documents} documents, {stats.sentences} sentences, one core\n")
     print("| request | p50 ms | p95 ms | max ms |\n| --- | ---: | ---: | ---: |")
     for name, run in cases.items():

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from bot.delivery import check_webhook_url
 from bot.digests import DigestService, RunResult, policy_of
 from briefs.dates import DateParseError, parse_cli_date
 from briefs.errors import InputError
@@ -93,7 +94,7 @@ def cmd_schedule(app: App, args: argparse.Namespace) -> int:
             timing,
             app.clock(),
             channel_id=args.channel,
-            webhook_url=args.webhook,
+            webhook_url=check_webhook_url(args.webhook) if args.webhook else None,
             topics=args.topic,
             entities=args.entity,
         )
@@ -215,6 +216,7 @@ def cmd_digest(app: App, args: argparse.Namespace) -> int:
         except DateParseError as exc:
             raise InputError(f"--since: {exc}") from None
     if args.webhook:
+        args.webhook = check_webhook_url(args.webhook)
         return asyncio.run(_post(app, args, since))
     service = _service(app)
     brief = service.preview(args.guild, topics=args.topic, entities=args.entity, since=since)

@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -32,10 +33,13 @@ import aiohttp
 import discord
 
 from bot.discord_render import DiscordMessage
+from briefs.errors import InputError
 from briefs.store.schedules import Schedule, mask_webhook
 
 log = logging.getLogger("briefbot.delivery")
 NO_MENTIONS = discord.AllowedMentions.none()
+# What discord.Webhook.from_url accepts.
+_WEBHOOK_URL = re.compile(r"discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9.\-_]{60,}")
 Sleep = Callable[[float], Awaitable[None]]
 Action = Literal["disable", "retry", "rate_limited", "fail"]
 # Discord's JSON error codes that mean "this target is gone or closed to us".
@@ -92,9 +96,11 @@ class Target(Protocol):
 def classify(exc: BaseException) -> Failure:
     """Sort an exception from sending into what to do next."""
     if isinstance(exc, discord.RateLimited):
-        return Failure(
-            "rate_limited", f"rate limited for {exc.retry_after:.0f} s", 429, None, exc.retry_after
-        )
+        reason = f"Discord answered 429 (rate limited for {exc.retry_after:.0f} s)"
+        return Failure("rate_limited", reason, 429, None, exc.retry_after)
+    if isinstance(exc, LocalRefusal):
+        action: Action = "disable" if exc.status in (401, 403, 404) else "fail"
+        return Failure(action, exc.text, exc.status, exc.code or None)
     if isinstance(exc, discord.HTTPException):
         status, code = exc.status, exc.code or None
         what = GONE_CODES.get(exc.code, "") or (exc.text or "").strip()[:120]
@@ -246,6 +252,21 @@ class WebhookTarget:
         return str(sent.id)
 
 
+def check_webhook_url(url: str) -> str:
+    """A Discord webhook URL, stripped; anything else is an InputError (token never shown)."""
+    cleaned = url.strip()
+    if _WEBHOOK_URL.search(cleaned) is None:
+        raise InputError(
+            f"{mask_webhook(cleaned)} is not a Discord webhook URL "
+            "(https://discord.com/api/webhooks/ID/TOKEN, from the channel's Integrations)"
+        )
+    return cleaned
+
+
+class LocalRefusal(discord.HTTPException):
+    """A problem found before asking Discord, handled like Discord's answer of the same kind."""
+
+
 class _FakeResponse:
     """Enough of an aiohttp response for discord.HTTPException, for errors found locally."""
 
@@ -258,7 +279,7 @@ class _FakeResponse:
 def _local_error(status: int, code: int, message: str) -> discord.HTTPException:
     """An HTTPException for a problem found before asking Discord (same handling after)."""
     fake: Any = _FakeResponse(status)
-    return discord.HTTPException(fake, {"code": code, "message": message})
+    return LocalRefusal(fake, {"code": code, "message": message})
 
 
 def target_for(

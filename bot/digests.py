@@ -31,6 +31,7 @@ from bot.delivery import (
     tell_guild,
 )
 from bot.discord_render import DiscordMessage, render_for_discord
+from bot.shards import ALL, Shards
 from briefs.brief import Brief
 from briefs.digest import SETTLE, DigestRequest, compose_digest, is_empty
 from briefs.errors import NotFoundError
@@ -48,7 +49,9 @@ class RunResult:
     """What one run of a schedule did (for logs, tests, ``/schedule post-now``)."""
 
     schedule_id: int
-    status: str  # sent | empty | not_due | taken | failed | partial | disabled | inactive | gone
+    # sent | empty | not_due | taken | failed | partial | disabled | inactive | gone
+    # | elsewhere (its guild is on another process's shards)
+    status: str
     window: DueWindow | None = None
     message_ids: list[str] = field(default_factory=list)
     error: str | None = None
@@ -72,6 +75,8 @@ class DigestService:
 
     ``engine`` is ``bot.engine.Engine`` (settings, clock, store, lexicon, templates).
     ``target_factory`` replaces Discord delivery (the soak benchmark records instead).
+    ``shards``: the guilds whose schedules this process runs (``bot.shards``; all by default,
+    as for the command line).
     """
 
     def __init__(
@@ -86,8 +91,10 @@ class DigestService:
         target_factory: Callable[[Schedule], Target] | None = None,
         render: Callable[[Brief], list[DiscordMessage]] | None = None,
         notify: bool = True,
+        shards: Shards = ALL,
     ) -> None:
         self.engine = engine
+        self.shards = shards
         self.client = client
         self.session = session
         self.blocking: Blocking = blocking or asyncio.to_thread
@@ -122,6 +129,10 @@ class DigestService:
             grace=self.grace,
         )
 
+    def mine(self, schedule: Schedule) -> bool:
+        """Whether this process runs ``schedule``: its guild is on one of our shards."""
+        return self.shards.owns(schedule.guild_id)
+
     def next_time(self, schedule: Schedule) -> datetime | None:
         return next_fire(schedule.timing, self.now()) if schedule.enabled else None
 
@@ -135,6 +146,8 @@ class DigestService:
         except NotFoundError:
             log.info("schedule %s: gone (cleared); nothing to do", schedule_id)
             return RunResult(schedule_id, "gone")
+        if not self.mine(schedule):
+            return RunResult(schedule_id, "elsewhere")
         if not schedule.enabled:
             return RunResult(schedule_id, "inactive", error=schedule.disabled_reason)
         now = self.now()
@@ -145,9 +158,10 @@ class DigestService:
         return await self.deliver(schedule, window, now)
 
     async def run_due(self, concurrency: int = 8) -> list[RunResult]:
-        """Every enabled schedule that owes a window now: start-up catch-up and sweeps."""
+        """Every enabled schedule of our shards that owes a window now: start-up catch-up
+        and sweeps."""
         store = self.engine.store
-        schedules = await self.blocking(store.schedules.enabled)
+        schedules = [s for s in await self.blocking(store.schedules.enabled) if self.mine(s)]
         ends = await self.blocking(store.schedules.last_success_ends)
         now = self.now()
         owed = [(s, w) for s in schedules if (w := self.due(s, ends.get(s.id), now)) is not None]

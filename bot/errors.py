@@ -21,7 +21,7 @@ from briefs.errors import BriefbotError, SettingsError
 
 log = logging.getLogger("briefbot.discord")
 NO_MENTIONS = discord.AllowedMentions.none()
-_CLI_HINT = re.compile(r"\bbriefbot (?=search|feeds|entity|source|brief)")
+_CLI_HINT = re.compile(r"\bbriefbot (?=search|feeds|entity|source|brief|schedule)")
 
 
 def incident_id() -> str:

@@ -6,7 +6,9 @@ truth: jobs are rebuilt from it at start-up, with explicit ids (``schedule:<id>`
 hours (``[schedules] catch_up_hours``). A sweep job re-reads the store every few minutes
 (schedules changed by ``briefbot schedule`` in another process), abandons stale claims and
 posts anything due that a job missed; at start-up, once connected, the same sweep is the
-catch-up of windows missed while down.
+catch-up of windows missed while down. Only the schedules of guilds on this process's shards
+are run (``bot.shards``), and feeds are claimed with leases before polling, so several
+processes can share one store (docs/scaling.md).
 
 Job functions are plain module-level coroutines taking ids (``run_schedule(schedule_id)``,
 ``poll_feeds()``, ``sweep()``), so they are testable without the scheduler: they look up the
@@ -28,7 +30,10 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.digests import DigestService, RunResult
+from bot.shards import Shards
+from briefs.clock import Clock
 from briefs.schedules import Timing, next_fire
+from briefs.settings import FeedSettings
 from briefs.store.schedules import Schedule
 
 log = logging.getLogger("briefbot.scheduler")
@@ -37,24 +42,38 @@ _CURRENT: Scheduler | None = None
 
 
 class TimingTrigger(BaseTrigger):  # type: ignore[misc]
-    """Fires when ``briefs.schedules`` says a schedule fires: one source of truth for DST."""
+    """Fires when ``briefs.schedules`` says a schedule fires: one source of truth for DST.
 
-    def __init__(self, timing: Timing) -> None:
+    APScheduler counts in wall-clock time; the engine in its injected ``clock``. Fire times
+    are computed in the engine's time and handed to APScheduler shifted by the difference
+    (nothing in production, where the clock is the system's), so a job fires when the
+    engine, which decides what is due, agrees that the time has come.
+    """
+
+    def __init__(self, timing: Timing, clock: Clock | None = None) -> None:
         self.timing = timing
+        self.clock = clock
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
     ) -> datetime | None:
-        after = previous_fire_time if previous_fire_time is not None else now
-        return next_fire(self.timing, max(after, now - timedelta(seconds=1))).astimezone(
-            self.timing.zone
-        )
+        skew = self.clock() - now if self.clock is not None else timedelta(0)
+        after = (previous_fire_time if previous_fire_time is not None else now) + skew
+        at = next_fire(self.timing, max(after, now + skew - timedelta(seconds=1)))
+        return (at - skew).astimezone(self.timing.zone)
 
     def __str__(self) -> str:
         return f"timing[{self.timing.describe()}]"
 
     def __repr__(self) -> str:
         return f"<TimingTrigger ({self.timing.describe()})>"
+
+
+def claim_batch(feeds: FeedSettings, lease: timedelta, margin: float = 2.0) -> int:
+    """How many feeds one claim takes: as many as ``concurrency`` fetches at once can finish
+    within the lease if each took ``total_timeout`` x ``margin`` (at least one wave)."""
+    waves = int(lease.total_seconds() // (feeds.total_timeout * margin))
+    return feeds.concurrency * max(1, waves)
 
 
 def job_id(schedule_id: int) -> str:
@@ -87,7 +106,7 @@ async def sweep() -> list[RunResult]:
 
 
 async def poll_feeds() -> int:
-    """Poll every feed whose own next poll time has come; returns how many were polled."""
+    """Claim and poll the due feeds no other process holds; returns how many were polled."""
     return await current().poll_feeds()
 
 
@@ -148,22 +167,38 @@ class Scheduler:
             )
         self._startup = asyncio.get_running_loop().create_task(self._catch_up())
         log.info(
-            "scheduler started: %d schedules, sweep every %g min, feed polling %s",
+            "scheduler started: %d schedules (%s), sweep every %g min, feed polling %s",
             len(self._known),
+            self.service.shards.describe(),
             self.settings.sweep_minutes,
             "on" if self.poll else "off",
         )
+        fetch = self.engine.settings.feeds.total_timeout
+        if self.poll and self.settings.poll_lease_seconds < 2 * fetch:
+            poll_log.warning(
+                "[schedules] poll_lease_seconds (%g) is under twice [feeds] total_timeout "
+                "(%g): another process may fetch a feed this one is still polling",
+                self.settings.poll_lease_seconds,
+                fetch,
+            )
 
-    async def _catch_up(self) -> None:
+    async def _catch_up(self) -> list[RunResult]:
         if self.ready is not None:
             await self.ready()
         results = await self.sweep()
         posted = [r for r in results if r.status == "sent"]
         log.info("start-up catch-up: %d digests owed, %d posted", len(results), len(posted))
+        return results
+
+    async def caught_up(self) -> list[RunResult]:
+        """Wait for the start-up catch-up (once connected) and return what it did."""
+        if self._startup is None:
+            return []
+        return await asyncio.shield(self._startup)
 
     def sync(self, schedules: list[Schedule]) -> None:
         """Make the jobs match the enabled schedules (added, changed, removed)."""
-        wanted = {s.id: s for s in schedules if s.enabled}
+        wanted = {s.id: s for s in schedules if s.enabled and self.service.mine(s)}
         for schedule_id in set(self._known) - set(wanted):
             self._unschedule(schedule_id)
         for schedule in wanted.values():
@@ -171,7 +206,7 @@ class Scheduler:
                 continue
             self.aps.add_job(
                 run_schedule,
-                TimingTrigger(schedule.timing),
+                TimingTrigger(schedule.timing, self.engine.clock),
                 args=[schedule.id],
                 id=job_id(schedule.id),
                 name=f"digest {schedule.id}",
@@ -209,12 +244,48 @@ class Scheduler:
         return await self.service.run_due()
 
     async def poll_feeds(self) -> int:
-        engine = self.engine
-        due = await self.service.blocking(engine.store.feeds.due, engine.clock())
-        if not due:
+        """Claim the due feeds no other process holds, poll them, give back any not polled.
+
+        Claims come in batches that each fit in one lease (``claim_batch``), so a live
+        process never outlasts its own lease; a dead one's feeds are free again when its
+        lease runs out. Returns how many feeds were polled.
+        """
+        engine, feeds = self.engine, self.engine.store.feeds
+        owner = self.service.owner
+        lease = timedelta(seconds=self.settings.poll_lease_seconds)
+        batch = claim_batch(engine.settings.feeds, lease)
+        polled: set[int] = set()
+        claimed = await self.service.blocking(feeds.claim_due, engine.clock(), owner, lease, batch)
+        if not claimed:
             return 0
         async with engine.fetcher(self.resolver) as fetcher:
-            summary = await engine.poller(fetcher).round(feeds=due)
+            poller = engine.poller(fetcher)
+            while claimed:
+                ids = [feed.id for feed in claimed]
+                try:
+                    if polled.issuperset(ids):  # polled this tick and due again: next tick
+                        break
+                    summary = await poller.round(feeds=claimed)
+                finally:
+                    await self._give_back(ids, owner)
+                polled.update(ids)
+                self._log_round(summary)
+                if len(claimed) < batch:
+                    break
+                claimed = await self.service.blocking(
+                    feeds.claim_due, engine.clock(), owner, lease, batch
+                )
+        return len(polled)
+
+    async def _give_back(self, feed_ids: list[int], owner: str) -> None:
+        """Release claimed feeds the round did not poll (it was cut short): others need not
+        wait for the lease. Polled feeds were released by the poll itself."""
+        with contextlib.suppress(Exception):  # stopping: the lease runs out instead
+            await asyncio.shield(
+                self.service.blocking(self.engine.store.feeds.release, feed_ids, owner)
+            )
+
+    def _log_round(self, summary: Any) -> None:
         poll_log.info("poll: %s", summary.line())
         for outcome in summary.outcomes:
             if outcome.status == "failed":
@@ -224,7 +295,6 @@ class Scheduler:
                     "disabled" if outcome.disabled else "failed",
                     outcome.error,
                 )
-        return len(due)
 
     def next_digest(self, guild_id: int | str | None) -> datetime | None:
         """The next digest time of a guild (for ``/about``)."""
@@ -254,7 +324,10 @@ class Scheduler:
 async def start_scheduler(bot: Any) -> Scheduler:
     """Called from the bot's ``setup_hook``: the scheduler on the bot's loop, installed."""
     session = aiohttp.ClientSession()
-    service = DigestService(bot.engine, client=bot, session=session, blocking=bot.blocking)
+    shards = Shards.from_settings(bot.engine.settings.discord)
+    service = DigestService(
+        bot.engine, client=bot, session=session, blocking=bot.blocking, shards=shards
+    )
     scheduler = Scheduler(
         service, ready=bot.wait_until_ready, resolver=getattr(bot, "resolver", None)
     )

@@ -3,6 +3,10 @@
 Every statement is a stored sentence, verbatim, with its citation; nothing is paraphrased.
 Candidates come from the store's indexes (full-text, topic, entity, salience), so ranking
 work is bounded however large the store grows. The composer is otherwise pure.
+
+The digest composer (``briefs.digest``) ranks and cites the same way, through the small
+public API here: ``Candidate``, ``score_candidates``, ``citer``, ``cited_item`` and
+``entity_refs`` (besides ``source_ref`` and ``story_ref``), so the two never drift apart.
 """
 
 from __future__ import annotations
@@ -71,7 +75,10 @@ class BriefRequest:
 
 
 @dataclass
-class _Candidate:
+class Candidate:
+    """A sentence up for selection, with its document; ``score_candidates`` fills in
+    relevance, quality and section."""
+
     row: SentenceRow
     doc: DocumentSummary
     relevance: float = 0.0
@@ -186,23 +193,23 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
         return brief
 
     docs = {d.id: d for d in store.summaries({r.document_id for r in rows})}
-    candidates = [_Candidate(r, docs[r.document_id]) for r in rows if r.document_id in docs]
-    matrix = _score(candidates, lexicon, query_scores)
+    candidates = [Candidate(r, docs[r.document_id]) for r in rows if r.document_id in docs]
+    matrix = score_candidates(candidates, lexicon, query_scores)
     bluf, by_section = _select(candidates, matrix, request, lexicon)
 
     refs: dict[str, int] = {}
-    cite = _citer(candidates, refs)
-    brief.bluf = [_item(c, cite) for c in bluf]
+    cite = citer(candidates, refs)
+    brief.bluf = [cited_item(c, cite) for c in bluf]
     for key in SECTION_ORDER:
         if by_section.get(key):
-            items = [_item(c, cite) for c in by_section[key]]
+            items = [cited_item(c, cite) for c in by_section[key]]
             brief.sections.append(Section(key, SECTION_HEADINGS[key], items))
     chosen = [*bluf, *(c for key in SECTION_ORDER for c in by_section.get(key, []))]
     brief.timeline = _timeline(candidates, cite)
     brief.quotes = [
         Quote(c.row.speaker, c.row.text, cite(c)) for c in chosen if c.row.direct and c.row.speaker
     ]
-    brief.entities = _entities(
+    brief.entities = entity_refs(
         lexicon, [*(c.row.text for c in chosen), *(t.text for t in brief.timeline)]
     )
     ordered = sorted(refs.items(), key=lambda kv: kv[1])
@@ -223,15 +230,15 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
     return brief
 
 
-def _citer(
-    candidates: Sequence[_Candidate], refs: dict[str, int]
-) -> Callable[[_Candidate], list[Citation]]:
+def citer(
+    candidates: Sequence[Candidate], refs: dict[str, int]
+) -> Callable[[Candidate], list[Citation]]:
     """Cite a candidate, and every other candidate with the very same text (wire copy)."""
-    by_text: dict[str, list[_Candidate]] = defaultdict(list)
+    by_text: dict[str, list[Candidate]] = defaultdict(list)
     for c in candidates:
         by_text[_norm(c.row.text)].append(c)
 
-    def cite(c: _Candidate) -> list[Citation]:
+    def cite(c: Candidate) -> list[Citation]:
         same = sorted(by_text[_norm(c.row.text)], key=lambda o: (o is not c, o.row.ref))
         out = []
         for o in same:
@@ -242,15 +249,16 @@ def _citer(
     return cite
 
 
-def _item(c: _Candidate, cite: Callable[[_Candidate], list[Citation]]) -> Item:
+def cited_item(c: Candidate, cite: Callable[[Candidate], list[Citation]]) -> Item:
+    """A candidate as a brief item: verbatim text, its citations (``cite``), date, stance."""
     stance = c.row.stance if c.row.stance in {"claim", "denial", "confirmation"} else None
     if c.section == "denials" and stance is None:
         stance = "denial"
     return Item(c.row.text, cite(c), c.row.date_value, stance)  # type: ignore[arg-type]
 
 
-def _score(
-    candidates: list[_Candidate], lexicon: Lexicon, query_scores: dict[str, float]
+def score_candidates(
+    candidates: list[Candidate], lexicon: Lexicon, query_scores: dict[str, float]
 ) -> TermMatrix:
     """Set each candidate's relevance and section; return their term matrix."""
     matrix = TermMatrix(tfidf_vectors([c.row.text for c in candidates]))
@@ -277,8 +285,8 @@ def _score(
 
 
 def _select(
-    candidates: list[_Candidate], matrix: TermMatrix, request: BriefRequest, lexicon: Lexicon
-) -> tuple[list[_Candidate], dict[str, list[_Candidate]]]:
+    candidates: list[Candidate], matrix: TermMatrix, request: BriefRequest, lexicon: Lexicon
+) -> tuple[list[Candidate], dict[str, list[Candidate]]]:
     relevance = [c.relevance for c in candidates]
 
     def story_bonus(i: int, chosen: list[int]) -> float:
@@ -356,7 +364,7 @@ def _select(
     }
 
 
-def _telling(c: _Candidate, section: str, lexicon: Lexicon) -> bool:
+def _telling(c: Candidate, section: str, lexicon: Lexicon) -> bool:
     if section == "sanctions":
         return lexicon.cue("measures", c.row.text)
     if section == "denials":
@@ -367,7 +375,7 @@ def _telling(c: _Candidate, section: str, lexicon: Lexicon) -> bool:
 
 
 def _timeline(
-    candidates: Sequence[_Candidate], cite: Callable[[_Candidate], list[Citation]]
+    candidates: Sequence[Candidate], cite: Callable[[Candidate], list[Citation]]
 ) -> list[TimelineEntry]:
     """The most relevant dated statements, oldest first."""
     dated = sorted(
@@ -375,7 +383,7 @@ def _timeline(
         key=lambda c: (c.row.date_precision != "day", -c.relevance),
     )
     seen: set[str] = set()
-    picked: list[_Candidate] = []
+    picked: list[Candidate] = []
     for c in dated:
         key = _norm(c.row.text)
         if key not in seen:
@@ -390,7 +398,8 @@ def _timeline(
     ]
 
 
-def _entities(lexicon: Lexicon, texts: Sequence[str], limit: int = 12) -> list[EntityRef]:
+def entity_refs(lexicon: Lexicon, texts: Sequence[str], limit: int = 12) -> list[EntityRef]:
+    """The gazetteer entities the chosen statements name, most mentioned first."""
     counts = lexicon.mentions(texts)
     out = []
     for entity_id, n in counts.most_common(limit):
@@ -401,7 +410,7 @@ def _entities(lexicon: Lexicon, texts: Sequence[str], limit: int = 12) -> list[E
 
 
 def _stories(
-    candidates: Sequence[_Candidate], refs: dict[str, int], docs: dict[str, DocumentSummary]
+    candidates: Sequence[Candidate], refs: dict[str, int], docs: dict[str, DocumentSummary]
 ) -> list[StoryRef]:
     """The cited documents grouped by the story (event) analysis assigned them to."""
     story_of = {c.row.document_id: c.story for c in candidates}

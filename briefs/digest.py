@@ -23,11 +23,11 @@ from briefs.compose import (
     DIVERSITY,
     MAX_CANDIDATES,
     NEW_NAMES,
-    _Candidate,
-    _citer,
-    _entities,
-    _item,
-    _score,
+    Candidate,
+    cited_item,
+    citer,
+    entity_refs,
+    score_candidates,
     source_ref,
     story_ref,
 )
@@ -87,8 +87,8 @@ def compose_digest(
         brief.notes.append(NOTHING_NEW)
         return brief
     docs = {d.id: d for d in store.summaries(doc_ids)}
-    candidates = [_Candidate(r, docs[r.document_id]) for r in rows if r.document_id in docs]
-    matrix = _score(candidates, lexicon, {})
+    candidates = [Candidate(r, docs[r.document_id]) for r in rows if r.document_id in docs]
+    matrix = score_candidates(candidates, lexicon, {})
     relevance = [c.relevance for c in candidates]
 
     members: dict[str, list[DocumentSummary]] = defaultdict(list)
@@ -129,7 +129,7 @@ def compose_digest(
     watch_picks = mmr(watch, relevance, matrix, WATCH_ITEMS, chosen=chosen, diversity=DIVERSITY)
 
     refs: dict[str, int] = {}
-    cite = _citer(candidates, refs)
+    cite = citer(candidates, refs)
     for story in order:
         if not picks[story]:
             continue
@@ -137,16 +137,16 @@ def compose_digest(
         outlets = len({d.publisher or d.id for d in group})
         ref = story_ref(story, group, {})
         heading = f"{ref.title} · {outlets} outlet{'' if outlets == 1 else 's'}"
-        items = [_item(candidates[i], cite) for i in picks[story]]
+        items = [cited_item(candidates[i], cite) for i in picks[story]]
         brief.sections.append(Section("developments", heading, items))
     if watch_picks:
-        items = [_item(candidates[i], cite) for i in watch_picks]
+        items = [cited_item(candidates[i], cite) for i in watch_picks]
         brief.sections.append(Section("watch", "What to watch", items))
     picked = [candidates[i] for i in [*chosen, *watch_picks]]
     brief.quotes = [
         Quote(c.row.speaker, c.row.text, cite(c)) for c in picked if c.row.direct and c.row.speaker
     ]
-    brief.entities = _entities(lexicon, [c.row.text for c in picked])
+    brief.entities = entity_refs(lexicon, [c.row.text for c in picked])
     ordered = sorted(refs.items(), key=lambda kv: kv[1])
     brief.sources = [source_ref(ref, docs[doc_id]) for doc_id, ref in ordered]
     brief.stories = [

@@ -71,6 +71,9 @@ class ScheduleSettings:
     max_rate_limit_wait_seconds: float = 600.0
     poll_tick_seconds: float = 60.0
     poll_jitter_seconds: float = 15.0
+    # How long a process holds the feeds it claimed for a poll (docs/scaling.md): longer
+    # than a poll's worst case, so only a dead process's feeds outlive their lease.
+    poll_lease_seconds: float = 600.0
     sweep_minutes: float = 5.0
 
 

@@ -2,22 +2,32 @@
 
 A "process" is a fresh ``Engine`` (its own store object and connections) and a fresh
 ``DigestService`` (its own ledger owner) on the same database file, so a restart is a new
-process that knows only what the store holds.
+process that knows only what the store holds. For the bot end to end: an analysed seed
+store to copy, a clock that can run at real speed for the real APScheduler, and a Discord
+API double on its own thread for the command line (which runs its own event loop).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from bot.digests import DigestService
 from bot.discord_render import DiscordMessage
 from bot.engine import Engine
 from bot.scheduler import Scheduler, install
-from briefs.clock import Clock
+from briefs.clock import Clock, FrozenClock
+from briefs.ingest import ingest_files, seed_files
+from briefs.lexicon import load_lexicon
+from briefs.pipeline import analyze_pending
+from briefs.resources import seeds_dir
 from briefs.settings import load_settings
+from briefs.store import open_store
 from briefs.store.schedules import Schedule
 
 
@@ -91,3 +101,40 @@ def stop(service: DigestService) -> None:
     """The process ends (or is killed): its store connections go away."""
     install(None)
     service.engine.close()
+
+
+class TickingClock:
+    """The engine's clock for tests with the real APScheduler, which waits in wall-clock
+    time: it stands still until ``run_from`` makes it run at real speed from an instant
+    (just before a fire time), so a job fires within a second without sleeping to move
+    time."""
+
+    def __init__(self, now: datetime) -> None:
+        self._base = now
+        self._since: float | None = None
+
+    def __call__(self) -> datetime:
+        if self._since is None:
+            return self._base
+        return self._base + timedelta(seconds=time.monotonic() - self._since)
+
+    def set(self, now: datetime) -> None:
+        """Stand still at ``now``."""
+        self._base, self._since = now, None
+
+    def run_from(self, now: datetime) -> None:
+        """Run at real speed from ``now`` on."""
+        self._base, self._since = now, time.monotonic()
+
+
+def build_seed_store(path: Path, fetched_at: datetime) -> Path:
+    """An analysed store of the seed corpus (ingested at ``fetched_at``), to copy per test."""
+    store = open_store(f"sqlite:///{path}")
+    try:
+        results = ingest_files(store, seed_files(seeds_dir()), "seed", FrozenClock(fetched_at))
+        assert all(r.ok for r in results)
+        store.set_meta("seed_corpus_ingested_at", fetched_at.isoformat())
+        analyze_pending(store, load_lexicon())
+    finally:
+        store.close()
+    return path

@@ -441,26 +441,16 @@ async def test_a_rejected_token_fails_login(
 
 def test_briefbot_run_with_a_rejected_token_is_one_line(cli: Any) -> None:
     """``briefbot run`` in-process against a double on its own thread: exit 2, one line."""
-    from tests.discord_double import patched_discord
+    from tests.discord_double import threaded_double
 
-    loop = asyncio.new_event_loop()
-    double = DiscordDouble()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    try:
-        asyncio.run_coroutine_threadsafe(double.start(), loop).result(10)
-        with patched_discord(double):
-            result = cli("run", extra_env={"DISCORD_TOKEN": "rejected-token-123"})
-        assert result.code == 2
-        assert result.err.strip().splitlines() == [
-            "briefbot: error: Discord rejected the token in DISCORD_TOKEN; copy it again from "
-            "the developer portal (Bot > Reset Token)"
-        ]
-        assert "rejected-token-123" not in result.err
-    finally:
-        asyncio.run_coroutine_threadsafe(double.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
+    with threaded_double():
+        result = cli("run", extra_env={"DISCORD_TOKEN": "rejected-token-123"})
+    assert result.code == 2
+    assert result.err.strip().splitlines() == [
+        "briefbot: error: Discord rejected the token in DISCORD_TOKEN; copy it again from "
+        "the developer portal (Bot > Reset Token)"
+    ]
+    assert "rejected-token-123" not in result.err
 
 
 def test_sigterm_closes_the_bot_the_scheduler_and_the_store(

@@ -5,13 +5,12 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from datetime import timedelta
 
 from bot.cli import main
 from briefs.clock import FrozenClock
 from tests.conftest import NOW, Run
-from tests.test_schedules_delivery import HOOK_ID, TOKEN, WEBHOOK, DiscordREST, rest
-
-__all__ = ["rest"]  # the Discord REST stand-in fixture, shared with the delivery tests
+from tests.discord_double import threaded_double
 
 GUILD = "123456789012345678"
 
@@ -66,29 +65,65 @@ def test_digest_prints_what_is_new(cli: Callable[..., Run]) -> None:
 
 
 def test_digest_webhook_posts_once_and_the_webhook_schedule_keeps_a_ledger(
-    rest: DiscordREST, env: dict[str, str]
+    env: dict[str, str],
 ) -> None:
+    """``briefbot digest --webhook`` and ``schedule run`` (cron, no bot) through the Discord
+    API double: posted once, no mentions allowed, the webhook token never printed."""
     env = {**env, "BRIEFBOT_SCHEDULES_POST_WHEN_EMPTY": "true"}
+    clock = FrozenClock(NOW)
 
     def run(*args: str) -> Run:
         out, err = io.StringIO(), io.StringIO()
-        code = main(list(args), env=env, clock=FrozenClock(NOW), out=out, err=err)
+        code = main(list(args), env=env, clock=clock, out=out, err=err)
         return Run(code, out.getvalue(), err.getvalue())
 
-    posted = run("digest", "--webhook", WEBHOOK)
-    assert posted.code == 0, posted.err
-    assert TOKEN not in posted.err and f"webhooks/{HOOK_ID}/…" in posted.err
-    assert rest.messages and all(
-        m["where"].startswith(f"/webhooks/{HOOK_ID}/") for m in rest.messages
-    )
-    before = len(rest.messages)
-    # With a schedule for the webhook, `digest --webhook` goes through its ledger.
-    assert run("schedule", "set", "--webhook", WEBHOOK, "--time", "08:00").code == 0
-    first = run("digest", "--webhook", WEBHOOK)
-    assert first.code == 0 and "schedule 1: sent" in first.err
-    again = run("digest", "--webhook", WEBHOOK)  # same second: the window is taken
-    assert "schedule 1: taken" in again.err
-    assert len(rest.messages) > before
-    shown = run("schedule", "show", "--format", "json").json()
-    assert [d["status"] for d in shown[0]["deliveries"]] == ["sent"]
-    assert TOKEN not in json.dumps(shown)
+    with threaded_double() as double:
+        guild = double.add_guild()
+        hook = double.add_webhook(guild.channel("briefs"))
+        url = hook.discord_url
+        posted = run("digest", "--webhook", url)
+        assert posted.code == 0, posted.err
+        assert hook.token not in posted.err and f"webhooks/{hook.id}/…" in posted.err
+        before = len(double.webhook_messages(hook.id))
+        assert before >= 1
+        # No schedule for these: a refused webhook is one line and exit 2.
+        gone = double.add_webhook(guild.channel("general"))
+        del double.webhooks[gone.id]  # deleted in Discord
+        refused = run("digest", "--webhook", gone.discord_url)
+        assert refused.code == 2 and refused.err.count("\n") == 1
+        assert "Discord answered 404 (unknown webhook, code 10015)" in refused.err
+        assert gone.token not in refused.err
+        for command in ("digest", "schedule set --time 08:00"):
+            bogus = run(*command.split(), "--webhook", "https://example.org/hooks/1/secret")
+            assert bogus.code == 2 and bogus.err.strip() == (
+                "briefbot: error: https://example.org/hooks/1/… is not a Discord webhook URL "
+                "(https://discord.com/api/webhooks/ID/TOKEN, from the channel's Integrations)"
+            )
+        # With a schedule for the webhook, `digest --webhook` goes through its ledger.
+        assert run("schedule", "set", "--webhook", url, "--time", "08:00").code == 0
+        first = run("digest", "--webhook", url)
+        assert first.code == 0 and "schedule 1: sent" in first.err
+        again = run("digest", "--webhook", url)  # same second: the window is taken
+        assert "schedule 1: taken" in again.err
+        after_manual = len(double.webhook_messages(hook.id))
+        assert after_manual > before
+        # From cron: the next 08:00 UTC is due once, then nothing more.
+        clock.advance(timedelta(days=1, minutes=1))
+        cron = run("schedule", "run")
+        assert cron.code == 0 and "schedule 1: sent" in cron.err, cron.err
+        assert run("schedule", "run").err.strip() == "briefbot: no digest due now"
+        assert len(double.webhook_messages(hook.id)) > after_manual
+        shown = run("schedule", "show", "--format", "json").json()
+        assert [d["status"] for d in shown[0]["deliveries"]] == ["sent", "sent"]
+        assert hook.token not in json.dumps(shown)
+        # A webhook that is gone: the run fails with the reason, exit 1, schedule disabled.
+        double.remove_channel(guild.channel("briefs"))
+        clock.advance(timedelta(days=1))
+        gone = run("schedule", "run")
+        assert gone.code == 1
+        assert "schedule 1: disabled: Discord answered 404 (unknown webhook" in gone.err
+        assert "DISABLED: Discord answered 404" in run("schedule", "show").out
+    sent = [m for m in double.messages if m.kind == "webhook"]
+    assert all(m.allowed_mentions == {"parse": []} for m in sent)
+    assert double.violations == []
+    double.assert_clean()

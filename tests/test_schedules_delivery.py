@@ -1,329 +1,308 @@
-"""Delivery end to end through the unmodified discord.py client, over real HTTP on 127.0.0.1.
+"""Scheduled delivery end to end: the real bot, its real scheduler, the Discord API double.
 
-Channel messages go through a logged-in ``discord.Client`` and webhook executes through
-``discord.Webhook.from_url``; both reach a small Discord REST stand-in served here (the
-REST base is ``discord.http.Route.BASE``), which answers like Discord, including 429 with
-``retry_after``, 5xx, 403 (50013 missing permissions) and 404 (10003, 10015). The ledger and
-the schedule state are asserted in the store. Waits are recorded, not slept.
+Each test runs ``BriefBot`` (discord.py unmodified) against the shared Discord API double
+(tests/discord_double), on a copy of an analysed seed store (the seed articles came in at
+08:00 UTC on 2026-11-22). A daily 14:00 Europe/Kyiv schedule (12:00 UTC) is due at DUE;
+tests move the engine's clock there and call the job function APScheduler calls
+(``bot.scheduler.run_schedule``), so time moves without sleeping. The double answers like
+Discord, including injected 429s, 5xx, 403 (50013) and 404 (10003 unknown channel, 10015
+unknown webhook); the ledger and the schedule's state are asserted in the store, and
+``/schedule show`` and ``briefbot schedule show`` must say why a schedule stopped. The
+service's own waits (backoff, rate limits) are recorded, not slept.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import Iterator
-from datetime import UTC, datetime
+import io
+import re
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import discord
 import pytest
-from aiohttp import web
 
 from bot import scheduler as jobs
-from bot.digests import DigestService
+from bot.app import BriefBot
+from bot.cli import main
+from bot.engine import Engine
 from briefs.clock import FrozenClock
 from briefs.schedules import make_timing
-from tests.feedserver import FeedServer
-from tests.schedule_kit import process, scheduler_for, settings_env, stop
+from briefs.settings import load_settings
+from tests.discord_double import (
+    Channel,
+    DiscordDouble,
+    Failure,
+    Guild,
+    MessageRecord,
+    Webhook,
+)
+from tests.schedule_kit import build_seed_store, settings_env
 
-GUILD = "111111111111111111"
-CHANNEL = "222222222222222222"
-HOOK_ID = "333333333333333333"
-TOKEN = "t0ken" * 14
-AT = datetime(2026, 11, 22, 6, 0, 5, tzinfo=UTC)  # just after 08:00 in Kyiv
+SEEDS_AT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # when the seed articles came in
+SET_AT = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)  # when the schedule was set
+DUE = datetime(2026, 11, 22, 12, 0, 5, tzinfo=UTC)  # just after 14:00 in Kyiv
+TIMING = make_timing("daily", "14:00", "Europe/Kyiv")
+TITLE = "Daily digest: 2026-11-21 14:00 to 2026-11-22 14:00 Europe/Kyiv"
+CITATION = re.compile(r"[0-9a-f]{12}:\d+")
+MESSAGES = "/channels/*/messages"
 
 
-def _user(user_id: str = "999999999999999999") -> dict[str, Any]:
-    return {"id": user_id, "username": "briefbot", "discriminator": "0", "avatar": None}
+@pytest.fixture(scope="module")
+def seed_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_seed_store(tmp_path_factory.mktemp("seeded") / "seed.sqlite3", SEEDS_AT)
 
 
-class DiscordREST:
-    """Discord's REST answers for login, channel messages and webhook executes."""
+@dataclass
+class World:
+    """One guild on the double, one store file shared by every bot "process" of a test."""
 
-    def __init__(self) -> None:
-        self.messages: list[dict[str, Any]] = []  # accepted, with "where"
-        self.requests: list[tuple[str, str]] = []
-        self.failures: list[tuple[int, dict[str, Any]]] = []  # answered in order, then OK
-        self.next_id = 500000000000000000
+    double: DiscordDouble
+    guild: Guild
+    channel: Channel
+    env: dict[str, str]
+    clock: FrozenClock = field(default_factory=lambda: FrozenClock(SET_AT))
+    waits: list[float] = field(default_factory=list)
+    engines: list[Engine] = field(default_factory=list)
 
-    def fail(self, status: int, code: int = 0, **extra: Any) -> None:
-        body: dict[str, Any] = {"message": f"error {status}", "code": code, **extra}
-        self.failures.append((status, body))
+    def engine(self) -> Engine:
+        engine = Engine(load_settings(self.env), self.clock)
+        self.engines.append(engine)
+        return engine
 
-    async def handle(self, request: web.Request) -> web.Response:
-        path = request.path.removeprefix("/api/v10")
-        self.requests.append((request.method, path))
-        if path == "/users/@me":
-            return self._json(_user())
-        if path == "/oauth2/applications/@me":
-            return self._json(
-                {
-                    "id": "999999999999999999",
-                    "name": "briefbot",
-                    "description": "",
-                    "icon": None,
-                    "bot_public": True,
-                    "bot_require_code_grant": False,
-                    "owner": _user("888888888888888888"),
-                    "verify_key": "00",
-                    "flags": 0,
-                }
-            )
-        if request.method == "POST" and (
-            path.startswith("/webhooks/") or path.endswith("/messages")
-        ):
-            if self.failures:
-                status, body = self.failures.pop(0)
-                headers = {}
-                if status == 429:
-                    headers = {"Via": "1.1 google", "Retry-After": str(body["retry_after"])}
-                return self._json(body, status, headers)
-            payload = await self._payload(request)
-            self.next_id += 1
-            channel = path.split("/")[2] if path.startswith("/channels/") else CHANNEL
-            message = {
-                "id": str(self.next_id),
-                "channel_id": channel,
-                "type": 0,
-                "content": payload.get("content", ""),
-                "author": _user(),
-                "embeds": payload.get("embeds", []),
-                "attachments": [],
-                "mentions": [],
-                "mention_roles": [],
-                "pinned": False,
-                "mention_everyone": False,
-                "tts": False,
-                "timestamp": "2026-11-22T06:00:05+00:00",
-                "edited_timestamp": None,
-                "flags": 0,
-                "components": [],
-            }
-            self.messages.append({**payload, "where": path, "id": message["id"]})
-            return self._json(message)
-        return self._json({"message": "404: Not Found", "code": 0}, 404)
-
-    async def _payload(self, request: web.Request) -> dict[str, Any]:
-        if request.content_type.startswith("multipart/"):
-            form = await request.post()
-            return dict(json.loads(str(form["payload_json"])))
-        return dict(await request.json())
-
-    @staticmethod
-    def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-        # discord.py wants exactly "application/json" (no charset) to parse a body.
-        return web.Response(
-            status=status,
-            body=json.dumps(body).encode(),
-            content_type="application/json",
-            headers=headers or {},
+    def schedule(self, webhook: Webhook | None = None) -> int:
+        """The guild's 14:00 Kyiv schedule, to the channel or a webhook, set at SET_AT."""
+        target = (
+            {"webhook_url": webhook.discord_url}
+            if webhook is not None
+            else {"channel_id": str(self.channel.id)}
         )
+        engine = self.engine()
+        return engine.store.schedules.save(str(self.guild.id), TIMING, SET_AT, **target).id
 
+    @asynccontextmanager
+    async def bot(self, **options: Any) -> AsyncIterator[BriefBot]:
+        """A bot "process": connected, its scheduler started and its start-up catch-up
+        done; the digest service's waits recorded instead of slept."""
+        bot = BriefBot(self.engine(), **options)
+        async with self.double.running(bot):
+            await bot.scheduler.caught_up()
 
-class RestServer(FeedServer):
-    """The feed tests' HTTP server thread, answering every path with ``DiscordREST``."""
+            async def record(seconds: float) -> None:
+                self.waits.append(seconds)
 
-    def __init__(self, fake: DiscordREST) -> None:
-        super().__init__()
-        self.fake = fake
+            bot.scheduler.service.sleep = record
+            yield bot
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        return await self.fake.handle(request)
+    def posted(self) -> list[MessageRecord]:
+        """Messages the scheduler posted (not interaction answers), in order."""
+        return [m for m in self.double.messages if m.kind in ("channel", "webhook")]
+
+    def ledger(self) -> list[tuple[str, str | None]]:
+        engine = self.engine()
+        return [(d.status, d.error) for d in engine.store.schedules.deliveries()]
+
+    def cli(self, *args: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(list(args), env=self.env, clock=self.clock, out=out, err=err)
+        return code, out.getvalue(), err.getvalue()
+
+    def assert_quiet_and_valid(self) -> None:
+        """Nothing Discord would refuse, nothing pinged, no message that allows mentions."""
+        assert self.double.violations == []
+        self.double.assert_clean()
+        for message in self.double.messages:
+            for payload in message.history:
+                if set(payload) - {"content", "flags"}:  # not the deferral's placeholder
+                    assert payload.get("allowed_mentions") == {"parse": []}, payload
 
 
 @pytest.fixture
-def rest(monkeypatch: pytest.MonkeyPatch) -> Iterator[DiscordREST]:
-    fake = DiscordREST()
-    with RestServer(fake) as server:
-        base = f"http://127.0.0.1:{server.port}/api/v10"
-        monkeypatch.setattr(discord.http.Route, "BASE", base)
-        yield fake
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    return settings_env(
-        f"sqlite:///{tmp_path / 'store.sqlite3'}",
+def world(discord_double: DiscordDouble, seed_file: Path, tmp_path: Path) -> Iterator[World]:
+    db = tmp_path / "store.sqlite3"
+    shutil.copy(seed_file, db)
+    env = settings_env(
+        f"sqlite:///{db}",
         str(tmp_path),
         BRIEFBOT_SCHEDULES_RETRIES="2",
+        BRIEFBOT_SCHEDULES_POST_WHEN_EMPTY="false",
     )
+    guild = discord_double.add_guild("Analysts", channels=("general", "digests"))
+    made = World(discord_double, guild, guild.channel("digests"), env)
+    yield made
+    for engine in made.engines:
+        engine.close()
 
 
-WEBHOOK = f"https://discord.com/api/webhooks/{HOOK_ID}/{TOKEN}"
-
-
-def _setup(env: dict[str, str], *, webhook: bool) -> int:
-    service = process(env, FrozenClock(datetime(2026, 11, 21, 12, tzinfo=UTC)))
-    target = {"webhook_url": WEBHOOK} if webhook else {"channel_id": CHANNEL}
-    schedule = service.engine.store.schedules.save(
-        GUILD, make_timing("daily", "08:00", "Europe/Kyiv"), service.engine.clock(), **target
-    )
-    stop(service)
-    return schedule.id
-
-
-def _run(env: dict[str, str], at: datetime = AT) -> tuple[list[Any], DigestService, list[float]]:
-    """One process: log in, run the start-up sweep, log out. Returns results and waits."""
-    waits: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        waits.append(seconds)
-
-    async def go() -> tuple[list[Any], DigestService]:
-        import aiohttp
-
-        client = discord.Client(intents=discord.Intents.none())
-        await client.login("not-a-real-token")
-        async with aiohttp.ClientSession() as session:
-            service = process(env, FrozenClock(at), client=client, session=session, sleep=sleep)
-            scheduler_for(service, poll=False)
-            try:
-                results = await jobs.sweep()
-            finally:
-                await client.close()
-                stop(service)
-        return results, service
-
-    results, service = asyncio.run(go())
-    return results, service, waits
-
-
-def _deliveries(env: dict[str, str]) -> list[tuple[str, str | None]]:
-    service = process(env, FrozenClock(AT))
-    found = [(d.status, d.error) for d in service.engine.store.schedules.deliveries()]
-    stop(service)
-    return found
-
-
-def _schedule(env: dict[str, str], schedule_id: int) -> Any:
-    service = process(env, FrozenClock(AT))
-    found = service.engine.store.schedules.get(schedule_id)
-    stop(service)
-    return found
-
-
+@pytest.mark.asyncio
 @pytest.mark.parametrize("webhook", [False, True], ids=["channel", "webhook"])
-def test_a_digest_is_posted_once_with_no_mentions(
-    rest: DiscordREST, env: dict[str, str], webhook: bool
-) -> None:
-    _setup(env, webhook=webhook)
-    results, _, _ = _run(env)
-    assert [r.status for r in results] == ["sent"]
-    assert len(rest.messages) >= 1
-    where = rest.messages[0]["where"]
-    assert where == (f"/webhooks/{HOOK_ID}/{TOKEN}" if webhook else f"/channels/{CHANNEL}/messages")
-    assert all(m["allowed_mentions"] == {"parse": []} for m in rest.messages)
-    if not webhook:
-        assert all(len(m["nonce"]) <= 25 and m["enforce_nonce"] for m in rest.messages)
-    assert results[0].message_ids == [m["id"] for m in rest.messages]
-    again, _, _ = _run(env, AT.replace(minute=30))
-    assert again == [] and len(rest.messages) == len(results[0].message_ids)
-    assert _deliveries(env) == [("sent", None)]
+async def test_a_digest_is_posted_once_with_no_mentions(world: World, webhook: bool) -> None:
+    hook = world.double.add_webhook(world.channel) if webhook else None
+    sid = world.schedule(hook)
+    async with world.bot() as bot:
+        assert bot.scheduler.aps.get_job(jobs.job_id(sid)) is not None
+        assert world.posted() == []  # 09:00: nothing due at start-up
+        world.clock.now = DUE
+        result = await jobs.run_schedule(sid)
+        assert result.status == "sent", result.error
+        posted = world.posted()
+        assert [str(m.id) for m in posted] == result.message_ids
+        assert all(m.channel_id == world.channel.id for m in posted)
+        if hook is not None:
+            assert all(m.kind == "webhook" and m.webhook_id == hook.id for m in posted)
+        else:
+            nonces = [m.history[0]["nonce"] for m in posted]
+            assert all(len(n) <= 25 for n in nonces) and len(set(nonces)) == len(nonces)
+            assert all(m.kind == "channel" and m.history[0]["enforce_nonce"] for m in posted)
+        text = "\n".join(m.text() for m in posted)
+        assert TITLE in text and CITATION.search(text)
+        # The same job retried, a sweep, half an hour later: nothing more.
+        world.clock.now = DUE + timedelta(minutes=30)
+        assert (await jobs.run_schedule(sid)).status == "not_due"
+        assert await jobs.sweep() == []
+    async with world.bot() as bot:  # restarted: the start-up catch-up posts nothing more
+        assert bot.scheduler.aps.get_job(jobs.job_id(sid)) is not None
+    assert len(world.posted()) == len(result.message_ids)
+    assert world.ledger() == [("sent", None)]
+    assert world.waits == []
+    world.assert_quiet_and_valid()
 
 
-@pytest.mark.parametrize(
-    ("status", "code", "webhook", "words"),
-    [
-        (403, 50013, False, "Discord answered 403 (missing permissions, code 50013)"),
-        (404, 10003, False, "Discord answered 404 (unknown channel, code 10003)"),
-        (404, 10015, True, "Discord answered 404 (unknown webhook, code 10015)"),
-    ],
-)
-def test_403_and_404_disable_the_schedule_with_the_reason(
-    rest: DiscordREST,
-    env: dict[str, str],
-    status: int,
-    code: int,
-    webhook: bool,
-    words: str,
-    caplog: pytest.LogCaptureFixture,
+GONE = [
+    ("missing-permissions", False, "Discord answered 403 (missing permissions, code 50013)"),
+    ("channel-deleted", False, "Discord answered 404 (unknown channel, code 10003)"),
+    ("webhook-gone", True, "Discord answered 404 (unknown webhook, code 10015)"),
+]
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize(("case", "webhook", "words"), GONE, ids=[g[0] for g in GONE])
+async def test_403_and_404_disable_the_schedule_and_say_why(
+    world: World, case: str, webhook: bool, words: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    sid = _setup(env, webhook=webhook)
-    rest.fail(status, code)
-    results, _, _ = _run(env)
-    assert [r.status for r in results] == ["disabled"]
-    schedule = _schedule(env, sid)
-    assert not schedule.enabled
+    hook = world.double.add_webhook(world.channel) if webhook else None
+    sid = world.schedule(hook)
+    general = world.guild.channel("general")
+    world.guild.system_channel_id = general.id  # where Discord sends system notices
+    async with world.bot() as bot:
+        if case == "missing-permissions":
+            world.double.fail_next("POST", MESSAGES, Failure.missing_permissions())
+        else:
+            world.double.remove_channel(world.channel)  # the webhook goes with its channel
+        world.clock.now = DUE
+        result = await jobs.run_schedule(sid)
+        assert result.status == "disabled"
+        assert result.error is not None and result.error.startswith(words)
+        assert bot.scheduler.aps.get_job(jobs.job_id(sid)) is None  # no job left to stop
+        # The guild is told in its system channel, without pinging anyone.
+        notice = world.double.channel_messages(general.id)
+        assert len(notice) == 1 and f"schedule {sid}" in notice[0].content
+        assert words in notice[0].content and "/schedule set" in notice[0].content
+        # Later runs post nothing and say why.
+        world.clock.now = DUE + timedelta(days=1)
+        assert (await jobs.run_schedule(sid)).status == "inactive"
+        assert await jobs.sweep() == []
+        # /schedule show tells the managers.
+        ix = await world.double.command(
+            "schedule show", {}, guild=world.guild, user=world.guild.member("manager")
+        )
+        shown = (await ix.wait_followups(1))[0]
+        assert shown.ephemeral and f"DISABLED: {words}" in shown.text()
+    schedule = world.engine().store.schedules.get(sid)
+    assert not schedule.enabled and schedule.disabled_reason is not None
     assert schedule.disabled_reason.startswith(words)
-    assert TOKEN not in schedule.disabled_reason
+    assert "when posting to" in schedule.disabled_reason
+    if hook is not None:
+        assert hook.token not in schedule.disabled_reason
+    assert world.ledger() == [("failed", words)]
+    assert [m.channel_id for m in world.posted()] == [general.id]  # only the notice
     assert any(
         r.name == "briefbot.schedules" and f"schedule {sid} disabled" in r.getMessage()
         for r in caplog.records
     )
-    assert _deliveries(env) == [("failed", words)]
-    # Disabled: later runs post nothing and say why; the show command says so.
-    later, _, _ = _run(env, AT.replace(day=23))
-    assert later == [] and rest.messages == []
-    from bot.cli_schedule import show
-
-    assert f"DISABLED: {words}" in show(schedule, [], AT)
+    code, out, _ = world.cli("schedule", "show", "--guild", str(world.guild.id))
+    assert code == 0 and f"DISABLED: {words}" in out
+    world.assert_quiet_and_valid()
 
 
-def test_5xx_is_retried_with_backoff(rest: DiscordREST, env: dict[str, str]) -> None:
-    _setup(env, webhook=False)
-    rest.fail(503)
-    rest.fail(503)
-    results, _, waits = _run(env)
-    assert [r.status for r in results] == ["sent"]
-    assert waits == [5.0, 10.0]  # backoff doubling from retry_backoff_seconds
-    assert len(rest.messages) >= 1
-    assert len({m["nonce"] for m in rest.messages}) == len(rest.messages)
+@pytest.mark.asyncio
+async def test_5xx_is_retried_with_backoff(world: World) -> None:
+    sid = world.schedule()
+    async with world.bot():
+        world.double.fail_next("POST", MESSAGES, Failure.server_error(503), times=2)
+        world.clock.now = DUE
+        result = await jobs.run_schedule(sid)
+    assert result.status == "sent"
+    assert world.waits == [5.0, 10.0]  # doubling from retry_backoff_seconds
+    assert [r.status for r in world.double.injected] == [503, 503]
+    assert [str(m.id) for m in world.posted()] == result.message_ids
+    assert world.ledger() == [("sent", None)]
+    world.assert_quiet_and_valid()
 
 
-def test_5xx_beyond_the_retries_fails_the_window_but_not_the_schedule(
-    rest: DiscordREST, env: dict[str, str]
-) -> None:
-    sid = _setup(env, webhook=False)
-    for _ in range(3):
-        rest.fail(503)
-    results, _, waits = _run(env)
-    assert [r.status for r in results] == ["failed"]
-    assert waits == [5.0, 10.0]
-    assert _schedule(env, sid).enabled
-    assert _deliveries(env) == [("failed", "Discord answered 503 (error 503)")]
-    # The next day's digest covers the failed window too (starts at the last success).
-    results, _, _ = _run(env, AT.replace(day=23))
-    assert [r.status for r in results] == ["sent"]
-    assert results[0].window is not None
-    assert results[0].window.start == datetime(2026, 11, 21, 6, tzinfo=UTC)
+@pytest.mark.asyncio
+async def test_5xx_beyond_the_retries_fails_the_window_not_the_schedule(world: World) -> None:
+    sid = world.schedule()
+    async with world.bot():
+        world.double.fail_next("POST", MESSAGES, Failure.server_error(503), times=3)
+        world.clock.now = DUE
+        failed = await jobs.run_schedule(sid)
+        assert failed.status == "failed" and world.posted() == []
+        assert world.waits == [5.0, 10.0]
+        # The next day's digest covers the failed window too: it starts where that one did.
+        world.clock.now = DUE + timedelta(days=1)
+        result = await jobs.run_schedule(sid)
+    assert result.status == "sent" and result.window is not None
+    assert result.window.start == datetime(2026, 11, 21, 12, tzinfo=UTC)
+    assert CITATION.search("\n".join(m.text() for m in world.posted()))
+    assert world.engine().store.schedules.get(sid).enabled
+    failure = "Discord answered 503 (500: Internal Server Error)"
+    assert world.ledger() == [("sent", None), ("failed", failure)]
+    world.assert_quiet_and_valid()
 
 
+@pytest.mark.asyncio
 @pytest.mark.parametrize("webhook", [False, True], ids=["channel", "webhook"])
-def test_429_waits_as_told_then_sends(
-    rest: DiscordREST, env: dict[str, str], webhook: bool, monkeypatch: pytest.MonkeyPatch
+async def test_429_waits_as_told_then_sends(world: World, webhook: bool) -> None:
+    hook = world.double.add_webhook(world.channel) if webhook else None
+    sid = world.schedule(hook)
+    path = f"/webhooks/{hook.id}/*" if hook is not None else MESSAGES
+    async with world.bot():
+        world.double.fail_next("POST", path, Failure.rate_limited(0.05))
+        world.clock.now = DUE
+        result = await jobs.run_schedule(sid)
+    assert result.status == "sent"
+    limited = world.double.injected[0]
+    retry = next(r for r in world.double.requests if r.at > limited.at and r.method == "POST")
+    assert limited.status == 429 and retry.status == 200
+    assert retry.at - limited.at >= 0.05  # discord.py waited as told before retrying
+    assert [str(m.id) for m in world.posted()] == result.message_ids
+    world.assert_quiet_and_valid()
+
+
+@pytest.mark.asyncio
+async def test_a_long_429_is_waited_out_by_the_service_or_fails_beyond_its_limit(
+    world: World,
 ) -> None:
-    _setup(env, webhook=webhook)
-    told: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def record(seconds: float, *args: Any) -> Any:
-        told.append(seconds)
-        return await real_sleep(0)
-
-    # discord.py waits out a 429 itself (asyncio.sleep inside the library): record it.
-    monkeypatch.setattr(asyncio, "sleep", record)
-    rest.fail(429, 0, retry_after=3.5, **{"global": False})
-    results, _, _ = _run(env)
-    assert [r.status for r in results] == ["sent"]
-    assert 3.5 in told
-    assert len(rest.messages) >= 1
-
-
-def test_a_final_429_beyond_the_limit_fails_without_disabling(
-    rest: DiscordREST, env: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    env = {**env, "BRIEFBOT_SCHEDULES_MAX_RATE_LIMIT_WAIT_SECONDS": "60"}
-    sid = _setup(env, webhook=False)
-
-    async def no_wait(seconds: float, *args: Any) -> None:
-        return None
-
-    monkeypatch.setattr(asyncio, "sleep", no_wait)
-    for _ in range(5):  # discord.py waits (recorded, not slept) and gives up after 5 tries
-        rest.fail(429, 0, retry_after=3600.0)
-    results, _, _ = _run(env)
-    assert [r.status for r in results] == ["failed"]
-    assert results[0].error is not None and "429" in results[0].error
-    assert rest.messages == []
-    assert _schedule(env, sid).enabled
+    """discord.py hands back 429s longer than ``max_ratelimit_timeout``; the service waits
+    ``retry_after`` itself up to ``max_rate_limit_wait_seconds``, else fails the window
+    (its items go into the next digest) without disabling the schedule."""
+    world.env["BRIEFBOT_SCHEDULES_MAX_RATE_LIMIT_WAIT_SECONDS"] = "120"
+    sid = world.schedule()
+    async with world.bot(max_ratelimit_timeout=30.0):
+        world.double.fail_next("POST", MESSAGES, Failure.rate_limited(3600.0))
+        world.clock.now = DUE
+        failed = await jobs.run_schedule(sid)
+        assert failed.status == "failed" and failed.error is not None and "429" in failed.error
+        assert world.waits == [] and world.posted() == []
+        world.double.fail_next("POST", MESSAGES, Failure.rate_limited(45.0))
+        world.clock.now = DUE + timedelta(days=1)
+        result = await jobs.run_schedule(sid)
+    assert result.status == "sent"
+    assert world.waits == [45.0]
+    assert world.engine().store.schedules.get(sid).enabled
+    assert [s for s, _ in world.ledger()] == ["sent", "failed"]
+    world.assert_quiet_and_valid()

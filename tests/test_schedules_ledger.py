@@ -2,7 +2,8 @@
 
 Each "process" is a new engine, store and digest service on the same file, with its own
 clock value; time moves by setting the clock, never by sleeping. Deliveries go to an
-in-process recorder here; tests/test_schedules_delivery.py sends through the Discord double.
+in-process recorder here; tests/test_schedules_delivery.py and tests/test_schedules_bot.py
+send through the Discord API double with the real bot.
 """
 
 from __future__ import annotations

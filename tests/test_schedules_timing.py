@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.scheduler import TimingTrigger
+from briefs.clock import FrozenClock
 from briefs.errors import InputError
 from briefs.schedules import (
     Timing,
@@ -240,3 +241,16 @@ def test_the_apscheduler_trigger_follows_the_same_fire_times() -> None:
     assert first is not None and first.astimezone(UTC) == utc(2026, 3, 8, 7, 30)
     second = trigger.get_next_fire_time(first, first)
     assert second is not None and local(second, NY) == "2026-03-09 02:30 EDT"
+
+
+def test_the_trigger_counts_in_the_engines_clock_and_hands_apscheduler_wall_time() -> None:
+    """The engine's clock says 07:59:30 in Kyiv (05:59:30 UTC) while the wall says noon: the
+    job is due in 30 s of wall time, then the next day's 08:00 a day later."""
+    engine = FrozenClock(utc(2026, 11, 22, 5, 59, 30))
+    trigger = TimingTrigger(daily("08:00", KYIV), engine)
+    wall = utc(2025, 6, 1, 12)
+    first = trigger.get_next_fire_time(None, wall)
+    assert first is not None and first.astimezone(UTC) == wall + timedelta(seconds=30)
+    engine.advance(timedelta(seconds=30))  # both clocks move on together
+    second = trigger.get_next_fire_time(first, first)
+    assert second is not None and second - first == timedelta(days=1)

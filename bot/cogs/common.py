@@ -105,20 +105,29 @@ def _prepare(engine: Engine, brief: Brief, fmt: Format) -> Prepared:
     return brief, messages, files
 
 
-async def _send_prepared(interaction: discord.Interaction[Any], prepared: Prepared) -> None:
+async def _send_prepared(
+    interaction: discord.Interaction[Any], prepared: Prepared, *, ephemeral: bool = False
+) -> None:
     brief, messages, files = prepared
     remember(interaction, brief)
     for n, message in enumerate(messages):
         last = n == len(messages) - 1
-        await send_message(interaction, message, files=files if last else ())
+        await send_message(interaction, message, files=files if last else (), ephemeral=ephemeral)
 
 
 async def send_brief(
-    interaction: discord.Interaction[Any], brief: Brief, fmt: Format = "embed"
+    interaction: discord.Interaction[Any],
+    brief: Brief,
+    fmt: Format = "embed",
+    *,
+    ephemeral: bool = False,
 ) -> None:
-    """A brief as embeds across as many messages as it needs, the full text attached."""
+    """A brief as embeds across as many messages as it needs, the full text attached.
+    ``ephemeral``: every message for the caller only (Discord makes only the first followup
+    after an ephemeral deferral private by itself)."""
     bot = bot_of(interaction)
-    await _send_prepared(interaction, await bot.blocking(_prepare, bot.engine, brief, fmt))
+    prepared = await bot.blocking(_prepare, bot.engine, brief, fmt)
+    await _send_prepared(interaction, prepared, ephemeral=ephemeral)
 
 
 async def answer_brief(

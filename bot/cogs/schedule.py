@@ -19,6 +19,7 @@ from bot.checks import manage_guild_only
 from bot.cli_schedule import show
 from bot.cogs.common import NO_MENTIONS, bot_of, choices, defer, send_brief
 from bot.digests import DigestService
+from bot.errors import user_message
 from briefs.errors import BriefbotError
 from briefs.schedules import WEEKDAYS, make_timing, next_fire
 
@@ -59,6 +60,11 @@ def _refresh(bot: BriefBot) -> None:
 
 def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def _said(exc: BriefbotError) -> str:
+    """The engine's message, naming slash commands where it names command-line ones."""
+    return user_message(exc) or str(exc)
 
 
 async def _reply(interaction: discord.Interaction[Any], text: str) -> None:
@@ -126,7 +132,7 @@ class ScheduleCog(commands.Cog):
         try:
             text = await bot.blocking(save)
         except BriefbotError as exc:
-            await _reply(interaction, f"Not saved: {exc}")
+            await _reply(interaction, f"Not saved: {_said(exc)}")
             return
         _refresh(bot)
         await _reply(interaction, text)
@@ -144,9 +150,10 @@ class ScheduleCog(commands.Cog):
             if not found:
                 return "No schedules here. Add one with `/schedule set`."
             now = bot.engine.clock()
-            return "\n\n".join(show(s, store.deliveries(s.id, limit=3), now) for s in found)
+            listing = "\n\n".join(show(s, store.deliveries(s.id, limit=3), now) for s in found)
+            return f"```\n{listing}\n```"
 
-        await _reply(interaction, f"```\n{await bot.blocking(report)}\n```")
+        await _reply(interaction, await bot.blocking(report))
 
     @schedule.command(name="clear", description="Delete a schedule")
     @app_commands.describe(schedule="the schedule id (see /schedule show) or its channel id")
@@ -165,7 +172,7 @@ class ScheduleCog(commands.Cog):
         try:
             text = await bot.blocking(remove)
         except BriefbotError as exc:
-            await _reply(interaction, str(exc))
+            await _reply(interaction, _said(exc))
             return
         _refresh(bot)
         await _reply(interaction, text)
@@ -191,7 +198,7 @@ class ScheduleCog(commands.Cog):
                 bot.engine.store.schedules.find, schedule, str(interaction.guild_id)
             )
         except BriefbotError as exc:
-            await _reply(interaction, str(exc))
+            await _reply(interaction, _said(exc))
             return
         service, session = _service(bot)
         try:
@@ -229,9 +236,9 @@ class ScheduleCog(commands.Cog):
                 service.preview, guild_id, topics=_split(topics), entities=_split(entities)
             )
         except BriefbotError as exc:
-            await _reply(interaction, str(exc))
+            await _reply(interaction, _said(exc))
             return
-        await send_brief(interaction, brief)
+        await send_brief(interaction, brief, ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

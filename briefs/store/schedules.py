@@ -199,7 +199,7 @@ class ScheduleStore:
         for schedule in self.list_schedules(guild_id):
             if wanted in {str(schedule.id), schedule.channel_id, schedule.webhook_url}:
                 return schedule
-        raise NotFoundError(f"no schedule {wanted!r} here (see: schedule show)")
+        raise NotFoundError(f"no schedule {wanted!r} here (see: briefbot schedule show)")
 
     def remove(self, schedule_id: int) -> None:
         with self.engine.begin() as conn:

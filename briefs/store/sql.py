@@ -12,7 +12,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, bindparam, create_engine, event, func, literal_column, select, text
+from sqlalchemy import (
+    and_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError
 
@@ -277,6 +287,10 @@ class SqlStore:
     ) -> None:
         """Replace a document's analysis in one transaction."""
         with self.engine.begin() as conn:
+            # Processes sharing a store may analyse the same new document at once (each bot
+            # at start-up): the row lock makes them take turns, each replacing the rows of
+            # the one before instead of both inserting them. (SQLite has one writer.)
+            conn.execute(select(documents.c.id).where(documents.c.id == doc_id).with_for_update())
             all_ids = select(sentences.c.id).where(sentences.c.document_id == doc_id)
             conn.execute(mentions.delete().where(mentions.c.sentence_id.in_(all_ids)))
             conn.execute(date_mentions.delete().where(date_mentions.c.sentence_id.in_(all_ids)))
@@ -553,10 +567,37 @@ class SqlStore:
         if document_ids is not None:
             query = query.where(sentences.c.document_id.in_(list(document_ids)))
         if topic is not None:
-            query = query.where(("," + sentences.c.topics + ",").contains(f",{topic},"))
+            if self.postgres:
+                # The same test on the bare column, which PostgreSQL has statistics for: on
+                # the concatenation it guesses a handful of rows for a topic on one sentence
+                # in seven, and sorts every match instead of walking the salience index.
+                column = sentences.c.topics
+                query = query.where(
+                    or_(
+                        column == topic,
+                        column.startswith(f"{topic},"),
+                        column.endswith(f",{topic}"),
+                        column.contains(f",{topic},"),
+                    )
+                )
+            else:
+                query = query.where(("," + sentences.c.topics + ",").contains(f",{topic},"))
+        fetch_then_sort = False
         if entity_id is not None:
+            sentence_id: Any = sentences.c.id
+            if limit is not None and document_ids is None:
+                if not self.postgres and self._common_entity(entity_id, limit):
+                    # An entity named everywhere: walking sentences by salience finds the
+                    # top ``limit`` of its mentions sooner than fetching all and sorting;
+                    # "+ 0" keeps SQLite from fetching each mentioned sentence by id.
+                    sentence_id = sentence_id + literal_column("0")
+                else:
+                    # A rarer one, or PostgreSQL, whose walk of the salience index probes
+                    # the mentions once per sentence: fetch the mentions, then sort them
+                    # (at 100k documents 2.1 s -> 0.8 s for an entity in 1 sentence in 20).
+                    fetch_then_sort = True
             query = query.where(
-                sentences.c.id.in_(
+                sentence_id.in_(
                     select(mentions.c.sentence_id).where(mentions.c.entity_id == entity_id)
                 )
             )
@@ -574,6 +615,8 @@ class SqlStore:
                 # documents, and "+ 0" keeps it off the salience index.
                 in_window = _window(select(documents.c.id), since, until)
                 query = query.where(sentences.c.document_id.in_(in_window))
+                fetch_then_sort = True
+            if fetch_then_sort:
                 salience = salience + literal_column("0")
             query = query.order_by(salience.desc(), documents.c.published_at.desc())
             query = query.limit(limit)
@@ -597,6 +640,19 @@ class SqlStore:
             in_window = conn.execute(_window(count, since, until)).scalar_one()
             total = conn.execute(count).scalar_one()
         return int(in_window) ** 2 * 20 < limit * int(total)
+
+    def _common_entity(self, entity_id: str, limit: int) -> bool:
+        """Whether an entity is mentioned so often that the salience walk is cheaper.
+
+        Fetching its M mentioned sentences and sorting reads M rows; walking sentences by
+        salience reads about ``limit * S / M`` to find ``limit`` of them (S sentences, about
+        20 a document). The walk wins when ``M * M > limit * 20 * documents``.
+        """
+        mentioned = select(func.count()).where(mentions.c.entity_id == entity_id)
+        with self.engine.connect() as conn:
+            count = int(conn.execute(mentioned).scalar_one())
+            total = int(conn.execute(select(func.count()).select_from(documents)).scalar_one())
+        return count * count > limit * 20 * total
 
     def search(
         self,

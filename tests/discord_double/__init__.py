@@ -49,6 +49,7 @@ See docs/testing-discord.md.
 from __future__ import annotations
 
 from tests.discord_double import validate
+from tests.discord_double.fixture import threaded_double
 from tests.discord_double.records import (
     Callback,
     CallbackType,
@@ -93,5 +94,6 @@ __all__ = [
     "Violation",
     "Webhook",
     "patched_discord",
+    "threaded_double",
     "validate",
 ]

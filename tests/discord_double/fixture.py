@@ -1,8 +1,12 @@
-"""The ``discord_double`` pytest fixture (registered in tests/conftest.py)."""
+"""The ``discord_double`` pytest fixture (registered in tests/conftest.py), and `threaded_double`
+for code under test that runs its own event loop."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 
 import pytest_asyncio
 
@@ -20,3 +24,23 @@ async def discord_double() -> AsyncIterator[DiscordDouble]:
             yield double
     finally:
         await double.stop()
+
+
+@contextmanager
+def threaded_double() -> Iterator[DiscordDouble]:
+    """A Discord API double on its own event loop thread, with discord.py pointed at it: for
+    code that runs its own loop (``briefbot digest --webhook``, ``schedule run``). Read its
+    records after the code under test returned."""
+    loop = asyncio.new_event_loop()
+    double = DiscordDouble()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(double.start(), loop).result(10)
+        with patched_discord(double):
+            yield double
+    finally:
+        asyncio.run_coroutine_threadsafe(double.stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()

@@ -166,6 +166,9 @@ class Guild:
     roles: list[Role] = field(default_factory=list)
     members: list[Member] = field(default_factory=list)
     preferred_locale: str = "en-US"
+    # Where Discord posts system notices (and bots tell a server's managers things); set it
+    # before the client connects.
+    system_channel_id: int | None = None
 
     def channel(self, name: str) -> Channel:
         """The channel called ``name`` (KeyError if there is none)."""
@@ -211,7 +214,9 @@ class Guild:
             "features": [],
             "mfa_level": 0,
             "application_id": None,
-            "system_channel_id": None,
+            "system_channel_id": (
+                str(self.system_channel_id) if self.system_channel_id is not None else None
+            ),
             "system_channel_flags": 0,
             "rules_channel_id": None,
             "vanity_url_code": None,
