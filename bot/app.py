@@ -25,6 +25,7 @@ from discord.ext import commands
 
 from bot.engine import Engine
 from bot.errors import on_app_command_error
+from briefs.settings import Settings
 
 log = logging.getLogger("briefbot.discord")
 READY_TTL = 10.0
@@ -51,6 +52,23 @@ def intents() -> discord.Intents:
     return wanted
 
 
+# discord.py refuses a max_ratelimit_timeout under 30 s; above this it hands a 429 back as
+# discord.RateLimited, so the digest service (not discord.py) decides whether to wait.
+_MIN_RATELIMIT_TIMEOUT = 30.0
+_MAX_RATELIMIT_TIMEOUT = 60.0
+
+
+def ratelimit_timeout(settings: Settings) -> float:
+    """How long discord.py itself waits out a 429 before raising discord.RateLimited.
+
+    Without a limit discord.py sleeps whatever Discord asks (hours, on a bad day) and the
+    schedules' ``max_rate_limit_wait_seconds`` never applies; with one, longer waits come back
+    to `bot.delivery`, which waits up to that setting or fails the window.
+    """
+    wanted = settings.schedules.max_rate_limit_wait_seconds
+    return max(_MIN_RATELIMIT_TIMEOUT, min(_MAX_RATELIMIT_TIMEOUT, wanted))
+
+
 class BriefBot(commands.AutoShardedBot):
     """briefbot on Discord. One shard unless ``[discord] shard_count`` says otherwise."""
 
@@ -62,6 +80,7 @@ class BriefBot(commands.AutoShardedBot):
                 options.setdefault("shard_ids", list(settings.shard_ids))
         else:
             options.setdefault("shard_count", 1)  # no GET /gateway/bot: one connection
+        options.setdefault("max_ratelimit_timeout", ratelimit_timeout(engine.settings))
         super().__init__(
             command_prefix=commands.when_mentioned,  # slash commands only; never reads messages
             intents=intents(),

@@ -244,6 +244,24 @@ async def test_5xx_is_retried_with_backoff(world: World) -> None:
 
 
 @pytest.mark.asyncio
+async def test_a_webhook_5xx_is_retried_and_the_window_sent_once(world: World) -> None:
+    """discord.py's webhook adapter retries a 5xx itself (after 1 s, then 3 s, ...), before the
+    service's own retries: one 503, then the digest goes out once and the ledger says sent."""
+    hook = world.double.add_webhook(world.channel)
+    sid = world.schedule(hook)
+    async with world.bot():
+        world.double.fail_next("POST", f"/webhooks/{hook.id}/*", Failure.server_error(503))
+        world.clock.now = DUE
+        result = await jobs.run_schedule(sid)
+    assert result.status == "sent"
+    assert [r.status for r in world.double.injected] == [503]
+    posted = world.double.webhook_messages(hook.id)
+    assert posted and [str(m.id) for m in posted] == result.message_ids
+    assert world.ledger() == [("sent", None)]
+    world.assert_quiet_and_valid()
+
+
+@pytest.mark.asyncio
 async def test_5xx_beyond_the_retries_fails_the_window_not_the_schedule(world: World) -> None:
     sid = world.schedule()
     async with world.bot():
@@ -287,22 +305,23 @@ async def test_429_waits_as_told_then_sends(world: World, webhook: bool) -> None
 async def test_a_long_429_is_waited_out_by_the_service_or_fails_beyond_its_limit(
     world: World,
 ) -> None:
-    """discord.py hands back 429s longer than ``max_ratelimit_timeout``; the service waits
-    ``retry_after`` itself up to ``max_rate_limit_wait_seconds``, else fails the window
-    (its items go into the next digest) without disabling the schedule."""
+    """The production bot's discord.py hands back 429s longer than 60 s (``ratelimit_timeout``);
+    the service waits ``retry_after`` itself up to ``max_rate_limit_wait_seconds``, else fails
+    the window (its items go into the next digest) without disabling the schedule."""
     world.env["BRIEFBOT_SCHEDULES_MAX_RATE_LIMIT_WAIT_SECONDS"] = "120"
     sid = world.schedule()
-    async with world.bot(max_ratelimit_timeout=30.0):
+    async with world.bot() as bot:
+        assert bot.http.max_ratelimit_timeout == 60.0
         world.double.fail_next("POST", MESSAGES, Failure.rate_limited(3600.0))
         world.clock.now = DUE
         failed = await jobs.run_schedule(sid)
         assert failed.status == "failed" and failed.error is not None and "429" in failed.error
         assert world.waits == [] and world.posted() == []
-        world.double.fail_next("POST", MESSAGES, Failure.rate_limited(45.0))
+        world.double.fail_next("POST", MESSAGES, Failure.rate_limited(90.0))
         world.clock.now = DUE + timedelta(days=1)
         result = await jobs.run_schedule(sid)
     assert result.status == "sent"
-    assert world.waits == [45.0]
+    assert world.waits == [90.0]
     assert world.engine().store.schedules.get(sid).enabled
     assert [s for s, _ in world.ledger()] == ["sent", "failed"]
     world.assert_quiet_and_valid()
