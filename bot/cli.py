@@ -29,7 +29,7 @@ from briefs.dates import DateParseError, parse_cli_date
 from briefs.errors import BriefbotError, InputError
 from briefs.ingest import FileResult, collect_files, ingest_files
 from briefs.lexicon import Lexicon
-from briefs.render import FORMATS
+from briefs.render import FORMATS, render_template
 from briefs.settings import Settings, load_settings
 from briefs.store import SqlStore, Visibility
 
@@ -292,8 +292,7 @@ def cmd_stats(app: App, args: argparse.Namespace) -> int:
             data[key] = data[key].isoformat() if data[key] else None
         app.out.write(json.dumps(data, indent=2) + "\n")
         return 0
-    template = app.engine.environment.get_template("stats.md.j2")
-    app.out.write(template.render(stats=stats))
+    app.out.write(render_template(app.engine.environment, "stats.md.j2", stats=stats))
     return 0
 
 

@@ -7,6 +7,7 @@ shipped templates/. StrictUndefined turns a misspelt variable into an error, not
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,6 @@ from jinja2 import (
     FileSystemLoader,
     StrictUndefined,
     TemplateError,
-    TemplateNotFound,
 )
 
 from briefs.brief import Brief
@@ -92,14 +92,18 @@ def render(brief: Brief, fmt: str = "md", env: Environment | None = None, **extr
     if fmt == "json":
         return json.dumps(brief.to_dict(), indent=2, ensure_ascii=False) + "\n"
     env = env or make_environment()
-    name = f"{brief.kind}.{fmt}.j2"
+    names = [f"{brief.kind}.{fmt}.j2", f"brief.{fmt}.j2"]  # the kind's own, else the brief's
+    return render_template(env, names, brief=brief.to_dict(), notes=brief.notes, **extra)
+
+
+def render_template(env: Environment, names: str | Sequence[str], **context: Any) -> str:
+    """Render a template (the first of ``names`` that exists); a fault in it (most likely a
+    user's own, from the settings' ``[templates] dir``) is a SettingsError naming the
+    template, not an internal error."""
     try:
-        try:
-            template = env.get_template(name)
-        except TemplateNotFound:
-            template = env.get_template(f"brief.{fmt}.j2")
-        return template.render(brief=brief.to_dict(), notes=brief.notes, **extra)
+        wanted = [names] if isinstance(names, str) else names
+        return env.select_template(wanted).render(**context)
     except TemplateError as exc:
-        # Most likely a user's own template (settings [templates] dir): name it and the fault.
-        where = getattr(exc, "filename", None) or getattr(exc, "name", None) or name
+        first = names if isinstance(names, str) else names[0]
+        where = getattr(exc, "filename", None) or getattr(exc, "name", None) or first
         raise SettingsError(f"template {where}: {exc.message or exc}") from None

@@ -1,13 +1,18 @@
-"""The entity filter's two plans (fetch every mention, or walk sentences by salience) agree."""
+"""Query plans: the entity filter's two plans (fetch every mention, or walk sentences by
+salience) agree; a digest window scan reads its index."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from briefs.lexicon import load_lexicon
 from briefs.pipeline import analyze_pending
-from briefs.store import SqlStore
+from briefs.store import SqlStore, open_store
 
 
 def _top_entity(store: SqlStore) -> tuple[str, int]:
@@ -45,3 +50,28 @@ def test_common_entity_rule_and_both_plans_give_the_same_sentences(
         # Ties in salience may come in either order; the salience of each rank may not.
         assert [s for s, _, _ in walked] == [s for s, _, _ in fetched]
         assert set(walked) <= set(everything)
+
+
+def test_a_digest_window_scan_uses_the_fetched_at_index(tmp_path: Path) -> None:
+    """The query `window_documents` sends for files and seeds reads ix_documents_fetched, not
+    the whole documents table (SQLite's plan of the statement the store actually ran)."""
+    store = open_store(f"sqlite:///{tmp_path / 'plan.db'}")
+    try:
+        ran: list[tuple[str, Any]] = []
+
+        def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+            if "FROM documents" in statement and "fetched_at" in statement:
+                ran.append((statement, params))
+
+        event.listen(store.engine, "before_cursor_execute", record)
+        start = datetime(2026, 11, 21, tzinfo=UTC)
+        assert store.schedules.window_documents(None, start, start + timedelta(days=1)) == []
+        event.remove(store.engine, "before_cursor_execute", record)
+        assert len(ran) == 1
+        statement, params = ran[0]
+        with store.engine.connect() as conn:
+            plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params).all()
+        details = " ".join(str(row[-1]) for row in plan)
+        assert "ix_documents_fetched" in details, details
+    finally:
+        store.close()

@@ -94,3 +94,25 @@ def test_user_template_folder_overrides_shipped(cli: Callable[..., Run], tmp_pat
     )
     run = cli("brief", extra_env={"BRIEFBOT_TEMPLATES_DIR": str(tmp_path)})
     assert run.out == "Brief: sanctions and arms-trade news: 3 statements\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "fault"),
+    [
+        ("{{ stats.documnts }}", "has no attribute 'documnts'"),
+        ("{% for x in stats %}", "Unexpected end of template"),
+    ],
+    ids=["undefined", "syntax"],
+)
+def test_a_broken_user_stats_template_is_one_line_and_exit_2(
+    cli: Callable[..., Run], tmp_path: Path, source: str, fault: str
+) -> None:
+    """`stats.md.j2` faults are reported like a brief template's, not as internal errors."""
+    (tmp_path / "stats.md.j2").write_text(source, encoding="utf-8")
+    run = cli("stats", extra_env={"BRIEFBOT_TEMPLATES_DIR": str(tmp_path)})
+    assert run.code == 2
+    # The first command on a new store also says it ingested the seed corpus.
+    [line] = [x for x in run.err.splitlines() if x.startswith("briefbot: error")]
+    assert line.startswith("briefbot: error: template ") and "stats.md.j2" in line
+    assert fault in line
+    assert cli("stats", "--format", "json").code == 0  # the store is untouched and readable
