@@ -21,7 +21,7 @@ from briefs.quotes import Speaker, attribute
 from briefs.rank import terms
 
 # Bump when analysis code changes in a way that changes stored results.
-ANALYSIS_CODE_VERSION = "3"
+ANALYSIS_CODE_VERSION = "4"
 SIGNATURE_TERMS = 80
 STORY_WINDOW_DAYS = 2
 STORY_SIMILARITY = 0.30

@@ -163,6 +163,53 @@ _SEASON_RE = re.compile(
 _SEASON_MONTH = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 
 
+# Named days, dated by who keeps them: the qualifier nearest the name (within _NAMED_REACH
+# characters either side) decides; a name with no qualifier near it is left undated.
+_NAMED_DAY_RE = re.compile(
+    r"\b(?P<name>Victory Day|Day of the Sun|Day of the Shining Star|Party Foundation Day)\b"
+)
+_NAMED_DAYS: dict[str, tuple[tuple[re.Pattern[str], int, int], ...]] = {
+    "victory day": (
+        # North Korea's "Victory Day": the Korean War armistice, July 27, 1953.
+        (re.compile(r"North Korea|N\. Korea|DPRK|Pyongyang|armistice|Korean War"), 7, 27),
+        # Russia's: the German surrender of May 9, 1945.
+        (re.compile(r"Russia|Moscow|Kremlin|Soviet|Red Square|Great Patriotic"), 5, 9),
+    ),
+    "day of the sun": ((re.compile(r"."), 4, 15),),  # Kim Il-sung's birthday
+    "day of the shining star": ((re.compile(r"."), 2, 16),),  # Kim Jong-il's birthday
+    "party foundation day": ((re.compile(r"North Korea|Workers'|Workers’|Pyongyang"), 10, 10),),
+}
+_NAMED_REACH = 80
+
+
+def _named_day(sentence: str, m: re.Match[str], published: date) -> date | None:
+    """The date of a named day in ``m``: its keeper's day, on or before publication."""
+    start, end = m.start(), m.end()
+    window = sentence[max(0, start - _NAMED_REACH) : end + _NAMED_REACH]
+    offset = max(0, start - _NAMED_REACH)
+    best: tuple[int, int, int] | None = None
+    tied = False
+    for context, month, day in _NAMED_DAYS[m["name"].lower()]:
+        distances = [
+            max(start - (offset + c.end()), (offset + c.start()) - end, 0)
+            for c in context.finditer(window)
+            if not (start <= offset + c.start() < end)
+        ]
+        if not distances:
+            continue
+        near = min(distances)
+        if best is None or near < best[0]:
+            best, tied = (near, month, day), False
+        elif near == best[0]:
+            tied = True
+    if best is None or tied:
+        return None
+    value = _safe_date(published.year, best[1], best[2])
+    if value and value > published + timedelta(days=2):
+        value = _safe_date(published.year - 1, best[1], best[2])
+    return value
+
+
 class _Span:
     """A match-like view of one group of a match (for a second month in "May and August")."""
 
@@ -212,6 +259,8 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
         if value and value > published + timedelta(days=2):
             value = _safe_date(published.year - 1, month, day)
         add(m, value, "day")
+    for m in _NAMED_DAY_RE.finditer(sentence):
+        add(m, _named_day(sentence, m, published), "day")
     for m in _SEASON_RE.finditer(sentence):
         add(m, date(int(m["year"]), _SEASON_MONTH[m["season"].lower()], 1), "season")
     for m in _ORDINAL_RE.finditer(sentence):

@@ -79,3 +79,31 @@ def test_cli_dates() -> None:
         parse_cli_date("yesterday")
     with pytest.raises(DateParseError):
         parse_cli_date("2023-13-40")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "value"),
+    [
+        # The seed sentence: North Korea's Victory Day (the armistice), though Russia is named.
+        (
+            "Shoigu's visit to North Korea in July this year on the occasion of North Korea's "
+            "'Victory Day' (the day the Korean War armistice agreement was signed), and Kim "
+            "Jong-un's visit to Russia in September",
+            date(2023, 7, 27),
+        ),
+        ("Putin watched the Victory Day parade on Red Square", date(2023, 5, 9)),
+        ("gifts for the Day of the Sun", date(2023, 4, 15)),
+        ("the Victory Day celebrations were muted", None),  # whose? left undated
+    ],
+)
+def test_named_days_are_dated_by_their_nearest_keeper(sentence: str, value: date | None) -> None:
+    named = [d for d in find_dates(sentence, FRI_OCT_6) if "Day" in d.text]
+    if value is None:
+        assert named == []
+    else:
+        assert [(d.value, d.precision) for d in named] == [(value, "day")]
+
+
+def test_a_named_day_later_in_the_year_than_publication_is_last_years() -> None:
+    [found] = find_dates("Russia's Victory Day parade", date(2023, 3, 1))
+    assert found.value == date(2022, 5, 9)
