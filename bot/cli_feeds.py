@@ -10,15 +10,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from aiohttp.abc import AbstractResolver
 
 from bot.argtypes import int_at_least
+from briefs.errors import BriefbotError, InputError
 from briefs.feeds.decide import Policy
 from briefs.feeds.fetch import Fetcher
 from briefs.feeds.poll import FeedOutcome, Poller
+from briefs.feeds.suggested import SuggestedFeed
 from briefs.settings import FeedSettings
 from briefs.store.feeds import Feed
 
@@ -35,7 +38,9 @@ _count = int_at_least(0)
 
 def register(subparsers: Any) -> None:
     """Add ``feeds`` and ``poll`` to the ``briefbot`` parser's subcommands."""
-    p = subparsers.add_parser("feeds", help="follow RSS/Atom feeds: add, list, remove, test")
+    p = subparsers.add_parser(
+        "feeds", help="follow RSS/Atom feeds: add, list, suggested, remove, test"
+    )
     actions = p.add_subparsers(dest="feeds_command", metavar="ACTION", required=True)
 
     def guild(q: argparse.ArgumentParser) -> None:
@@ -43,8 +48,21 @@ def register(subparsers: Any) -> None:
             "--guild", metavar="G", help="the Discord server (id) whose feeds; default: this CLI"
         )
 
-    q = actions.add_parser("add", help="follow a feed: fetched once now, its items stored")
-    q.add_argument("url", metavar="URL")
+    q = actions.add_parser(
+        "add",
+        help="follow a feed: fetched once now, its items stored",
+        # argparse cannot show a positional inside an exclusive group; say it as the docs do.
+        usage="%(prog)s (URL | --suggested) [--guild G] [--backfill N] "
+        "[--full-text | --no-full-text] [--channel C [--include WORD]... [--exclude WORD]...]",
+    )
+    which = q.add_mutually_exclusive_group(required=True)
+    which.add_argument("url", metavar="URL", nargs="?", help="the feed's address (http or https)")
+    which.add_argument(
+        "--suggested",
+        action="store_true",
+        help="follow every suggested feed not followed yet, one at a time "
+        "(see: briefbot feeds suggested)",
+    )
     guild(q)
     q.add_argument(
         "--backfill",
@@ -76,6 +94,10 @@ def register(subparsers: Any) -> None:
     )
 
     q = actions.add_parser("list", help="followed feeds: status, last error, next poll")
+    guild(q)
+    q.add_argument("--format", choices=["md", "json"], default="md", help="md (default) or json")
+
+    q = actions.add_parser("suggested", help="the suggested feeds, marking those followed here")
     guild(q)
     q.add_argument("--format", choices=["md", "json"], default="md", help="md (default) or json")
 
@@ -124,6 +146,12 @@ def cmd_feeds(app: App, args: argparse.Namespace) -> int:
         return 0
     if action == "test":
         return asyncio.run(_test(app, args))
+    if action == "suggested":
+        return _suggested(app, args)
+    if (args.include or args.exclude) and not args.channel:
+        raise InputError("--include and --exclude filter a channel's items: give --channel too")
+    if args.suggested:
+        return asyncio.run(_add_suggested(app, args, app.engine.suggested_feeds(args.guild)))
     return asyncio.run(_add(app, args))
 
 
@@ -147,13 +175,11 @@ async def _test(app: App, args: argparse.Namespace) -> int:
     return 0
 
 
-async def _add(app: App, args: argparse.Namespace) -> int:
-    if (args.include or args.exclude) and not args.channel:
-        from briefs.errors import InputError
-
-        raise InputError("--include and --exclude filter a channel's items: give --channel too")
+async def _follow(app: App, args: argparse.Namespace, url: str, warn: str = "") -> tuple[Feed, str]:
+    """``feeds add`` of one URL with the command's options: the feed, and what it brought as
+    ``N items; M new for the next digest``. Warnings go to stderr, after ``warn``."""
     feed, outcome, parsed = await app.engine.add_feed(
-        args.url,
+        url,
         args.guild,
         backfill=args.backfill,
         full_text=args.full_text,
@@ -162,15 +188,77 @@ async def _add(app: App, args: argparse.Namespace) -> int:
         exclude=args.exclude,
         resolver=RESOLVER,
     )
-    app.out.write(
-        f"following feed {feed.id}: {parsed.title} ({len(parsed.entries)} items; "
-        f"{outcome.new} new for the next digest)\n"
-    )
     for warning in outcome.warnings[:5]:
-        app.say(f"briefbot: warning: {warning}")
+        app.say(f"briefbot: warning: {warn}{warning}")
     for skipped in outcome.skipped[:5]:
-        app.say(f"briefbot: entry skipped: {skipped}")
+        app.say(f"briefbot: entry skipped: {warn}{skipped}")
+    return feed, f"{len(parsed.entries)} items; {outcome.new} new for the next digest"
+
+
+async def _add(app: App, args: argparse.Namespace) -> int:
+    feed, brought = await _follow(app, args, args.url)
+    app.out.write(f"following feed {feed.id}: {feed.name} ({brought})\n")
     return 0
+
+
+async def _add_suggested(
+    app: App, args: argparse.Namespace, suggestions: list[tuple[SuggestedFeed, Feed | None]]
+) -> int:
+    """Follow each suggested feed not followed yet, through the same path as ``feeds add
+    URL``; a refusal is reported and the next feed tried. Exit 1 if any was refused."""
+    counts: Counter[str] = Counter()
+    for suggested, followed in suggestions:
+        if followed is not None:
+            app.out.write(f"already followed: {suggested.title}, as feed {followed.id}\n")
+            counts["already followed"] += 1
+            continue
+        try:
+            feed, brought = await _follow(app, args, suggested.url, f"{suggested.title}: ")
+        except BriefbotError as exc:
+            app.out.write(f"refused: {suggested.title}: {exc}\n")
+            counts["refused"] += 1
+            continue
+        app.out.write(f"added: {suggested.title}, as feed {feed.id} ({brought})\n")
+        counts["added"] += 1
+    summary = ", ".join(f"{counts[k]} {k}" for k in ("added", "already followed", "refused"))
+    app.say(f"briefbot: feeds add --suggested: {len(suggestions)} suggested: {summary}")
+    return 1 if counts["refused"] else 0
+
+
+def _suggested(app: App, args: argparse.Namespace) -> int:
+    suggestions = app.engine.suggested_feeds(args.guild)
+    if args.format == "json":
+        data = [suggestion_json(s, f) for s, f in suggestions]
+        app.out.write(json.dumps(data, indent=2) + "\n")
+        return 0
+    if not suggestions:
+        app.out.write("No suggested feeds: the list is empty.\n")
+        return 0
+    for s, f in suggestions:
+        lines = [f"{s.title}" + (f"  [followed here: feed {f.id}]" if f else ""), f"    {s.url}"]
+        if s.about:
+            lines.append(f"    {s.about}")
+        if s.topics:
+            lines.append(f"    topics: {', '.join(s.topics)}")
+        app.out.write("\n".join(lines) + "\n")
+    left = sum(f is None for _, f in suggestions)
+    where = f" --guild {args.guild}" if args.guild is not None else ""
+    app.out.write(
+        f"\n{len(suggestions)} suggested, {len(suggestions) - left} followed here"
+        + (f"; follow the others with: briefbot feeds add --suggested{where}\n" if left else "\n")
+    )
+    return 0
+
+
+def suggestion_json(s: SuggestedFeed, followed: Feed | None) -> dict[str, Any]:
+    return {
+        "url": s.url,
+        "title": s.title,
+        "about": s.about,
+        "topics": list(s.topics),
+        "followed": followed is not None,
+        "feed_id": followed.id if followed is not None else None,
+    }
 
 
 def _day(value: datetime) -> str:

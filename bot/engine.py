@@ -23,6 +23,7 @@ from briefs.brief import Brief
 from briefs.clock import Clock
 from briefs.compose import BriefRequest, compose_brief
 from briefs.errors import InputError
+from briefs.feeds.suggested import SuggestedFeed, load_suggested, mark_followed
 from briefs.ingest import ingest_files, seed_files
 from briefs.lexicon import Lexicon, load_lexicon
 from briefs.lookup import lookup_source, search_statements
@@ -258,6 +259,13 @@ class Engine:
 
     def list_feeds(self, guild_id: str | None) -> list[Feed]:
         return self.store.feeds.list_feeds(guild_id)
+
+    def suggested_feeds(self, guild_id: str | None) -> list[tuple[SuggestedFeed, Feed | None]]:
+        """The suggested feeds (shipped, or the user's [feeds] suggested_file), each with the
+        scope's feed that follows it, or None. Read on every call: the file is small, and an
+        edit then shows without a restart."""
+        suggested = load_suggested(self.settings.feeds.suggested_file, set(self.lexicon.topics))
+        return mark_followed(suggested, self.list_feeds(guild_id))
 
     def remove_feed(self, ref: str, guild_id: str | None) -> Feed:
         """Stop following a feed of the guild's scope (its items stay)."""

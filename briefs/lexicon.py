@@ -145,7 +145,9 @@ def load_lexicon(
     )
 
 
-def _read(path: Path, what: str) -> dict[str, Any]:
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A domain data file (shipped or the user's) as a table; whatever makes it unreadable is
+    one SettingsError naming ``what`` and the file, never a traceback."""
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
@@ -157,9 +159,11 @@ def _read(path: Path, what: str) -> dict[str, Any]:
         raise SettingsError(f"{what}: {path} is not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"{what}: {path} is not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise SettingsError(f"{what}: cannot read {path} ({exc.strerror})") from None
 
 
-def _strings(value: object, where: str, field: str) -> list[str]:
+def string_list(value: object, where: str, field: str) -> list[str]:
     """A list of non-empty strings, or one clear error naming the entry and field."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise SettingsError(
@@ -191,7 +195,7 @@ def _entity(e: dict[str, Any], what: str) -> Entity:
             label = e.get("id") or e.get("name") or "an [[entity]] entry"
             raise SettingsError(f"{what}: {label}: {field} must be a non-empty string")
     where = f"{what}: entity {e['id']}"
-    aliases = _strings(e.get("aliases", [e["name"]]), where, "aliases") or [e["name"]]
+    aliases = string_list(e.get("aliases", [e["name"]]), where, "aliases") or [e["name"]]
     role = e.get("role")
     if role is not None and not isinstance(role, str):
         raise SettingsError(f"{where}: role must be a string")
@@ -209,7 +213,7 @@ def _terms_of(key: str, value: object, what: str) -> re.Pattern[str]:
     entry = _table(value, f"{what}: {key}")
     if "terms" not in entry:
         raise SettingsError(f"{what}: {key} lacks terms = [...] (see docs/configuration.md)")
-    return _terms_pattern(_strings(entry["terms"], f"{what}: {key}", "terms"), ignore_case=True)
+    return _terms_pattern(string_list(entry["terms"], f"{what}: {key}", "terms"), ignore_case=True)
 
 
 @lru_cache(maxsize=8)
@@ -221,18 +225,18 @@ def _load(folder: str, extra_entities: str | None, extra_topics: str | None) -> 
     for path in files:
         if path.is_file():
             digest.update(path.read_bytes())
-    raw_topics = {k: (v, "topics") for k, v in _read(base / "topics.toml", "topics").items()}
-    raw_cues = _read(base / "cues.toml", "cues")
+    raw_topics = {k: (v, "topics") for k, v in read_toml(base / "topics.toml", "topics").items()}
+    raw_cues = read_toml(base / "cues.toml", "cues")
     raw_entities = [
         (e, "entities")
-        for e in _entity_entries(_read(base / "entities.toml", "entities"), "entities")
+        for e in _entity_entries(read_toml(base / "entities.toml", "entities"), "entities")
     ]
     if extra_topics:
         what = f"[analysis] topics {extra_topics}"
-        raw_topics.update({k: (v, what) for k, v in _read(Path(extra_topics), what).items()})
+        raw_topics.update({k: (v, what) for k, v in read_toml(Path(extra_topics), what).items()})
     if extra_entities:
         what = f"[analysis] entities {extra_entities}"
-        extra = _entity_entries(_read(Path(extra_entities), what), what)
+        extra = _entity_entries(read_toml(Path(extra_entities), what), what)
         replaced = {e.get("id") for e in extra}
         raw_entities = [(e, w) for e, w in raw_entities if e.get("id") not in replaced]
         raw_entities += [(e, what) for e in extra]

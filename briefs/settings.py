@@ -38,6 +38,8 @@ class FeedSettings:
     allow_private_addresses: bool = False
     allowed_hosts: tuple[str, ...] = ()
     full_text: bool = False
+    # A team's own list of suggested feeds, instead of the shipped config/feeds.toml.
+    suggested_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,7 @@ def _feed_settings(values: Mapping[str, Any], origins: Mapping[str, str]) -> Fee
             ok = isinstance(value, str)
         if not ok:
             raise SettingsError(f"{where}: expected {_kind(default, key)}, got {value!r}")
-        checked[key] = value
+        checked[key] = _optional_path(value) if key == "suggested_file" else value
     feeds = replace(defaults, **checked)
     if not (
         feeds.min_interval_minutes <= feeds.default_interval_minutes <= feeds.max_interval_minutes

@@ -87,8 +87,9 @@ def test_feeds_require_manage_server_inside_a_server(commands: dict[str, dict[st
     assert int(feeds["default_member_permissions"]) == discord.Permissions(manage_guild=True).value
     assert feeds["contexts"] == [0] and feeds["dm_permission"] is False
     subs = _options(feeds)
-    assert set(subs) >= {"add", "list", "remove", "test"}
+    assert set(subs) >= {"add", "list", "suggested", "remove", "test"}
     assert _options(subs["remove"])["feed"]["autocomplete"]
+    assert _options(subs["add"])["url"]["autocomplete"]  # the suggested feeds
     assert commands["brief"].get("default_member_permissions") is None
 
 

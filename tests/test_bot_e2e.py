@@ -331,6 +331,85 @@ async def test_feeds_need_manage_server(discord_double: DiscordDouble, make_engi
     discord_double.assert_clean()
 
 
+@pytest.mark.asyncio
+async def test_feeds_add_suggests_the_suggested_feeds(
+    discord_double: DiscordDouble, make_engine: Any, tmp_path: Path
+) -> None:
+    guild = discord_double.add_guild()
+    manager = guild.member("manager")
+    with FeedServer() as server:
+        server.routes["/wire.xml"] = Route(rss("Sanctions Wire", [item(1)]))
+        server.routes["/other.xml"] = Route(rss("Not Suggested", [item(2)]))
+        long_url = "https://example.org/" + "x" * 90  # too long for a choice's value
+        listed = tmp_path / "suggested.toml"
+        listed.write_text(
+            f'[[feed]]\nurl = "{server.url("/wire.xml")}"\ntitle = "Sanctions Wire"\n'
+            'about = "Designations as they happen."\n\n'
+            f'[[feed]]\nurl = "https://example.org/un.xml"\ntitle = "UN {"W" * 120}"\n\n'
+            f'[[feed]]\nurl = "{long_url}"\ntitle = "Long Address"\n',
+            encoding="utf-8",
+        )
+        engine = make_engine(BRIEFBOT_FEEDS_SUGGESTED_FILE=str(listed))
+        async with connected(discord_double, engine):
+
+            async def offered(typed: str) -> list[dict[str, Any]]:
+                ix = await discord_double.autocomplete(
+                    "feeds add", {"url": typed}, "url", guild=guild, user=manager
+                )
+                callback = await ix.wait_callback()
+                assert callback.type == CallbackType.AUTOCOMPLETE and callback.accepted
+                return list(callback.choices)
+
+            everything = await offered("")
+            assert [c["value"] for c in everything] == [
+                server.url("/wire.xml"),
+                "https://example.org/un.xml",
+            ]
+            assert everything[0]["name"] == "Sanctions Wire"
+            assert len(everything[1]["name"]) == 100  # cut to Discord's limit
+            assert [c["name"] for c in await offered("sanc")] == ["Sanctions Wire"]
+            assert [c["value"] for c in await offered("https://example")] == [
+                "https://example.org/un.xml"
+            ]
+            assert await offered("nothing like it") == []
+
+            ix = await discord_double.command(
+                "feeds add", {"url": server.url("/wire.xml")}, guild=guild, user=manager
+            )
+            assert "Following feed **1**" in _plain(await _answer(ix))
+            assert (await offered("sanc"))[0]["name"] == "Sanctions Wire (followed here)"
+            # Any URL typed is still taken, suggested or not.
+            ix = await discord_double.command(
+                "feeds add", {"url": server.url("/other.xml")}, guild=guild, user=manager
+            )
+            assert "Following feed **2**" in _plain(await _answer(ix))
+
+            ix = await discord_double.command("feeds suggested", {}, guild=guild, user=manager)
+            callback = await ix.wait_callback(timeout=3)
+            assert callback.type == DEFERRED and callback.data is not None
+            assert callback.data["flags"] & 64  # private to the caller
+            pages = await ix.wait_followups(1, timeout=10)
+            assert all(m.ephemeral and _quiet(m) for m in pages)
+            text = _plain(pages)
+            assert "Sanctions Wire" in text and "followed here: feed **1**" in text
+            assert "Designations as they happen." in text and "Long Address" in text
+    discord_double.assert_clean()
+
+
+@pytest.mark.asyncio
+async def test_feeds_add_suggests_the_shipped_list(
+    discord_double: DiscordDouble, make_engine: Any
+) -> None:
+    guild = discord_double.add_guild()
+    async with connected(discord_double, make_engine()):
+        ix = await discord_double.autocomplete(
+            "feeds add", {"url": "38"}, "url", guild=guild, user=guild.member("manager")
+        )
+        choices = (await ix.wait_callback()).choices
+        assert choices == [{"name": "38 North", "value": "https://www.38north.org/feed/"}]
+    discord_double.assert_clean()
+
+
 HOSTILE_TITLE = "@everyone Breaking &lt;@&amp;{role}&gt; [click](http://evil.example) **now**"
 
 

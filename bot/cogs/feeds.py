@@ -1,4 +1,4 @@
-"""/feeds add|list|remove|enable|test: a server's RSS/Atom feeds, for Manage Server only.
+"""/feeds add|list|suggested|remove|enable|test: a server's RSS/Atom feeds, for Manage Server only.
 
 A feed belongs to the server that added it: its URL is listed only there, and the items only
 it brought show only in that server's briefs and searches.
@@ -6,6 +6,8 @@ it brought show only in that server's briefs and searches.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -23,9 +25,13 @@ from bot.cogs.common import (
     text_pages,
 )
 from bot.discord_render import DiscordMessage, escape_source
+from briefs.errors import SettingsError
+from briefs.feeds.suggested import SuggestedFeed
 from briefs.store.feeds import Feed
 
+log = logging.getLogger("briefbot.discord")
 PREVIEW_ITEMS = 10
+CHOICE_MAX = 100  # Discord's limit on a choice's name and on a string choice's value
 
 
 def _when(value: datetime | None) -> str:
@@ -61,6 +67,48 @@ async def feed_autocomplete(
     return choices(((f"{f.id} · {f.name}", str(f.id)) for f in feeds), current)
 
 
+async def suggested_autocomplete(
+    interaction: discord.Interaction[Any], current: str
+) -> list[app_commands.Choice[str]]:
+    """The suggested feeds as the url option's choices: title shown, URL as the value. What
+    the user types is still accepted as it is: a choice is a suggestion, not a limit."""
+    if interaction.guild_id is None:
+        return []
+    bot = bot_of(interaction)
+    try:
+        suggestions = await bot.blocking(bot.engine.suggested_feeds, str(interaction.guild_id))
+    except SettingsError as exc:  # the operator's file; /feeds suggested reports it
+        log.warning("suggested feeds for /feeds add: %s", exc)
+        return []
+    return choices(suggestion_choices(suggestions), current)
+
+
+def suggestion_choices(
+    suggestions: Sequence[tuple[SuggestedFeed, Feed | None]],
+) -> list[tuple[str, str]]:
+    """(name, value) pairs within Discord's 100 characters: a followed feed says so, and a URL
+    longer than a choice value can hold is left out (it must be typed)."""
+    found = []
+    for suggested, followed in suggestions:
+        if len(suggested.url) > CHOICE_MAX:
+            continue
+        mark = " (followed here)" if followed is not None else ""
+        found.append((suggested.title[: CHOICE_MAX - len(mark)] + mark, suggested.url))
+    return found
+
+
+def suggestion_block(suggested: SuggestedFeed, followed: Feed | None) -> str:
+    """One suggested feed as /feeds suggested shows it; the list's text escaped too."""
+    mark = f" · followed here: feed **{followed.id}**" if followed is not None else ""
+    lines = [
+        f"**{escape_source(suggested.title)}**{mark}",
+        f"`{escape_source(suggested.url).replace('`', '')}`",
+    ]
+    if suggested.about:
+        lines.append(escape_source(suggested.about))
+    return "\n".join(lines) + "\n"
+
+
 @app_commands.guild_only()
 @app_commands.default_permissions(manage_guild=True)
 class Feeds(commands.GroupCog, group_name="feeds", group_description="This server's feeds"):
@@ -70,9 +118,10 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="This serve
 
     @app_commands.command(name="add", description="Follow an RSS/Atom feed; fetched once now")
     @app_commands.describe(
-        url="the feed's address (http or https)",
+        url="the feed's address (http or https), or one of the suggested feeds",
         channel="also post this feed's new items in this channel's digests",
     )
+    @app_commands.autocomplete(url=suggested_autocomplete)
     @app_commands.check(can_manage_guild)
     async def add(
         self,
@@ -111,6 +160,24 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="This serve
         await send_text_pages(
             interaction, text_pages("Feeds", [feed_block(f) for f in feeds]), "feeds list"
         )
+
+    @app_commands.command(
+        name="suggested", description="Feeds worth following; marks those followed here"
+    )
+    @app_commands.check(can_manage_guild)
+    async def suggested(self, interaction: discord.Interaction[Any]) -> None:
+        bot = bot_of(interaction)
+        await defer(interaction, ephemeral=True)
+        suggestions = await bot.blocking(bot.engine.suggested_feeds, str(interaction.guild_id))
+        blocks = [suggestion_block(s, f) for s, f in suggestions]
+        if any(f is None for _, f in suggestions):
+            blocks.append("Follow one with `/feeds add`: its url option offers these.")
+        if not blocks:
+            blocks.append("No suggested feeds: the list is empty.")
+        # Every page says ephemeral: only the first followup of an ephemeral deferral is
+        # private by itself.
+        for page in text_pages("Suggested feeds", blocks):
+            await send_message(interaction, page, ephemeral=True)
 
     @app_commands.command(name="remove", description="Stop following a feed (its items stay)")
     @app_commands.describe(feed="the feed's number or URL (see /feeds list)")
