@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("briefbot")
 SEEDED = "seed_corpus_ingested_at"
+# Analysis of this many documents or more at once is announced, with progress: the first brief
+# after an upgrade, a gazetteer edit or a large ingest can take minutes (about 50 a second).
+ANNOUNCE_ANALYSIS = 100
 # What a direct message sees: no guild's feed items (no feed is ever filed under this id).
 NO_GUILD = Visibility("")
 
@@ -51,6 +54,38 @@ NO_GUILD = Visibility("")
 def visibility(guild_id: int | str | None) -> Visibility:
     """A Discord guild's view of the corpus; outside any guild, the seeds and files only."""
     return Visibility(str(guild_id)) if guild_id is not None else NO_GUILD
+
+
+class AnalysisProgress:
+    """Says when a long analysis starts, each tenth of the way, and when it ends, so a brief
+    that waits for it (or a bot that starts after an upgrade) is not silently stuck."""
+
+    def __init__(
+        self, say: Callable[[str], None], now: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.say = say
+        self.now = now
+        self._started = 0.0
+        self._tenth = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if total < ANNOUNCE_ANALYSIS:
+            return
+        if done == 1:
+            self._started, self._tenth = self.now(), 0
+            eta = total / 50  # documents a second, measured (docs/performance.md)
+            about = f"{max(1, round(eta))} s" if eta < 90 else f"{eta / 60:.0f} min"
+            self.say(
+                f"briefbot: analysing {total:,} documents (new, or analysed by another version "
+                f"or other domain data); about {about}"
+            )
+        tenth = done * 10 // total
+        if tenth > self._tenth and done < total:
+            self._tenth = tenth
+            self.say(f"briefbot: analysed {done:,} of {total:,} documents ({tenth * 10} %)")
+        if done == total:
+            took = self.now() - self._started
+            self.say(f"briefbot: analysed {total:,} documents in {took:.0f} s")
 
 
 def days_window(now: datetime, days: int | None) -> tuple[datetime | None, datetime | None]:
@@ -79,6 +114,7 @@ class Engine:
         # and so only needs to notice other processes' ingests now and then.
         self.ready_ttl = 0.0
         self._ready_at: float | None = None
+        self.progress = AnalysisProgress(self.say)
 
     # -- parts ---------------------------------------------------------------------------
 
@@ -148,13 +184,13 @@ class Engine:
             return
         with self._analysing:
             self.ensure_corpus()
-            analyze_pending(self.store, self.lexicon)
+            analyze_pending(self.store, self.lexicon, self.progress)
             self._ready_at = time.monotonic()
 
     def analyze(self) -> None:
         """Analyse what is new (after a feed brought documents)."""
         with self._analysing:
-            analyze_pending(self.store, self.lexicon)
+            analyze_pending(self.store, self.lexicon, self.progress)
 
     # -- answers -------------------------------------------------------------------------
 

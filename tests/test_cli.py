@@ -277,3 +277,30 @@ def _umask() -> int:
 def test_until_is_shown_as_the_last_included_day(seeded_cli: Callable[..., Run]) -> None:
     run = seeded_cli("brief", "--until", "2023-08-31")
     assert "to 2023-08-31" in run.out and "2023-09-01" not in run.out.splitlines()[0]
+
+
+def test_a_long_analysis_is_announced_with_progress(
+    cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first brief after a large ingest waits for analysis: it says so, and how far."""
+    import bot.engine
+
+    monkeypatch.setattr(bot.engine, "ANNOUNCE_ANALYSIS", 10)
+    for i in range(15):
+        text = GOOD.replace("Monday", f"day {i}").replace("arms", f"arms {i}")
+        (tmp_path / f"a{i:02d}.txt").write_text(text, encoding="utf-8")
+    assert cli("ingest", str(tmp_path)).code == 0
+    run = cli("brief")
+    assert run.code == 0, run.err
+    said = [line for line in run.err.splitlines() if "analys" in line]
+    total = 20  # the 15 files and the 5 seeds
+    assert said[0] == (
+        f"briefbot: analysing {total} documents (new, or analysed by another version or other "
+        "domain data); about 1 s"
+    )
+    assert [line.split(" (")[0] for line in said[1:-1]] == [
+        f"briefbot: analysed {n} of {total} documents" for n in range(2, total, 2)
+    ]
+    assert said[-1].startswith(f"briefbot: analysed {total} documents in ")
+    # Nothing left to analyse: the next brief says nothing about it.
+    assert not [line for line in cli("brief").err.splitlines() if "analys" in line]
