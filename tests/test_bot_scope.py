@@ -41,6 +41,7 @@ def feed_a(engine: Engine) -> Iterator[str]:
     description = (
         f"&lt;p&gt;The {MARK} consortium shipped artillery shells to Pyongyang in November, "
         "officials said on Tuesday.&lt;/p&gt;&lt;p&gt;The ministry denied the report.&lt;/p&gt;"
+        f"&lt;p&gt;{MARK} Trading, a {MARK} Trading affiliate said, ships from Nampo.&lt;/p&gt;"
     )
     with FeedServer() as server:
         server.routes["/a.xml"] = Route(rss("Guild A wire", [item(1, description=description)]))
@@ -94,3 +95,16 @@ def test_cli_guild_option_scopes_reads(cli, tmp_path: Path) -> None:  # type: ig
     result = cli("search", "Shoigu", "--guild", "222")
     assert result.code == 0, result.err
     assert re.search(r"Shoigu", result.out)
+
+
+def test_new_names_from_a_guilds_feed_stay_in_that_guild(engine: Engine, feed_a: str) -> None:
+    """ "New names" of a brief: a narrow window (read by key) and no window (a scan) alike."""
+    name = f"{MARK} Trading"
+    a, b = visibility(111), visibility(222)
+    assert name in {n.name for n in engine.brief(visible=a).new_names}
+    assert name not in {n.name for n in engine.brief(visible=b).new_names}
+    # The store's answer for the window holding only the feed item (1 of 6 documents: read
+    # by key) and for none (a scan); guild B's brief of that window is empty anyway.
+    for since in (datetime(2023, 11, 1, tzinfo=UTC), None):
+        assert name in {n for n, _ in engine.store.new_names(since, visible=a)}
+        assert name not in {n for n, _ in engine.store.new_names(since, visible=b)}

@@ -507,15 +507,27 @@ class SqlStore:
         minimum: int = 2,
         visible: Visibility | None = None,
     ) -> list[tuple[str, int]]:
-        """Names the gazetteer does not know, most frequent first, in a publication window."""
+        """Names the gazetteer does not know, most frequent first, in a publication window.
+
+        A window holding under a quarter of the documents reads its documents' names through
+        the names key (2 ms for 30 days of 100k documents); a wider one, or none, reads the
+        whole names table once, which is then cheaper than a key look-up per document."""
+        total = func.sum(names_table.c.count)
         query = (
-            select(names_table.c.name, func.sum(names_table.c.count).label("n"))
-            .select_from(names_table.join(documents, documents.c.id == names_table.c.document_id))
+            select(names_table.c.name, total.label("n"))
             .group_by(names_table.c.name)
-            .having(func.sum(names_table.c.count) >= minimum)
-            .order_by(func.sum(names_table.c.count).desc(), names_table.c.name)
+            .having(total >= minimum)
+            .order_by(total.desc(), names_table.c.name)
         )
-        query = self._visible(_window(query, since, until), visible)
+        in_window, documents_in_all = (
+            self._window_counts(since, until) if since or until else (0, 0)
+        )
+        if in_window * 4 < documents_in_all:
+            chosen = self._visible(_window(select(documents.c.id), since, until), visible)
+            query = query.where(names_table.c.document_id.in_(chosen))
+        else:
+            joined = names_table.join(documents, documents.c.id == names_table.c.document_id)
+            query = self._visible(_window(query.select_from(joined), since, until), visible)
         with self.engine.connect() as conn:
             return [(name, int(n)) for name, n in conn.execute(query).all()]
 
@@ -635,11 +647,16 @@ class SqlStore:
         a window of W of N documents; reading the window reads about ``W * s`` (s sentences a
         document, ~20). The window wins when ``W * W * 20 < limit * N``.
         """
+        in_window, total = self._window_counts(since, until)
+        return in_window**2 * 20 < limit * total
+
+    def _window_counts(self, since: datetime | None, until: datetime | None) -> tuple[int, int]:
+        """Documents published in a window, and in the whole store."""
         count = select(func.count()).select_from(documents)
         with self.engine.connect() as conn:
             in_window = conn.execute(_window(count, since, until)).scalar_one()
             total = conn.execute(count).scalar_one()
-        return int(in_window) ** 2 * 20 < limit * int(total)
+        return int(in_window), int(total)
 
     def _common_entity(self, entity_id: str, limit: int) -> bool:
         """Whether an entity is mentioned so often that the salience walk is cheaper.
