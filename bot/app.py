@@ -15,6 +15,7 @@ import functools
 import importlib.util
 import inspect
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -28,6 +29,8 @@ from bot.errors import on_app_command_error
 from briefs.settings import Settings
 
 log = logging.getLogger("briefbot.discord")
+# Stale documents re-analysed per worker-thread call (about 2-4 s of work at 50-100 a second).
+REFRESH_BATCH = 200
 READY_TTL = 10.0
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -89,6 +92,11 @@ class BriefBot(commands.AutoShardedBot):
             **options,
         )
         self.engine = engine
+        # Stale analysis (another version, other domain data) is refreshed in the background
+        # by one process (the one running shard 0): the bot starts at once after an upgrade.
+        engine.refresh_in_background = True
+        self.refreshes_analysis = not settings.shard_ids or 0 in settings.shard_ids
+        self._refresher: asyncio.Task[None] | None = None
         # Briefs need not re-check the whole store for unanalysed documents on every command:
         # feeds polled here are analysed as they arrive; other processes' ingests within 10 s.
         engine.ready_ttl = READY_TTL
@@ -110,6 +118,8 @@ class BriefBot(commands.AutoShardedBot):
     async def setup_hook(self) -> None:
         # The store is opened, seeded and analysed before any command can arrive.
         await self.blocking(self.engine.ensure_ready)
+        if self.refreshes_analysis:
+            self._refresher = asyncio.create_task(self.refresh_stale_analysis())
         for name in dict.fromkeys(COGS):  # in order, each once
             await self.load_extension(name)
         await self._start_scheduler()
@@ -148,9 +158,41 @@ class BriefBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         log.info("connected as %s to %d servers", self.user, len(self.guilds))
 
+    async def refresh_stale_analysis(self) -> None:
+        """Re-analyse documents analysed by another version or other domain data, a batch at
+        a time in a worker thread, while the bot answers from their old analysis."""
+        total = await self.blocking(self.engine.stale_documents)
+        if not total:
+            return
+        log.info(
+            "refreshing the analysis of %d documents (analysed by another version or other "
+            "domain data) in the background; briefs use their old analysis meanwhile",
+            total,
+        )
+        started, done, tenth = time.monotonic(), 0, 0
+        try:
+            while True:
+                count = await self.blocking(self.engine.refresh_stale, REFRESH_BATCH)
+                if not count:
+                    break
+                done += count
+                if done * 10 // total > tenth and done < total:
+                    tenth = done * 10 // total
+                    log.info("refreshed %d of %d documents (%d %%)", done, total, tenth * 10)
+        except Exception:
+            log.exception("refreshing stale analysis stopped after %d documents", done)
+            return
+        took = time.monotonic() - started
+        log.info("refreshed the analysis of %d documents in %.0f s", done, took)
+
     async def close(self) -> None:
-        """Stop the scheduler, the connection, then the worker threads (the store is the
-        engine owner's to close)."""
+        """Stop the analysis refresh, the scheduler, the connection, then the worker threads
+        (the store is the engine owner's to close)."""
+        refresher, self._refresher = self._refresher, None
+        if refresher is not None and not refresher.done():
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
         scheduler, self.scheduler = self.scheduler, None
         if scheduler is not None:
             for name in ("shutdown", "stop", "close"):

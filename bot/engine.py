@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from jinja2 import Environment
 
+from briefs.analysis import analysis_version
 from briefs.brief import Brief
 from briefs.clock import Clock
 from briefs.compose import BriefRequest, compose_brief
@@ -115,6 +116,9 @@ class Engine:
         self.ready_ttl = 0.0
         self._ready_at: float | None = None
         self.progress = AnalysisProgress(self.say)
+        # The bot sets this: documents analysed by another version or other domain data are
+        # re-analysed in the background (``refresh_stale``), not before the next answer.
+        self.refresh_in_background = False
 
     # -- parts ---------------------------------------------------------------------------
 
@@ -184,13 +188,28 @@ class Engine:
             return
         with self._analysing:
             self.ensure_corpus()
-            analyze_pending(self.store, self.lexicon, self.progress)
+            self._analyze()
             self._ready_at = time.monotonic()
 
     def analyze(self) -> None:
         """Analyse what is new (after a feed brought documents)."""
         with self._analysing:
-            analyze_pending(self.store, self.lexicon, self.progress)
+            self._analyze()
+
+    def _analyze(self) -> None:
+        stale = not self.refresh_in_background
+        analyze_pending(self.store, self.lexicon, self.progress, stale=stale)
+
+    def stale_documents(self) -> int:
+        """Documents whose analysis was made by another version or other domain data."""
+        version = analysis_version(self.lexicon)
+        return len(self.store.pending_analysis(version))
+
+    def refresh_stale(self, batch: int) -> int:
+        """Re-analyse up to ``batch`` stale documents (the lock held for one batch only, so
+        answers interleave); how many. Briefs read the old analysis of the rest meanwhile."""
+        with self._analysing:
+            return analyze_pending(self.store, self.lexicon, limit=batch)
 
     # -- answers -------------------------------------------------------------------------
 

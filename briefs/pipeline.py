@@ -25,10 +25,14 @@ def analyze_pending(
     store: SqlStore,
     lexicon: Lexicon,
     progress: Callable[[int, int], None] | None = None,
+    *,
+    stale: bool = True,
+    limit: int | None = None,
 ) -> int:
-    """Analyse every document whose analysis is missing or stale; return how many."""
+    """Analyse every document whose analysis is missing (and, with ``stale``, made by other
+    code or domain data), at most ``limit`` of them, oldest first; return how many."""
     version = analysis_version(lexicon)
-    pending = store.pending_analysis(version)
+    pending = store.pending_analysis(version, stale=stale)[:limit]
     if not pending:
         return 0
     for done, doc_id in enumerate(pending, start=1):

@@ -615,3 +615,63 @@ async def test_sharded_from_settings(discord_double: DiscordDouble, make_engine:
             ix = await discord_double.command("search", {"query": "Shoigu"}, guild=guild)
             assert "Shoigu" in _plain(await _answer(ix))
     discord_double.assert_clean()
+
+
+@pytest.mark.asyncio
+async def test_stale_analysis_is_refreshed_in_the_background(
+    discord_double: DiscordDouble,
+    make_engine: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """After an upgrade (or a gazetteer edit) every document's analysis is stale: the bot
+    connects and answers from the old analysis while it re-analyses in the background."""
+    from sqlalchemy import text
+
+    import bot.app
+
+    engine = make_engine()
+    with engine.store.engine.begin() as conn:
+        conn.execute(text("UPDATE documents SET analysis_version = 'an older briefbot'"))
+    monkeypatch.setattr(bot.app, "REFRESH_BATCH", 2)
+    gate = threading.Event()
+    refresh = engine.refresh_stale
+
+    def gated(batch: int) -> int:
+        assert gate.wait(10), "the test never opened the gate"
+        return refresh(batch)
+
+    monkeypatch.setattr(engine, "refresh_stale", gated)
+    caplog.set_level(logging.INFO, logger="briefbot.discord")
+    guild = discord_double.add_guild()
+    async with connected(discord_double, engine) as running:
+        assert running.refreshes_analysis
+        assert engine.stale_documents() == 5  # connected with all of them still stale
+        ix = await discord_double.command("brief", {"topic": "sanctions"}, guild=guild)
+        assert re.search(r"[0-9a-f]{12}:\d+", _plain(await _answer(ix)))
+        assert engine.stale_documents() == 5  # the brief did not wait for the refresh
+        gate.set()
+        for _ in range(200):
+            if engine.stale_documents() == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert engine.stale_documents() == 0
+        for _ in range(100):  # the task logs its last line after the last batch
+            if running._refresher is not None and running._refresher.done():
+                break
+            await asyncio.sleep(0.05)
+    said = [r.getMessage() for r in caplog.records if r.name == "briefbot.discord"]
+    assert any(m.startswith("refreshing the analysis of 5 documents") for m in said), said
+    assert "refreshed 2 of 5 documents (40 %)" in said
+    assert any(m.startswith("refreshed the analysis of 5 documents in ") for m in said), said
+    discord_double.assert_clean()
+
+
+def test_only_the_process_running_shard_0_refreshes_analysis(make_engine: Any) -> None:
+    """Several processes on one store: one re-analyses, the others answer meanwhile."""
+    for ids, refreshes in (("0,1", True), ("1", False)):
+        engine = make_engine(BRIEFBOT_DISCORD_SHARD_COUNT="2", BRIEFBOT_DISCORD_SHARD_IDS=ids)
+        client = BriefBot(engine)
+        client.executor.shutdown()
+        assert client.refreshes_analysis is refreshes
+        assert engine.refresh_in_background  # no process re-analyses stale documents inline

@@ -240,15 +240,15 @@ class SqlStore:
 
     # -- analysis ------------------------------------------------------------------------
 
-    def pending_analysis(self, version: str) -> list[str]:
-        """Documents never analysed, or analysed by other code or domain data."""
+    def pending_analysis(self, version: str, stale: bool = True) -> list[str]:
+        """Documents never analysed, and (``stale``) those analysed by other code or domain
+        data; oldest first."""
+        never = documents.c.analysis_version.is_(None)
+        pending = or_(never, documents.c.analysis_version != version) if stale else never
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(documents.c.id)
-                .where(
-                    (documents.c.analysis_version.is_(None))
-                    | (documents.c.analysis_version != version)
-                )
+                .where(pending)
                 .order_by(documents.c.published_at, documents.c.id)
             ).all()
         return [r.id for r in rows]
