@@ -142,16 +142,19 @@ def gather(
     if entity is not None and entity.type == "unknown":
         # Not in the gazetteer: find the name through the full-text index.
         text_query = " ".join(filter(None, [request.query, entity.name]))
+        notes.append(
+            f"{entity.name!r} is not in the gazetteer; showing statements that name it as written."
+        )
     if text_query:
         hits = store.search(
             text_query, limit, request.since, request.until, visible=request.visible
         )
+        loosened = False
         if not hits:
             hits = store.search(
                 text_query, limit, request.since, request.until, "any", request.visible
             )
-            if hits:
-                notes.append("No statement has every word of the query; showing those with any.")
+            loosened = bool(hits)
         top = max((h.score for h in hits), default=1.0) or 1.0
         query_scores = {h.sentence.ref: h.score / top for h in hits}
         rows = [h.sentence for h in hits]
@@ -159,6 +162,8 @@ def gather(
             rows = [r for r in rows if topic.key in r.topic_keys]
         if entity is not None:
             rows = [r for r in rows if entity.count(r.text)]
+        if loosened and rows:
+            notes.append("No statement has every word of the query; showing those with any.")
     else:
         rows = store.live_sentences(
             request.since,
@@ -190,6 +195,10 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
     )
     if not rows:
         brief.notes.append("No stored statement matches this request.")
+        if entity is not None and entity.type == "unknown":
+            close = lexicon.close_names(entity.name)
+            if close:
+                brief.notes.append(f"Names in the gazetteer close to it: {', '.join(close)}.")
         return brief
 
     docs = {d.id: d for d in store.summaries({r.document_id for r in rows})}

@@ -6,6 +6,7 @@ adds a topic or an alias without touching code.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 import tomllib
@@ -85,6 +86,18 @@ class Lexicon:
             role=None,
             pattern=_entity_pattern([name.strip()], ignore_case=True),
         )
+
+    def close_names(self, name: str, limit: int = 3) -> list[str]:
+        """Gazetteer names (or aliases, shown as their entity's name) spelt like ``name``,
+        for "did you mean" hints."""
+        by_spelling: dict[str, str] = {}
+        for entity in self.entities:
+            for spelling in (entity.name, *entity.aliases):
+                by_spelling.setdefault(spelling.casefold(), entity.name)
+        found = difflib.get_close_matches(
+            name.casefold(), list(by_spelling), n=limit * 3, cutoff=0.8
+        )
+        return list(dict.fromkeys(by_spelling[f] for f in found))[:limit]
 
     def cue(self, name: str, text: str) -> bool:
         return self.cue_match(name, text) is not None

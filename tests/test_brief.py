@@ -143,3 +143,35 @@ def test_a_query_nothing_matches_says_so(cli: Callable[..., Run]) -> None:
     run = cli("brief", "--query", "zebra giraffe")
     assert run.code == 0
     assert "No stored statement matches this request." in run.out
+
+
+def test_an_entity_not_in_the_gazetteer_says_so_and_suggests_close_names(
+    cli: Callable[..., Run],
+) -> None:
+    """A misspelt entity: the brief says the name is not in the gazetteer, that nothing names
+    it, and which gazetteer names are spelt like it; no window is claimed."""
+    run = cli("brief", "--entity", "Shoigo")
+    assert run.code == 0
+    assert "_all dates · 0 sources · generated " in run.out
+    assert "'Shoigo' is not in the gazetteer" in run.out
+    assert "No stored statement matches this request." in run.out
+    assert "Names in the gazetteer close to it: Sergei Shoigu." in run.out
+    assert "showing those with any" not in run.out  # no loosened match survived the filter
+
+
+def test_an_unknown_name_the_corpus_uses_is_found_as_written(cli: Callable[..., Run]) -> None:
+    note = (
+        "'Vostochny Cosmodrome' is not in the gazetteer; "
+        "showing statements that name it as written."
+    )
+    assert note in cli("brief", "--entity", "Vostochny Cosmodrome").out
+    brief = cli("brief", "--entity", "Vostochny Cosmodrome", "--format", "json").json()
+    texts = [i["text"] for i in brief["bluf"]] + [
+        i["text"] for s in brief["sections"] for i in s["items"]
+    ]
+    assert texts and all("Vostochny Cosmodrome" in t for t in texts)
+
+
+def test_a_brief_since_a_day_says_since(cli: Callable[..., Run]) -> None:
+    run = cli("brief", "--since", "2023-09-20")
+    assert "_since 2023-09-20 · " in run.out and "undated" not in run.out.splitlines()[2]
