@@ -4,6 +4,8 @@ Generates N varied articles from the seed text (bench/corpus.py), then ingests t
 fresh SQLite file, full-text index included, pinned to one core. Reports documents and
 sentences per second, and how the time splits between reading (decode, clean, metadata)
 and storing (segmenting, writing rows and the FTS5 index, one transaction per document).
+With ``--analyse`` it then times analysis of the same documents (``analyze_pending``:
+speakers, stance, dates, topics, mentions, names, stories).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from sqlalchemy import text
 from bench.corpus import generate
 from briefs.articles import read_article
 from briefs.ingest import ingest_files
+from briefs.lexicon import load_lexicon
+from briefs.pipeline import analyze_pending
 from briefs.store import open_store
 
 
@@ -43,6 +47,7 @@ def main() -> None:
         metavar="URL",
         help="an empty database to fill instead of a fresh SQLite file (e.g. PostgreSQL)",
     )
+    parser.add_argument("--analyse", action="store_true", help="then time analysis too")
     args = parser.parse_args()
     pinned = hasattr(os, "sched_setaffinity")
     if pinned:
@@ -68,6 +73,12 @@ def main() -> None:
             live = conn.execute(
                 text("SELECT count(*) FROM sentences WHERE position IS NOT NULL")
             ).scalar_one()
+        analysed, analysis_seconds = 0, 0.0
+        if args.analyse:
+            lexicon = load_lexicon()
+            start = time.perf_counter()
+            analysed = analyze_pending(store, lexicon)
+            analysis_seconds = time.perf_counter() - start
         store.close()
     assert fts == live, "the full-text index must hold every live sentence"
     print(
@@ -81,6 +92,13 @@ def main() -> None:
         f"| {args.n - len(failed)} | {live} | {seconds:.2f} | {args.n / seconds:.0f} | "
         f"{live / seconds:.0f} | {read_seconds / seconds:.0%} |"
     )
+    if args.analyse:
+        print("\n| analysed documents | seconds | documents/s | sentences/s |")
+        print("| ---: | ---: | ---: | ---: |")
+        print(
+            f"| {analysed} | {analysis_seconds:.2f} | {analysed / analysis_seconds:.0f} | "
+            f"{live / analysis_seconds:.0f} |"
+        )
 
 
 if __name__ == "__main__":

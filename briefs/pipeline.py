@@ -65,16 +65,14 @@ def _assign_stories(store: SqlStore, doc_ids: list[str]) -> None:
     docs = {d.id: d for d in store.summaries(doc_ids)}
     for doc_id in doc_ids:
         doc = docs[doc_id]
-        data = store.analysis_input(doc_id)
         story_id, duplicate_of = None, None
         if doc.published_at is not None:
+            body = store.body(doc_id)
             start, end = story_window(doc.published_at.date())
             candidates = store.story_neighbours(
                 doc_id,
                 datetime(start.year, start.month, start.day, tzinfo=UTC),
                 datetime(end.year, end.month, end.day, tzinfo=UTC),
             )
-            story_id, duplicate_of = choose_story(
-                signature(data.body), data.body, candidates, background
-            )
+            story_id, duplicate_of = choose_story(signature(body), body, candidates, background)
         store.set_story(doc_id, story_id or f"s-{doc_id}", duplicate_of)

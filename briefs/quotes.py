@@ -10,7 +10,7 @@ itself names a person with matching distinctive words.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -76,6 +76,33 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[a-z][a-z.-]+", text) if w not in _GENERIC}
 
 
+_TITLE_WORDS_BEFORE = re.compile(r"(?:[A-Z][\w.]*\s+){1,6}$")
+_APPOSITION_AFTER = re.compile(r",\s+([^,]{3,80}),")
+
+
+def _descriptor_phrases(text: str, alias: str) -> Iterator[str]:
+    """What an article calls a person around each mention of ``alias``: up to six capitalised
+    words right before it ("NSC coordinator John Kirby"), else an apposition after it
+    ("Kirby, the NSC coordinator,"). Found from the alias outward, since a scan of the whole
+    text for capitalised runs costs more than the rest of the document's analysis."""
+    after_last = 0
+    for m in re.finditer(rf"{re.escape(alias)}\b", text):
+        if m.start() < after_last:
+            continue  # inside the phrase of the previous mention
+        before = text[max(after_last, m.start() - 120) : m.start()]
+        titled = _TITLE_WORDS_BEFORE.search(before)
+        if titled:
+            after_last = m.end()
+            yield titled.group(0)
+            continue
+        apposition = _APPOSITION_AFTER.match(text, m.end())
+        if apposition:
+            after_last = apposition.end()
+            yield apposition.group(1)
+        else:
+            after_last = m.end()
+
+
 class _Context:
     """What the article has told us so far, to resolve pronouns and descriptors."""
 
@@ -98,13 +125,9 @@ class _Context:
             words = _words(person.role or "")
             raw = set((person.role or "").lower().split())
             for alias in person.aliases:
-                for m in re.finditer(
-                    rf"((?:[A-Z][\w.]*\s+){{1,6}}){re.escape(alias)}\b|"
-                    rf"{re.escape(alias)},\s+([^,]{{3,80}}),",
-                    text,
-                ):
-                    words |= _words(m.group(1) or m.group(2) or "")
-                    raw |= set((m.group(1) or m.group(2) or "").lower().split())
+                for phrase in _descriptor_phrases(text, alias):
+                    words |= _words(phrase)
+                    raw |= set(phrase.lower().split())
             self.descriptors[person.id] = words
             self.raw_descriptors[person.id] = raw
 

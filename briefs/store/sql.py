@@ -253,6 +253,13 @@ class SqlStore:
             ).all()
         return [r.id for r in rows]
 
+    def body(self, doc_id: str) -> str:
+        """A document's clean body (story assignment compares bodies, not sentences)."""
+        with self.engine.connect() as conn:
+            return str(
+                conn.execute(select(documents.c.body).where(documents.c.id == doc_id)).scalar_one()
+            )
+
     def analysis_input(self, doc_id: str) -> AnalysisInput:
         with self.engine.connect() as conn:
             doc = conn.execute(
