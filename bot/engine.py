@@ -74,7 +74,7 @@ class AnalysisProgress:
             return
         if done == 1:
             self._started, self._tenth = self.now(), 0
-            eta = total / 50  # documents a second, measured (docs/performance.md)
+            eta = total / 100  # documents a second, measured (docs/performance.md)
             about = f"{max(1, round(eta))} s" if eta < 90 else f"{eta / 60:.0f} min"
             self.say(
                 f"briefbot: analysing {total:,} documents (new, or analysed by another version "
