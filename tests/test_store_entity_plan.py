@@ -1,5 +1,5 @@
-"""Query plans: the entity filter's two plans (fetch every mention, or walk sentences by
-salience) agree, and so do new names read by key or by scan; a digest window scan reads its
+"""Query plans: an entity's sentences walked by mention salience are its most salient, and
+new names read by key or by scan; a digest window scan reads its
 index."""
 
 from __future__ import annotations
@@ -11,9 +11,13 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from briefs.clock import FrozenClock
+from briefs.ingest import ingest_files, seed_files
 from briefs.lexicon import load_lexicon
 from briefs.pipeline import analyze_pending
 from briefs.store import SqlStore, Visibility, open_store
+from briefs.store.migrations import LATEST
+from tests.conftest import NOW, SEEDS
 
 
 def _top_entity(store: SqlStore) -> tuple[str, int]:
@@ -27,30 +31,90 @@ def _top_entity(store: SqlStore) -> tuple[str, int]:
     return str(row[0]), int(row[1])
 
 
-def test_common_entity_rule_and_both_plans_give_the_same_sentences(
-    seeded: SqlStore, monkeypatch: pytest.MonkeyPatch
+def _mention_salience_mismatches(store: SqlStore) -> int:
+    with store.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM mentions JOIN sentences ON sentences.id = "
+                    "mentions.sentence_id WHERE mentions.salience IS DISTINCT FROM "
+                    "sentences.salience"
+                    if store.postgres
+                    else "SELECT count(*) FROM mentions JOIN sentences ON sentences.id = "
+                    "mentions.sentence_id WHERE mentions.salience IS NOT sentences.salience"
+                )
+            ).scalar_one()
+        )
+
+
+def test_an_entitys_best_sentences_walked_by_mention_salience_are_its_best(
+    seeded: SqlStore,
 ) -> None:
+    """The walk of ix_mentions_entity_salience gives, rank by rank, the salience of sorting
+    every sentence that names the entity; each mention carries its sentence's salience."""
     analyze_pending(seeded, load_lexicon())
+    assert _mention_salience_mismatches(seeded) == 0
     entity, mentioned = _top_entity(seeded)
-    documents = seeded.stats().documents
-    # The rule: M * M > limit * 20 * documents.
-    assert seeded._common_entity(entity, 1) is (mentioned * mentioned > 20 * documents)
-    assert seeded._common_entity(entity, 10**9) is False
-
-    def rows(common: bool, limit: int) -> list[tuple[float, str, int]]:
-        monkeypatch.setattr(seeded, "_common_entity", lambda _e, _l: common)
-        found = seeded.live_sentences(entity_id=entity, limit=limit)
-        return [(r.salience or 0.0, r.document_id, r.index) for r in found]
-
-    everything = rows(False, mentioned + 5)
+    everything = seeded.live_sentences(entity_id=entity)  # no limit: every one, by date
     assert len(everything) == mentioned
-    assert sorted(rows(True, mentioned + 5)) == sorted(everything)
-    for limit in (1, 3, 7):
-        walked, fetched = rows(True, limit), rows(False, limit)
-        assert len(walked) == len(fetched) == min(limit, mentioned)
-        # Ties in salience may come in either order; the salience of each rank may not.
-        assert [s for s, _, _ in walked] == [s for s, _, _ in fetched]
-        assert set(walked) <= set(everything)
+    best = sorted((r.salience or 0.0 for r in everything), reverse=True)
+    refs = {(r.document_id, r.index) for r in everything}
+    for limit in (1, 3, 7, mentioned + 5):
+        walked = seeded.live_sentences(entity_id=entity, limit=limit)
+        assert [r.salience or 0.0 for r in walked] == best[:limit]
+        assert {(r.document_id, r.index) for r in walked} <= refs
+
+
+def test_migration_7_copies_the_salience_into_existing_mentions(db_url: str) -> None:
+    """A store analysed before mentions carried salience gets it when it is opened."""
+    store = open_store(db_url)
+    try:
+        assert all(r.ok for r in ingest_files(store, seed_files(SEEDS), "seed", FrozenClock(NOW)))
+        analyze_pending(store, load_lexicon())
+        with store.engine.begin() as conn:  # back to schema 6: no column, the old index
+            conn.execute(text("DROP INDEX ix_mentions_entity_salience"))
+            conn.execute(text("ALTER TABLE mentions DROP COLUMN salience"))
+            conn.execute(text("CREATE INDEX ix_mentions_entity ON mentions (entity_id)"))
+            conn.execute(text("UPDATE meta SET value = '6' WHERE key = 'schema_version'"))
+    finally:
+        store.close()
+    reopened = open_store(db_url)
+    try:
+        assert reopened.stats().schema_version == LATEST
+        assert _mention_salience_mismatches(reopened) == 0
+        with reopened.engine.connect() as conn:
+            filled = conn.execute(
+                text("SELECT count(*) FROM mentions WHERE salience IS NOT NULL")
+            ).scalar_one()
+        assert filled > 0
+    finally:
+        reopened.close()
+
+
+def test_the_entity_walk_reads_the_mention_salience_index(tmp_path: Path) -> None:
+    """SQLite's plan of the statement the store ran: the index, and no sort of the mentions
+    (PostgreSQL's planner is measured in bench/scale.py)."""
+    seeded = open_store(f"sqlite:///{tmp_path / 'plan.db'}")
+    assert all(r.ok for r in ingest_files(seeded, seed_files(SEEDS), "seed", FrozenClock(NOW)))
+    analyze_pending(seeded, load_lexicon())
+    entity, _ = _top_entity(seeded)
+    ran: list[tuple[str, Any]] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, params: Any, *_: Any) -> None:
+        if "FROM sentences" in statement and "mentions" in statement:
+            ran.append((statement, params))
+
+    event.listen(seeded.engine, "before_cursor_execute", record)
+    seeded.live_sentences(entity_id=entity, limit=5)
+    event.remove(seeded.engine, "before_cursor_execute", record)
+    statement, params = ran[-1]
+    with seeded.engine.connect() as conn:
+        plan = " | ".join(
+            str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", params)
+        )
+    seeded.close()
+    assert "ix_mentions_entity_salience" in plan, plan
+    assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
 
 
 def test_a_digest_window_scan_uses_the_fetched_at_index(tmp_path: Path) -> None:

@@ -254,6 +254,21 @@ def _v6_fetched_index(conn: Connection) -> None:
     dialect.ddl(conn, "CREATE INDEX ix_documents_fetched ON documents (fetched_at)")
 
 
+def _v7_mention_salience(conn: Connection) -> None:
+    """Each mention carries its sentence's salience, indexed after the entity: an entity's
+    most salient sentences are one index range, however often the corpus names it (fetching
+    every mention and sorting grew with the entity: 0.8 s for 91,000 mentions in 100k
+    documents on PostgreSQL). Copies the salience of the sentences already analysed."""
+    dialect.ddl(
+        conn,
+        "ALTER TABLE mentions ADD COLUMN salience REAL",
+        "UPDATE mentions SET salience = "
+        "(SELECT salience FROM sentences WHERE sentences.id = mentions.sentence_id)",
+        "CREATE INDEX ix_mentions_entity_salience ON mentions (entity_id, salience, sentence_id)",
+        "DROP INDEX ix_mentions_entity",
+    )
+
+
 MIGRATIONS: list[Step] = [
     _v1,
     _v2_analysis,
@@ -261,6 +276,7 @@ MIGRATIONS: list[Step] = [
     _v4_schedules,
     _v5_feed_leases,
     _v6_fetched_index,
+    _v7_mention_salience,
 ]
 LATEST = len(MIGRATIONS)
 

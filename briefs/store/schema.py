@@ -102,6 +102,8 @@ mentions = Table(
     Column("sentence_id", Integer, primary_key=True),
     Column("entity_id", String(64), primary_key=True),
     Column("count", Integer, nullable=False),
+    # The sentence's salience, copied: an entity's best sentences by one index range.
+    Column("salience", Float),
 )
 
 date_mentions = Table(
