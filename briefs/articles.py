@@ -1,7 +1,8 @@
 """Read one article file into a ``ParsedArticle``: validation, cleaning and metadata.
 
-Metadata comes, in order of trust, from the text itself, from a ``manifest.toml`` beside the
-file (for what the text does not print), or is inferred; each value records which.
+Metadata comes, in order of trust, from a web page's HTML metadata (briefs/pages.py), from the
+text itself, from a ``manifest.toml`` beside the file (for what neither states), or is
+inferred; each value records which.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from briefs.cleaning import CleaningRules, clean_page, load_rules
+from briefs.cleaning import CleaningRules, CleanPage, clean_page, load_rules
 from briefs.dates import (
     MONTHS,
     WEEKDAYS,
@@ -22,9 +23,10 @@ from briefs.dates import (
     find_dates,
     parse_manifest_date,
     parse_printed,
+    zone,
 )
 from briefs.errors import InputError
-from briefs.models import ParsedArticle, Provenance
+from briefs.models import PageMetadata, ParsedArticle, Provenance
 from briefs.segment import split_sentences
 
 MANIFEST_NAME = "manifest.toml"
@@ -58,12 +60,17 @@ def manifest_entry(path: Path) -> ManifestEntry:
     return ManifestEntry(dict(entries.get(path.name, {})))
 
 
-def decode_article(data: bytes, name: str) -> str:
-    """Bytes to text, refusing what is not an article: empty, binary, or not UTF-8."""
+def refuse_non_text(data: bytes, name: str) -> None:
+    """Refuse what cannot be an article whatever its encoding: empty or binary."""
     if not data.strip():
         raise InputError(f"{name}: empty file, nothing to ingest")
     if b"\x00" in data[:8192]:
         raise InputError(f"{name}: binary file, not a text article")
+
+
+def decode_article(data: bytes, name: str) -> str:
+    """Bytes to text, refusing what is not an article: empty, binary, or not UTF-8."""
+    refuse_non_text(data, name)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -88,14 +95,29 @@ def parse_article(
     today: date | None = None,
 ) -> ParsedArticle:
     """Clean ``text`` and gather its metadata, recording where each value came from."""
+    return build_article(clean_page(text, rules or load_rules()), name, manifest, today)
+
+
+def build_article(
+    page: CleanPage,
+    name: str,
+    manifest: ManifestEntry | None = None,
+    today: date | None = None,
+    declared: PageMetadata | None = None,
+) -> ParsedArticle:
+    """A cleaned page as an article, each metadata value from the most trusted place that has
+    it: the HTML metadata of a web page (``declared``), the text, the manifest, inference."""
     manifest = manifest or ManifestEntry({})
-    page = clean_page(text, rules or load_rules())
     if not page.paragraphs:
         raise InputError(f"{name}: no article text left after removing page debris")
+    stated = declared or PageMetadata()
     provenance: dict[str, Provenance] = {}
     tz = manifest.get("timezone")
 
-    def pick(key: str, printed: str | None) -> str | None:
+    def pick(key: str, from_page: str | None, printed: str | None) -> str | None:
+        if from_page:
+            provenance[key] = "page"
+            return from_page
         if printed:
             provenance[key] = "text"
             return printed
@@ -105,20 +127,29 @@ def parse_article(
         provenance[key] = "none"
         return None
 
-    title = pick("title", page.title)
+    title = pick("title", stated.title, page.title)
     if title is None:
         title = _inferred_title(page.body)
         provenance["title"] = "inferred"
-    publisher = pick("publisher", page.publisher or page.masthead or page.credit)
-    byline = pick("byline", page.byline)
+    publisher = pick("publisher", stated.publisher, page.publisher or page.masthead or page.credit)
+    byline = pick("byline", stated.byline, page.byline)
 
     published: datetime | None = None
     precision: Any = "none"
     try:
-        if page.published_text:
+        if stated.published:
+            zone(tz)  # a bad manifest time zone is named, not mistaken for a bad page date
+        for value in stated.published:
+            try:
+                published, precision = parse_manifest_date(value, tz)
+            except DateParseError:
+                continue  # page metadata is often sloppy: try the next date it declares
+            provenance["published"] = "page"
+            break
+        if published is None and page.published_text:
             published, precision = parse_printed(page.published_text, tz)
             provenance["published"] = "text"
-        elif manifest.get("published") is not None:
+        elif published is None and manifest.get("published") is not None:
             published, precision = parse_manifest_date(manifest.get("published"), tz)
             provenance["published"] = "manifest"
     except DateParseError as exc:
@@ -130,6 +161,10 @@ def parse_article(
             published, precision = parse_manifest_date(inferred)
             provenance["published"] = "inferred"
 
+    url = stated.url or manifest.get("url")
+    if declared is not None:  # text files keep the provenance they always had
+        provenance["url"] = "page" if stated.url else "manifest" if url else "none"
+
     return ParsedArticle(
         title=title,
         publisher=publisher,
@@ -138,7 +173,7 @@ def parse_article(
         published_precision=precision,
         body=page.body,
         provenance=provenance,
-        url=manifest.get("url"),
+        url=url,
     )
 
 
@@ -175,17 +210,21 @@ def infer_publication_date(body: str, today: date | None = None) -> date | None:
     return max(dated) if dated else None
 
 
-def read_article(
-    path: Path, rules: CleaningRules | None = None, today: date | None = None
-) -> ParsedArticle:
-    """Read and parse one article file; every failure is an InputError naming the file."""
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes; an unreadable file is an InputError naming it."""
     try:
-        data = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a folder, not a file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    text = decode_article(data, str(path))
+
+
+def read_article(
+    path: Path, rules: CleaningRules | None = None, today: date | None = None
+) -> ParsedArticle:
+    """Read and parse one article file; every failure is an InputError naming the file."""
+    text = decode_article(read_bytes(path), str(path))
     return parse_article(text, str(path), manifest_entry(path), rules, today)

@@ -15,6 +15,7 @@ from briefs.articles import MANIFEST_NAME, read_article
 from briefs.cleaning import load_rules
 from briefs.errors import InputError
 from briefs.models import Origin
+from briefs.pages import is_page_file, read_page
 from briefs.store.base import IngestOutcome, Store
 
 
@@ -122,11 +123,12 @@ def ingest_files(
     """Ingest each file, yielding its result as soon as it is stored (for progress bars)."""
     rules = load_rules()
     for path in files:
-        if is_feed_file(path):
+        page = is_page_file(path)  # by its ending: an XHTML page may begin like a feed
+        if not page and is_feed_file(path):
             yield from ingest_feed_file(store, path, origin, now)
             continue
         try:
-            article = read_article(path, rules, now().date())
+            article = (read_page if page else read_article)(path, rules, now().date())
         except InputError as exc:
             yield FileResult(path, error=str(exc))
             continue

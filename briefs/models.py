@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Literal
 
 Origin = Literal["seed", "feed", "file"]
-# Where a metadata value came from: printed in the text, given by a manifest, or inferred.
-Provenance = Literal["text", "manifest", "inferred", "none"]
+# Where a metadata value came from: a web page's HTML metadata (meta tags, JSON-LD, canonical
+# link), printed in the text, given by a manifest, or inferred.
+Provenance = Literal["page", "text", "manifest", "inferred", "none"]
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,23 @@ class ParsedArticle:
     published_precision: Literal["minute", "day", "none"]
     body: str
     provenance: dict[str, Provenance] = field(default_factory=dict)
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class PageMetadata:
+    """What a saved web page's HTML says about its article, apart from the article text.
+
+    ``titles`` holds every spelling of the headline the page carries (og:title, h1, <title>):
+    a first body line equal to one of them is the headline, not a sentence. ``published``
+    holds the declared publication dates as written, most trusted first.
+    """
+
+    title: str | None = None
+    titles: frozenset[str] = frozenset()
+    byline: str | None = None
+    publisher: str | None = None
+    published: tuple[str, ...] = ()
     url: str | None = None
 
 

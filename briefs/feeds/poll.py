@@ -22,6 +22,7 @@ from briefs.feeds.entries import entry_article, entry_hash, newest_first, source
 from briefs.feeds.fetch import PAGE_ACCEPT, Fetcher, FetchResult
 from briefs.feeds.parse import FeedEntry, NotAFeedError, ParsedFeed, parse_feed
 from briefs.feeds.urls import canonical_url, check_feed_url
+from briefs.pages import main_text
 from briefs.store.feeds import EntryLink, Feed, FeedState
 from briefs.store.sql import SqlStore
 
@@ -265,7 +266,7 @@ class Poller:
             if not page.ok or page.body is None:
                 log.info("full text of %s: %s", entry.link, page.reason())
                 return entry.entry_id, None
-            return entry.entry_id, await asyncio.to_thread(extract_text, page.body, entry.link)
+            return entry.entry_id, await asyncio.to_thread(main_text, page.body, entry.link)
 
         found = await asyncio.gather(*(one(e) for e in wanted))
         return {
@@ -388,18 +389,3 @@ class Poller:
             error=error,
             disabled=not decision.enabled,
         )
-
-
-def extract_text(page: bytes, url: str) -> str | None:
-    """The main text of an article page (trafilatura), paragraphs kept; None if none."""
-    import trafilatura  # imported on first use: it is large, and full text is opt-in
-
-    try:
-        text = trafilatura.extract(page, url=url, include_comments=False, include_tables=False)
-    except Exception as exc:  # a hostile page must not take the feed down
-        log.info("full text of %s: extraction failed (%s)", url, exc)
-        return None
-    if not text:
-        return None
-    paragraphs = (" ".join(line.split()) for line in str(text).split("\n"))
-    return "\n\n".join(p for p in paragraphs if p) or None
