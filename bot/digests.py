@@ -35,7 +35,7 @@ from bot.shards import ALL, Shards
 from briefs.brief import Brief
 from briefs.digest import SETTLE, DigestRequest, compose_digest, is_empty
 from briefs.errors import NotFoundError
-from briefs.schedules import DueWindow, due_window, next_fire
+from briefs.schedules import DueWindow, due_window
 from briefs.settings import ScheduleSettings
 from briefs.store.schedules import Schedule
 
@@ -132,9 +132,6 @@ class DigestService:
     def mine(self, schedule: Schedule) -> bool:
         """Whether this process runs ``schedule``: its guild is on one of our shards."""
         return self.shards.owns(schedule.guild_id)
-
-    def next_time(self, schedule: Schedule) -> datetime | None:
-        return next_fire(schedule.timing, self.now()) if schedule.enabled else None
 
     # -- running -------------------------------------------------------------------------
 

@@ -57,12 +57,6 @@ def tfidf_vectors(texts: Sequence[str]) -> list[Vector]:
     return vectors
 
 
-def cosine(a: Vector, b: Vector) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(v * b.get(term, 0.0) for term, v in a.items())
-
-
 class TermMatrix:
     """Unit-length term vectors as one dense matrix (rows: statements), for fast similarity."""
 
