@@ -28,14 +28,25 @@ from briefs.store import SqlStore, open_store
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
 
-def build(folder: Path, n: int) -> SqlStore:
+def build(
+    folder: Path,
+    n: int,
+    fetched: Callable[[], datetime] = lambda: datetime.now(UTC),
+    analyse: bool = True,
+) -> SqlStore:
+    """An SQLite store of ``n`` generated documents in ``folder`` (reused when it holds them),
+    fetched at the times ``fetched`` gives, and analysed unless ``analyse`` is off."""
     store = open_store(f"sqlite:///{folder / 'store.sqlite3'}")
     if store.stats().documents >= n:
         return store
     files = generate(folder / "files", n)
     start = time.perf_counter()
-    list(ingest_files(store, files, "file", lambda: datetime.now(UTC)))
+    for done, _ in enumerate(ingest_files(store, files, "file", fetched), 1):
+        if done % 10000 == 0:
+            print(f"ingested {done} of {n}", flush=True)
     print(f"ingested {n} documents in {time.perf_counter() - start:.1f} s")
+    if not analyse:
+        return store
     start = time.perf_counter()
     analyze_pending(store, load_lexicon())
     print(f"analysed them in {time.perf_counter() - start:.1f} s")

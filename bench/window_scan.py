@@ -21,10 +21,8 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from bench.brief_latency import percentiles
-from bench.corpus import generate
-from briefs.ingest import ingest_files
-from briefs.store import SqlStore, open_store
+from bench.brief_latency import build, percentiles
+from briefs.store import SqlStore
 
 START = datetime(2025, 11, 22, tzinfo=UTC)
 YEAR = timedelta(days=365)
@@ -35,19 +33,6 @@ def fetch_clock(n: int) -> Callable[[], datetime]:
     step = YEAR / n
     ticks: Iterator[int] = iter(range(n * 2))
     return lambda: START + step * next(ticks)
-
-
-def build(folder: Path, n: int) -> SqlStore:
-    store = open_store(f"sqlite:///{folder / 'store.sqlite3'}")
-    if store.stats().documents >= n:
-        return store
-    files = generate(folder / "files", n)
-    started = time.perf_counter()
-    for done, _ in enumerate(ingest_files(store, files, "file", fetch_clock(n)), 1):
-        if done % 10000 == 0:
-            print(f"ingested {done} of {n}", flush=True)
-    print(f"ingested {n} documents in {time.perf_counter() - started:.1f} s")
-    return store
 
 
 def time_lookup(store: SqlStore, runs: int) -> tuple[int, list[float]]:
@@ -73,7 +58,7 @@ def main() -> None:
         os.sched_setaffinity(0, {0})
     folder = args.store or Path(tempfile.mkdtemp(prefix="briefbot-window-"))
     folder.mkdir(parents=True, exist_ok=True)
-    store = build(folder, args.n)
+    store = build(folder, args.n, fetch_clock(args.n), analyse=False)
     rows = []
     try:
         found, indexed = time_lookup(store, args.runs)
