@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import text
 
 from bot.cli import main
@@ -23,6 +25,20 @@ from briefs.resources import seeds_dir
 from briefs.store import SqlStore, open_store
 from tests import pg
 from tests.discord_double.fixture import discord_double  # noqa: F401  (the fixture)
+
+# Fuzz tests (Hypothesis) run with a fixed budget and a fixed seed: the same examples on every
+# run, so CI's time is bounded and a failure repeats. HYPOTHESIS_PROFILE=explore searches wider
+# and at random, for a developer hunting new failures (each one then becomes a plain test).
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile("explore", max_examples=5000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 SEEDS = seeds_dir()
