@@ -12,7 +12,7 @@ from briefs.feeds.decide import Answer, Policy, backoff, decide
 from briefs.feeds.entries import entry_article, entry_hash, newest_first, source_key
 from briefs.feeds.fetch import max_age_seconds, retry_after_seconds
 from briefs.feeds.parse import NotAFeedError, html_to_text, parse_feed
-from briefs.feeds.safety import address_problem, check_host
+from briefs.feeds.safety import AddressPolicy, address_problem
 from briefs.feeds.urls import canonical_url, check_feed_url
 from briefs.settings import load_settings
 from tests.feedserver import item, rss
@@ -143,6 +143,15 @@ def test_url_without_host_or_with_bad_port() -> None:
         ("240.0.0.1", "reserved"),
         ("100.64.0.1", "reserved"),  # carrier-grade NAT: not global
         ("::ffff:127.0.0.1", "loopback"),  # IPv4-mapped IPv6
+        ("64:ff9b::7f00:1", "loopback"),  # NAT64 of 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", "link-local"),  # NAT64 of cloud metadata
+        ("64:ff9b::808:808", None),  # NAT64 of a public address: IPv6-only networks need it
+        ("64:ff9b:1::808:808", "private"),  # local-use NAT64 prefix
+        ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+        ("2002:808:808::1", None),  # 6to4 of a public address
+        ("::127.0.0.1", "loopback"),  # IPv4-compatible
+        ("fe80::1%eth0", "link-local"),  # zone id ignored
+        ("[::1]", "loopback"),
         ("93.184.216.34", None),
         ("2606:2800:220:1::1", None),
     ],
@@ -155,11 +164,11 @@ def test_literal_hosts_are_checked_names_are_left_to_the_resolver() -> None:
     from briefs.feeds.safety import UnsafeAddressError
 
     with pytest.raises(UnsafeAddressError, match="loopback"):
-        check_host("127.0.0.1", False, frozenset())
+        AddressPolicy().check_host("127.0.0.1")
     with pytest.raises(UnsafeAddressError, match="link-local"):
-        check_host("[fe80::1]", False, frozenset())
-    check_host("127.0.0.1", True, frozenset())  # allowed by setting
-    check_host("news.example.com", False, frozenset())  # resolved, then checked
+        AddressPolicy().check_host("[fe80::1]")
+    AddressPolicy(allow_private=True).check_host("127.0.0.1")  # allowed by setting
+    AddressPolicy().check_host("news.example.com")  # resolved, then checked
 
 
 # -- parsing ----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -27,7 +27,7 @@ from aiohttp.abc import AbstractResolver
 from briefs import __version__
 from briefs.clock import Clock, system_clock
 from briefs.errors import InputError
-from briefs.feeds.safety import SafeResolver, UnsafeAddressError, check_host
+from briefs.feeds.safety import AddressPolicy, SafeResolver, UnsafeAddressError
 from briefs.feeds.urls import check_feed_url
 from briefs.settings import FeedSettings
 
@@ -149,14 +149,19 @@ class Fetcher:
     ) -> None:
         self.settings = settings
         self.clock = clock
-        self._resolver = SafeResolver(
-            resolver, allow_private=settings.allow_private, allowed_hosts=settings.allowed_hosts
-        )
+        self._policy = AddressPolicy(settings.allow_private, settings.allowed_hosts)
+        self._resolver = SafeResolver(resolver, self._policy)
         self._session: aiohttp.ClientSession | None = None
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
     async def __aenter__(self) -> Fetcher:
-        connector = aiohttp.TCPConnector(resolver=self._resolver, limit=64, ttl_dns_cache=60)
+        connector = aiohttp.TCPConnector(
+            resolver=self._resolver,
+            # Every socket's peer is checked, literal hosts included (briefs/feeds/safety.py).
+            socket_factory=self._policy.socket_factory,
+            limit=64,
+            ttl_dns_cache=60,
+        )
         timeout = aiohttp.ClientTimeout(
             total=self.settings.total_timeout,
             connect=self.settings.connect_timeout,
@@ -231,8 +236,8 @@ class Fetcher:
         loop = asyncio.get_running_loop()
         deadline: float | None = None
         for _hop in range(self.settings.max_redirects + 1):
-            host = (urlsplit(current).hostname or "").lower()
-            check_host(host, self.settings.allow_private, self.settings.allowed_hosts)
+            # The host as aiohttp will read it (IDNA, NFKC), judged before anything is sent.
+            host = self._policy.check_url(current)
             async with self._slot(host):
                 # One deadline for the whole chain, started once the first slot is ours.
                 deadline = deadline or loop.time() + self.settings.total_timeout

@@ -6,12 +6,21 @@ newsletter link, a social share and the feed itself is one document.
 
 from __future__ import annotations
 
+import ipaddress
+import re
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from yarl import URL
 
 from briefs.errors import InputError
 
 MAX_URL = 2048
+# A host name as the HTTP client will look it up: ASCII labels (IDNA already applied),
+# underscores tolerated as real hosts use them, an optional trailing dot.
+_HOST_NAME = re.compile(
+    r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?(?:\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*\.?"
+)
 
 # Query parameters that track the reader, not the resource (utm_* are matched by prefix).
 TRACKING = frozenset(
@@ -42,7 +51,38 @@ def check_feed_url(url: str) -> str:
         raise InputError(f"{url!r}: only http and https URLs can be fetched (this one has {shown})")
     if not host:
         raise InputError(f"{url!r}: the URL has no host")
+    try:
+        client_host = connect_host(url)
+    except ValueError as exc:  # UnicodeError too: a label IDNA refuses
+        raise InputError(f"{url!r}: the host is not a valid host name ({exc})") from None
+    if not _valid_host(client_host):
+        raise InputError(f"{url!r}: {client_host!r} is not a valid host name")
     return url
+
+
+def connect_host(url: str) -> str:
+    """The host the HTTP client will connect to for ``url``, after its normalisation.
+
+    aiohttp parses URLs with yarl, which applies IDNA (with NFKC) to the host: full-width and
+    other Unicode digits, ideographic full stops and compatibility letters all become ASCII
+    (``１２７。０。０。１`` is ``127.0.0.1``; ``ｌｏｃａｌｈｏｓｔ`` is ``localhost``). Judging
+    the host read any other way would judge another address than the one connected to
+    (docs/security.md).
+    Raises ValueError (UnicodeError is one) for a host yarl refuses.
+    """
+    return (URL(url).raw_host or "").lower()
+
+
+def _valid_host(host: str) -> bool:
+    """An IP literal (IPv6 with an optional zone id) or a host name of ASCII labels: anything
+    else (percent-escapes, spaces, leftover Unicode) no resolver should be asked about."""
+    if ":" in host:
+        try:
+            ipaddress.IPv6Address(host.split("%", 1)[0])
+        except ValueError:
+            return False
+        return True
+    return len(host) <= 253 and _HOST_NAME.fullmatch(host) is not None
 
 
 def is_tracking(name: str) -> bool:
