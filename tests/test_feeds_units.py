@@ -119,6 +119,22 @@ def test_only_http_and_https_urls(url: str) -> None:
         check_feed_url(url)
 
 
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://4300000000/feed",  # all digits but no address (found by the fuzz suite)
+        "http://1.2.3.4.5/feed",
+        "http://%31%32%37.0.0.1/feed",  # percent-escapes in a host
+        "http://ex ample.com/feed",
+        "http://xn--/feed",  # a label IDNA refuses
+        "http://127.0.0.1:80\\@news.example.com/",
+    ],
+)
+def test_hosts_no_resolver_should_see_are_refused(url: str) -> None:
+    with pytest.raises(InputError, match="not a valid"):
+        check_feed_url(url)
+
+
 def test_url_without_host_or_with_bad_port() -> None:
     with pytest.raises(InputError, match="no host"):
         check_feed_url("http:///feed")

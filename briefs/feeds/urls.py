@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -82,6 +83,13 @@ def _valid_host(host: str) -> bool:
         except ValueError:
             return False
         return True
+    if host.replace(".", "").isdigit():
+        # aiohttp connects to an all-digit host without a resolver: it must be an address
+        # (in any form inet_aton reads), not a number out of range such as 4300000000.
+        try:
+            socket.inet_aton(host.rstrip("."))
+        except OSError:
+            return False
     return len(host) <= 253 and _HOST_NAME.fullmatch(host) is not None
 
 
