@@ -26,7 +26,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.cli import main
-from bot.discord_render import DiscordMessage, escape_source, page_results, render_for_discord
+from bot.discord_render import (
+    DiscordMessage,
+    dlen,
+    escape_source,
+    page_results,
+    render_for_discord,
+)
 from briefs.brief import (
     Brief,
     Citation,
@@ -363,6 +369,19 @@ def test_discord_links_only_http_sources() -> None:
     assert f"[good.example]({GOOD_URL})" in description
     assert "data:text" not in description and "etc/passwd" not in description
     assert len(_MASKED.findall(description)) == 1  # the javascript: one is not a link either
+
+
+@pytest.mark.parametrize("title", ["x" * 1499 + "*bold*", "y" * 1499 + "[x](https://e)"])
+def test_discord_title_line_is_cut_after_whole_escapes(title: str) -> None:
+    """The title line of /brief format:markdown is ``**<title>**: ...``: a long title cut in
+    the middle of an escape left a backslash that escaped the closing ``**``."""
+    from bot.cogs.common import _plain
+
+    shown = _plain(title)
+    head = shown.removesuffix("…")
+    assert (len(head) - len(head.rstrip("\\"))) % 2 == 0, head[-10:]  # no dangling escape
+    assert dlen(shown) <= 1500
+    assert dlen(_plain("😀" * 1000)) <= 1500  # cut by Discord's count, not code points
 
 
 # --- Markdown escaping, for any text -----------------------------------------------------------
