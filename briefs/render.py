@@ -7,6 +7,7 @@ shipped templates/. StrictUndefined turns a misspelt variable into an error, not
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,6 +45,8 @@ def make_environment(user_dir: Path | None = None) -> Environment:
     env.filters["day"] = _day
     env.filters["last_day"] = _last_day
     env.filters["http_url"] = http_url
+    env.filters["md"] = escape_markdown
+    env.filters["md_url"] = markdown_url
     return env
 
 
@@ -68,6 +71,63 @@ def http_url(value: str | None) -> str | None:
     if parts.scheme.lower() in ("http", "https") and parts.netloc:
         return value.strip()
     return None
+
+
+# --- Markdown: source text made inert -------------------------------------------------------
+# Source text (titles, statements, outlets, names) is shown verbatim, so a feed's
+# ``<script>`` or ``[click](javascript:...)`` must read as text in every Markdown viewer
+# (CommonMark and GitHub's flavour), and the only links are the sources' own http(s) URLs.
+
+# Inline markup anywhere: backslash, code, emphasis, strikethrough; ``[``, which opens every
+# link, image, reference definition, footnote and task box (a lone ``]`` forms nothing, so
+# "[North Korea]" in a quote stays readable as "\[North Korea]"); ``<`` before a non-space
+# (HTML tags, comments, autolinks); ``&`` of an entity reference.
+_MD_INLINE = re.compile(r"([\\`*_~\[]|<(?=\S)|&(?=#?[A-Za-z0-9]+;))")
+# Block markup read at the start of a line (the text may start a list item or a line).
+_MD_LINE_START = re.compile(r"^([#>+=-])")
+_MD_ORDERED = re.compile(r"^(\d+)([.)])")
+# A trailing run of ``#`` would be read as the closing sequence of a heading and dropped.
+_MD_CLOSING_HASHES = re.compile(r"(^|\s)(#+)$")
+# GitHub's extended autolinks: ``scheme://``, ``www.`` and e-mail addresses. A backslash
+# before the colon or the dot stops the first two; an e-mail only a zero-width space stops.
+_MD_SCHEME = re.compile(r":(?=//)")
+_MD_WWW = re.compile(r"(?<![A-Za-z0-9.-])(www)\.", re.IGNORECASE)
+_MD_EMAIL = re.compile(r"(?<=[A-Za-z0-9._+-])@(?=\S)")
+_ZWSP = "\u200b"
+
+
+def escape_markdown(text: str | None) -> str:
+    """Source text as inert Markdown that still shows exactly that text.
+
+    White space collapses to single spaces (a line break could start a block); every
+    character that would form markup is backslash-escaped, which a Markdown viewer hides and
+    a human reading the raw text skips easily: ``<script>`` is ``\\<script>``,
+    ``[click](javascript:...)`` is ``\\[click](javascript:...)``; ``https://`` gets a
+    backslash before its colon so it is not auto-linked; an e-mail address gets an invisible
+    zero-width space after its ``@`` (GitHub links addresses whatever the escapes).
+    """
+    if not text:
+        return ""
+    text = " ".join(text.split())
+    text = _MD_INLINE.sub(r"\\\1", text)
+    text = _MD_LINE_START.sub(r"\\\1", text)
+    text = _MD_ORDERED.sub(r"\1\\\2", text)
+    text = _MD_CLOSING_HASHES.sub(r"\1\\\2", text)
+    text = _MD_SCHEME.sub(r"\\:", text)
+    text = _MD_WWW.sub(r"\1\\.", text)
+    return _MD_EMAIL.sub("@" + _ZWSP, text)
+
+
+def markdown_url(value: str | None) -> str | None:
+    """A source's http(s) URL for a Markdown autolink ``<url>``, else None (no link at all).
+
+    Inside ``<...>`` nothing is Markdown, so only ``<``, ``>`` and controls, which would end or
+    break the autolink, are percent-encoded.
+    """
+    url = http_url(value)
+    if url is None:
+        return None
+    return "".join(f"%{ord(ch):02X}" if ch in "<>\x7f" or ord(ch) < 0x20 else ch for ch in url)
 
 
 def _last_day(value: str | None) -> str:

@@ -169,10 +169,12 @@ def test_source_text_is_escaped() -> None:
     )  # title twice, note, 3 statements, story, source title and publisher
 
 
-def test_markdown_stays_unescaped() -> None:
-    """Autoescaping is for HTML templates only: the Markdown keeps quotes and brackets."""
+def test_markdown_is_not_html_escaped() -> None:
+    """Autoescaping is for HTML templates only: the Markdown backslash-escapes what would be
+    markup (tests/test_markup.py) and keeps quotes and ampersands as they are, no entities."""
     md = render(hostile_brief(), "md")
-    assert '- Statement <script>alert(1)</script> "><img' in md
+    assert '- Statement \\<script>alert(1)\\</script> ">\\<img src=x onerror=alert(1)> & ' in md
+    assert "&lt;" not in md and "&#34;" not in md
 
 
 def test_http_url_filter() -> None:

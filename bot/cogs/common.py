@@ -170,10 +170,19 @@ async def send_pages(
     return await answer_pages(interaction, lambda: brief, command)
 
 
-def _plain(text: str) -> str:
-    from bot.discord_render import escape_source
+def _plain(text: str, limit: int = 1500) -> str:
+    """Source text escaped for a message line and cut to ``limit`` (Discord's count) after
+    escaping, never between a backslash and what it escapes: a dangling backslash would
+    escape the markup that follows it (the closing ``**`` of the title line)."""
+    from bot.discord_render import dlen, escape_source
 
-    return escape_source(text)[:1500]
+    out = escape_source(text)
+    if dlen(out) <= limit:
+        return out
+    head = out.encode("utf-16-le")[: 2 * (limit - 1)].decode("utf-16-le", "ignore")
+    if (len(head) - len(head.rstrip("\\"))) % 2:
+        head = head[:-1]
+    return head + "…"
 
 
 # -- autocomplete -------------------------------------------------------------------------
