@@ -4,7 +4,8 @@ Per-feed outcomes and errors are data (``FeedOutcome``), kept on the feed row an
 ``feeds list``: nothing a feed sends stops the round or another feed. Blocking work (parsing,
 article extraction, SQLite) runs in worker threads so the event loop keeps answering (the
 Discord bot will share it), and writes go one feed at a time so two feeds carrying the same
-article cannot race to store it twice.
+article cannot race to store it twice; another process storing the same article or entry
+meanwhile makes a duplicate, never an error.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from briefs.clock import Clock
-from briefs.errors import InputError
+from briefs.errors import BriefbotError, InputError, internal_error
 from briefs.feeds.decide import Answer, Policy, decide
 from briefs.feeds.entries import entry_article, entry_hash, newest_first, source_key
 from briefs.feeds.fetch import PAGE_ACCEPT, Fetcher, FetchResult
@@ -189,8 +190,7 @@ class Poller:
             return await self._poll(feed, first_add, backfill, fetched, parsed)
         except Exception as exc:
             log.exception("polling feed %s (%s) failed unexpectedly", feed.id, feed.url)
-            error = f"internal error: {type(exc).__name__}: {exc}"[:300]
-            return await self._fail(feed, None, "internal", error)
+            return await self._fail(feed, None, "internal", internal_error(exc))
 
     async def _poll(
         self,
@@ -302,6 +302,8 @@ class Poller:
         stored = feeds.documents_for_keys(keys.values())
         links: list[EntryLink] = []
         linked: set[str] = set()  # documents this poll already linked to the feed
+        kinds: dict[str, str] = {}  # how each new link was counted: new, stored, duplicate
+        documents_of: dict[str, str] = {}
         for entry, digest in plan.todo:
             try:
                 text = texts.get(entry.entry_id)
@@ -328,6 +330,8 @@ class Poller:
                 new = not had and (not first_add or entry.entry_id in announce)
                 links.append(EntryLink(entry.entry_id, document_id, digest, new=new))
                 linked.add(document_id)
+                kinds[entry.entry_id] = "duplicate" if had else "new" if new else "stored"
+                documents_of[entry.entry_id] = document_id
                 if had:
                     outcome.duplicate += 1
                 elif new:
@@ -336,11 +340,23 @@ class Poller:
                 else:
                     outcome.stored += 1
             except Exception as exc:  # one bad entry never loses the others
-                log.warning("feed %s: entry %r not stored (%s)", feed.id, entry.entry_id, exc)
-                outcome.skipped.append(f"{entry.entry_id[:80]}: {type(exc).__name__}: {exc}"[:200])
+                log.warning("feed %s: entry %r not stored", feed.id, entry.entry_id, exc_info=True)
+                why = str(exc) if isinstance(exc, BriefbotError) else internal_error(exc)
+                outcome.skipped.append(f"{entry.entry_id[:80]}: {why}"[:200])
         # Links go last, in one transaction: should the process die before, the documents
         # are there and the next poll links them (as new: the guild never saw them).
-        feeds.record_entries(feed.id, links, now)
+        # Another poll of this feed may have linked some first: theirs stand, and here they
+        # are duplicates (announced, if at all, by the other poll).
+        for entry_id in feeds.record_entries(feed.id, links, now):
+            kind = kinds.get(entry_id)
+            if kind == "new":
+                outcome.new -= 1
+                outcome.new_documents.remove(documents_of[entry_id])
+            elif kind == "stored":
+                outcome.stored -= 1
+            else:
+                continue
+            outcome.duplicate += 1
         return outcome
 
     async def _succeed(self, feed: Feed, result: FetchResult, title: str | None) -> None:
