@@ -16,8 +16,14 @@ BRIEFBOT_TEST_DATABASE=postgres).
 from __future__ import annotations
 
 import asyncio
+import io
+import os
 import random
+import re
+import subprocess
+import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +35,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import delete, event, select
 
+from bot.cli import main
 from briefs.clock import FrozenClock
 from briefs.errors import internal_error
 from briefs.feeds.decide import Policy
@@ -38,6 +45,7 @@ from briefs.feeds.urls import canonical_url
 from briefs.models import ParsedArticle
 from briefs.store import SqlStore, open_store
 from briefs.store.schema import documents, feed_entries, meta
+from tests.conftest import Run
 from tests.feedserver import FeedServer, item, rss
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +71,10 @@ SUBJECTS = [
     "A court in Rotterdam fined an exporter of machine tools",
 ]
 VERBS = ["after a long investigation", "citing evasion through Hong Kong fronts"]
+SKIPPED = re.compile(
+    r"briefbot: feed (\d+) is being polled by another process \(lease held by \S+ until "
+    r"\d{4}-\d\d-\d\d \d\d:\d\d UTC\); skipped"
+)
 
 
 class Gated:
@@ -109,6 +121,123 @@ class Gated:
             ]
         finally:
             store.close()
+
+
+def _wait(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.02)
+
+
+def _check_both_polls(
+    gated: Gated, ids: list[int], first: Run, second: Run, db_url: str, fetched_at: Any
+) -> None:
+    """Each feed fetched once, by the first poll; the second skipped them all and said so."""
+    assert gated.requested() == Counter(gated.paths), "a feed was fetched twice"
+    assert (first.code, second.code) == (0, 0), (first.err, second.err)
+    assert first.err.splitlines() == [
+        f"briefbot: poll: {len(ids)} feeds: {len(ids)} fetched, 0 not modified, 0 failed; "
+        f"{len(ids) * ITEMS} new items, 0 duplicates"
+    ]
+    lines = second.err.splitlines()
+    skipped = [m for m in map(SKIPPED.fullmatch, lines[:-1]) if m]
+    assert [int(m.group(1)) for m in skipped] == ids, second.err
+    assert lines[-1] == (
+        f"briefbot: poll: {len(ids)} feeds: 0 fetched, 0 not modified, 0 failed, "
+        f"{len(ids)} skipped (polled by another process); 0 new items, 0 duplicates"
+    )
+    store = open_store(db_url)
+    try:
+        for feed_id in ids:
+            feed = store.feeds.get(feed_id)
+            assert feed.lease_owner is None and feed.last_error is None
+            assert feed.entries == ITEMS and fetched_at(feed.last_fetched_at)
+        with store.engine.connect() as conn:
+            assert len(conn.execute(select(documents.c.id)).all()) == len(ids) * ITEMS
+    finally:
+        store.close()
+
+
+def test_two_cli_polls_at_once_fetch_each_feed_once(env: dict[str, str], db_url: str) -> None:
+    clock = FrozenClock(NOW)
+    results: dict[str, Run] = {}
+
+    def poll(name: str) -> None:
+        out, err = io.StringIO(), io.StringIO()
+        code = main(["poll"], env={**env, **LOCAL}, clock=clock, out=out, err=err)
+        results[name] = Run(code, out.getvalue(), err.getvalue())
+
+    with FeedServer() as server:
+        gated = Gated(server, 3)
+        ids = gated.follow(db_url, NOW)
+        gated.gate.clear()
+        threads = [threading.Thread(target=poll, args=(n,)) for n in ("first", "second")]
+        try:
+            threads[0].start()
+            _wait(lambda: len(server.requests) == 3, "the first poll never fetched its feeds")
+            threads[1].start()
+            threads[1].join(DEADLINE / 2)
+            done_while_held = not threads[1].is_alive()
+        finally:
+            gated.gate.set()
+            for thread in threads:
+                if thread.ident is not None:
+                    thread.join(DEADLINE)
+        assert done_while_held, "the second poll waited for (or fetched) the first one's feeds"
+        _check_both_polls(
+            gated, ids, results["first"], results["second"], db_url, lambda t: t == NOW
+        )
+
+
+def test_two_poll_processes_at_once_fetch_each_feed_once(env: dict[str, str], db_url: str) -> None:
+    """The same with two real ``briefbot poll`` processes on the system clock."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("BRIEFBOT_")}
+    process_env = {**base, **env, **LOCAL}
+    command = [sys.executable, "-m", "bot.cli", "poll"]
+    started = datetime.now(UTC)
+
+    def spawn() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=process_env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def finish(process: subprocess.Popen[str], timeout: float) -> Run:
+        out, err = process.communicate(timeout=timeout)
+        return Run(process.returncode, out, err)
+
+    with FeedServer() as server:
+        gated = Gated(server, 3)
+        ids = gated.follow(db_url, started - timedelta(minutes=1))
+        gated.gate.clear()
+        first = spawn()
+        second: subprocess.Popen[str] | None = None
+        try:
+            _wait(lambda: len(server.requests) == 3, "the first process never fetched its feeds")
+            second = spawn()
+            try:
+                second_run = finish(second, DEADLINE)
+                done_while_held = True
+            except subprocess.TimeoutExpired:
+                done_while_held = False
+        finally:
+            gated.gate.set()
+            for process in (first, second):
+                if process is not None and process.returncode is None:
+                    try:
+                        process.wait(DEADLINE)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+        assert done_while_held, "the second process waited for (or fetched) the first's feeds"
+        first_run = finish(first, DEADLINE)
+        _check_both_polls(
+            gated, ids, first_run, second_run, db_url, lambda t: t is not None and t >= started
+        )
 
 
 # -- unique-key races on insert ---------------------------------------------------------------

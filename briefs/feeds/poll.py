@@ -5,16 +5,21 @@ Per-feed outcomes and errors are data (``FeedOutcome``), kept on the feed row an
 article extraction, SQLite) runs in worker threads so the event loop keeps answering (the
 Discord bot will share it), and writes go one feed at a time so two feeds carrying the same
 article cannot race to store it twice; another process storing the same article or entry
-meanwhile makes a duplicate, never an error.
+meanwhile makes a duplicate, never an error. ``poll_leased`` is the round over feed leases
+that the bot's polling job and ``briefbot poll`` share, so no feed is polled twice at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from briefs.clock import Clock
 from briefs.errors import BriefbotError, InputError, internal_error
@@ -24,7 +29,8 @@ from briefs.feeds.fetch import PAGE_ACCEPT, Fetcher, FetchResult
 from briefs.feeds.parse import FeedEntry, NotAFeedError, ParsedFeed, parse_feed
 from briefs.feeds.urls import canonical_url, check_feed_url
 from briefs.pages import main_text
-from briefs.store.feeds import EntryLink, Feed, FeedState
+from briefs.settings import FeedSettings
+from briefs.store.feeds import EntryLink, Feed, FeedState, FeedStore
 from briefs.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
@@ -33,6 +39,8 @@ log = logging.getLogger(__name__)
 TEASER_CHARS = 600
 # Article pages fetched per feed and poll at most (politeness towards the publisher).
 FULL_TEXT_PAGES = 20
+# The status of a feed another process holds the lease of: skipped, not polled.
+LEASED = "leased"
 
 
 @dataclass
@@ -41,7 +49,7 @@ class FeedOutcome:
 
     feed_id: int
     url: str
-    status: str  # "fetched", "not_modified" or "failed"
+    status: str  # "fetched", "not_modified", "failed" or "leased" (another process polls it)
     items: int = 0  # entries in the document
     new: int = 0  # stored and new for the next digest
     stored: int = 0  # stored for briefs and search, not announced (first add)
@@ -54,6 +62,8 @@ class FeedOutcome:
     error: str | None = None
     disabled: bool = False
     new_documents: list[str] = field(default_factory=list)
+    held_by: str | None = None  # "leased": the lease's owner and end
+    held_until: datetime | None = None
 
 
 @dataclass
@@ -68,10 +78,12 @@ class PollSummary:
 
     def line(self) -> str:
         disabled = sum(o.disabled for o in self.outcomes)
+        leased = self.count(LEASED)
         return (
             f"{len(self.outcomes)} feeds: {self.count('fetched')} fetched, "
             f"{self.count('not_modified')} not modified, {self.count('failed')} failed"
             + (f" ({disabled} disabled)" if disabled else "")
+            + (f", {leased} skipped (polled by another process)" if leased else "")
             + f"; {self.total('new')} new items, {self.total('duplicate')} duplicates"
             + (f", {self.total('updated')} updated" if self.total("updated") else "")
         )
@@ -405,3 +417,89 @@ class Poller:
             error=error,
             disabled=not decision.enabled,
         )
+
+
+Blocking = Callable[..., Awaitable[Any]]
+
+
+def claim_batch(feeds: FeedSettings, lease: timedelta, margin: float = 2.0) -> int:
+    """How many feeds one claim takes: as many as ``concurrency`` fetches at once can finish
+    within the lease if each took ``total_timeout`` x ``margin`` (at least one wave)."""
+    waves = int(lease.total_seconds() // (feeds.total_timeout * margin))
+    return feeds.concurrency * max(1, waves)
+
+
+async def poll_leased(
+    store: FeedStore,
+    clock: Clock,
+    open_poller: Callable[[], AbstractAsyncContextManager[Poller]],
+    owner: str,
+    lease: timedelta,
+    batch: int,
+    *,
+    progress: Callable[[FeedOutcome], None] | None = None,
+    on_batch: Callable[[PollSummary], None] | None = None,
+    blocking: Blocking = asyncio.to_thread,
+) -> PollSummary:
+    """Claim the due feeds no other process holds, poll them, give back any not polled: the
+    one polling loop of the bot's job and of ``briefbot poll``, so several processes share
+    the feeds, each polled by one at a time.
+
+    Claims come in batches that each fit in one lease (``claim_batch``), so a live process
+    never outlasts its own lease; a dead one's feeds are free again when its lease runs out.
+    Due feeds another process holds are "leased" outcomes (skipped). ``open_poller`` is
+    entered only when there is something to poll; ``on_batch`` sees each batch's summary.
+    """
+    summary = PollSummary()
+    polled: set[int] = set()
+    held: dict[int, Feed] = {}
+
+    async def claim() -> list[Feed]:
+        now = clock()
+        claimed: list[Feed] = await blocking(store.claim_due, now, owner, lease, batch)
+        for feed in await blocking(store.held_elsewhere, now, owner):
+            held.setdefault(feed.id, feed)
+        return claimed
+
+    claimed = await claim()
+    if claimed:
+        async with open_poller() as poller:
+            while claimed:
+                ids = [feed.id for feed in claimed]
+                try:
+                    if polled.issuperset(ids):  # polled this time and due again: next time
+                        break
+                    part = await poller.round(progress, feeds=claimed)
+                finally:
+                    await _give_back(store, ids, owner, blocking)
+                polled.update(ids)
+                summary.outcomes.extend(part.outcomes)
+                if on_batch is not None:
+                    on_batch(part)
+                if len(claimed) < batch:
+                    break
+                claimed = await claim()
+    for feed in held.values():
+        if feed.id in polled:
+            continue
+        log.info(
+            "feed %s: polled by %s (lease until %s); skipped",
+            feed.id,
+            feed.lease_owner,
+            feed.lease_until,
+        )
+        outcome = FeedOutcome(
+            feed.id, feed.url, LEASED, held_by=feed.lease_owner, held_until=feed.lease_until
+        )
+        summary.outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome)
+    summary.outcomes.sort(key=lambda o: o.feed_id)
+    return summary
+
+
+async def _give_back(store: FeedStore, feed_ids: list[int], owner: str, blocking: Blocking) -> None:
+    """Release claimed feeds the round did not poll (it was cut short): others need not wait
+    for the lease. Polled feeds were released by the poll itself."""
+    with contextlib.suppress(Exception):  # stopping: the lease runs out instead
+        await asyncio.shield(blocking(store.release, feed_ids, owner))

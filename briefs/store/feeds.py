@@ -241,6 +241,16 @@ class FeedStore:
             return []
         return self._select(feeds.c.id.in_(ids), order=feeds.c.next_poll_at)
 
+    def held_elsewhere(self, now: datetime, owner: str) -> list[Feed]:
+        """Due feeds whose lease another process holds now: being polled there, skipped here."""
+        held = and_(
+            _due(now),
+            feeds.c.lease_until > now,
+            feeds.c.lease_owner.is_not(None),
+            feeds.c.lease_owner != owner[:64],
+        )
+        return self._select(held, order=feeds.c.next_poll_at)
+
     def release(self, feed_ids: Iterable[int], owner: str) -> None:
         """Give back feeds claimed and not polled (a round cut short), so others need not
         wait for the lease to run out."""
