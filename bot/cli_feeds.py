@@ -19,10 +19,10 @@ from aiohttp.abc import AbstractResolver
 from bot.argtypes import int_at_least
 from briefs.errors import BriefbotError, InputError
 from briefs.feeds.decide import Policy
-from briefs.feeds.fetch import Fetcher
-from briefs.feeds.poll import FeedOutcome, Poller
+from briefs.feeds.poll import LEASED, FeedOutcome
 from briefs.feeds.suggested import SuggestedFeed
 from briefs.settings import FeedSettings
+from briefs.store.base import process_owner
 from briefs.store.feeds import Feed
 
 if TYPE_CHECKING:
@@ -122,14 +122,6 @@ def policy(feeds: FeedSettings) -> Policy:
         max_interval=timedelta(minutes=feeds.max_interval_minutes),
         max_failures=feeds.max_failures,
     )
-
-
-def _fetcher(app: App) -> Fetcher:
-    return app.engine.fetcher(RESOLVER)
-
-
-def _poller(app: App, fetcher: Fetcher) -> Poller:
-    return app.engine.poller(fetcher)
 
 
 def cmd_feeds(app: App, args: argparse.Namespace) -> int:
@@ -319,9 +311,11 @@ def cmd_poll(app: App, args: argparse.Namespace) -> int:
 
 
 async def _poll(app: App) -> int:
+    """One round over the same feed leases as the bot's polling job: a feed another process
+    (a bot, another ``briefbot poll``) is polling now is skipped, and said so."""
     from tqdm import tqdm
 
-    due = app.store.feeds.due(app.clock())
+    due = await asyncio.to_thread(app.store.feeds.due, app.clock())
     progress = tqdm(
         total=len(due), unit="feed", file=app.err, disable=not app.err.isatty(), leave=False
     )
@@ -331,9 +325,14 @@ async def _poll(app: App) -> int:
         if outcome.status == "failed":
             what = "disabled" if outcome.disabled else "failed"
             progress.write(f"briefbot: feed {outcome.feed_id} {what}: {outcome.error}", app.err)
+        elif outcome.status == LEASED:
+            progress.write(
+                f"briefbot: feed {outcome.feed_id} is being polled by another process "
+                f"(lease held by {outcome.held_by} until {_when(outcome.held_until)}); skipped",
+                app.err,
+            )
 
-    async with _fetcher(app) as fetcher:
-        summary = await _poller(app, fetcher).round(step, due)
+    summary = await app.engine.poll_due(process_owner(), resolver=RESOLVER, progress=step)
     progress.close()
     app.say(f"briefbot: poll: {summary.line()}")
     return 0

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -37,6 +34,7 @@ from briefs.digest import SETTLE, DigestRequest, compose_digest, is_empty
 from briefs.errors import NotFoundError
 from briefs.schedules import DueWindow, due_window
 from briefs.settings import ScheduleSettings
+from briefs.store.base import process_owner
 from briefs.store.schedules import Schedule
 
 log = logging.getLogger("briefbot.schedules")
@@ -55,11 +53,6 @@ class RunResult:
     window: DueWindow | None = None
     message_ids: list[str] = field(default_factory=list)
     error: str | None = None
-
-
-def process_owner() -> str:
-    """Who claims deliveries: host, pid and a random part (a restarted pid is someone else)."""
-    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def policy_of(settings: ScheduleSettings) -> RetryPolicy:

@@ -12,10 +12,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment
 
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
 
     from briefs.feeds.fetch import Fetcher, FetchResult
     from briefs.feeds.parse import ParsedFeed
-    from briefs.feeds.poll import FeedOutcome, Poller
+    from briefs.feeds.poll import FeedOutcome, Poller, PollSummary
 
 log = logging.getLogger("briefbot")
 SEEDED = "seed_corpus_ingested_at"
@@ -358,6 +359,43 @@ class Engine:
             self.clock,
             concurrency=feeds.concurrency,
             analyze=self.analyze,
+        )
+
+    async def poll_due(
+        self,
+        owner: str,
+        *,
+        resolver: AbstractResolver | None = None,
+        progress: Callable[[FeedOutcome], None] | None = None,
+        on_batch: Callable[[PollSummary], None] | None = None,
+        blocking: Callable[..., Awaitable[Any]] | None = None,
+    ) -> PollSummary:
+        """One polling round over leases (async): the due feeds no other process holds, as
+        ``owner``, for ``[schedules] poll_lease_seconds``; feeds held elsewhere are skipped
+        ("leased" outcomes). The bot's polling job and ``briefbot poll`` both run this."""
+        import asyncio
+
+        from briefs.feeds.poll import claim_batch, poll_leased
+
+        lease = timedelta(seconds=self.settings.schedules.poll_lease_seconds)
+
+        @asynccontextmanager
+        async def open_poller() -> AsyncIterator[Poller]:
+            async with self.fetcher(resolver) as fetcher:
+                yield self.poller(fetcher)
+
+        run = blocking or asyncio.to_thread
+        await run(lambda: self.store)  # open the store off the event loop
+        return await poll_leased(
+            self.store.feeds,
+            self.clock,
+            open_poller,
+            owner,
+            lease,
+            claim_batch(self.settings.feeds, lease),
+            progress=progress,
+            on_batch=on_batch,
+            blocking=run,
         )
 
     async def add_feed(

@@ -32,8 +32,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.digests import DigestService, RunResult
 from bot.shards import Shards
 from briefs.clock import Clock
+from briefs.feeds.poll import LEASED, PollSummary
 from briefs.schedules import Timing, next_fire
-from briefs.settings import FeedSettings
 from briefs.store.schedules import Schedule
 
 log = logging.getLogger("briefbot.scheduler")
@@ -67,13 +67,6 @@ class TimingTrigger(BaseTrigger):  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"<TimingTrigger ({self.timing.describe()})>"
-
-
-def claim_batch(feeds: FeedSettings, lease: timedelta, margin: float = 2.0) -> int:
-    """How many feeds one claim takes: as many as ``concurrency`` fetches at once can finish
-    within the lease if each took ``total_timeout`` x ``margin`` (at least one wave)."""
-    waves = int(lease.total_seconds() // (feeds.total_timeout * margin))
-    return feeds.concurrency * max(1, waves)
 
 
 def job_id(schedule_id: int) -> str:
@@ -244,48 +237,21 @@ class Scheduler:
         return await self.service.run_due()
 
     async def poll_feeds(self) -> int:
-        """Claim the due feeds no other process holds, poll them, give back any not polled.
+        """Claim the due feeds no other process holds, poll them, give back any not polled
+        (``Engine.poll_due``: the same leases as ``briefbot poll``). Returns how many feeds
+        were polled."""
+        summary: PollSummary = await self.engine.poll_due(
+            self.service.owner,
+            resolver=self.resolver,
+            on_batch=self._log_round,
+            blocking=self.service.blocking,
+        )
+        leased = summary.count(LEASED)
+        if leased:
+            poll_log.info("%d due feeds skipped: another process is polling them", leased)
+        return len(summary.outcomes) - leased
 
-        Claims come in batches that each fit in one lease (``claim_batch``), so a live
-        process never outlasts its own lease; a dead one's feeds are free again when its
-        lease runs out. Returns how many feeds were polled.
-        """
-        engine, feeds = self.engine, self.engine.store.feeds
-        owner = self.service.owner
-        lease = timedelta(seconds=self.settings.poll_lease_seconds)
-        batch = claim_batch(engine.settings.feeds, lease)
-        polled: set[int] = set()
-        claimed = await self.service.blocking(feeds.claim_due, engine.clock(), owner, lease, batch)
-        if not claimed:
-            return 0
-        async with engine.fetcher(self.resolver) as fetcher:
-            poller = engine.poller(fetcher)
-            while claimed:
-                ids = [feed.id for feed in claimed]
-                try:
-                    if polled.issuperset(ids):  # polled this tick and due again: next tick
-                        break
-                    summary = await poller.round(feeds=claimed)
-                finally:
-                    await self._give_back(ids, owner)
-                polled.update(ids)
-                self._log_round(summary)
-                if len(claimed) < batch:
-                    break
-                claimed = await self.service.blocking(
-                    feeds.claim_due, engine.clock(), owner, lease, batch
-                )
-        return len(polled)
-
-    async def _give_back(self, feed_ids: list[int], owner: str) -> None:
-        """Release claimed feeds the round did not poll (it was cut short): others need not
-        wait for the lease. Polled feeds were released by the poll itself."""
-        with contextlib.suppress(Exception):  # stopping: the lease runs out instead
-            await asyncio.shield(
-                self.service.blocking(self.engine.store.feeds.release, feed_ids, owner)
-            )
-
-    def _log_round(self, summary: Any) -> None:
+    def _log_round(self, summary: PollSummary) -> None:
         poll_log.info("poll: %s", summary.line())
         for outcome in summary.outcomes:
             if outcome.status == "failed":

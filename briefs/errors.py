@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import StatementError
+
 
 class BriefbotError(Exception):
     """Base class: the message is one clear, actionable line."""
@@ -17,3 +19,17 @@ class InputError(BriefbotError):
 
 class NotFoundError(BriefbotError):
     """A reference (document, sentence, entity, topic) does not exist."""
+
+
+def internal_error(exc: BaseException) -> str:
+    """One line for a user about an unexpected error: its kind and the first line of its
+    message, never the SQL statement and parameters a database error carries (``str()`` of a
+    SQLAlchemy error appends them). The log has the full details."""
+    cause: BaseException | None = exc
+    if isinstance(exc, StatementError):  # the driver's own error, without the statement
+        cause = exc.orig if isinstance(exc.orig, BaseException) else None
+    if cause is None:
+        return f"internal error: {type(exc).__name__} (details in the log)"
+    lines = str(cause).strip().splitlines()
+    first = f": {lines[0].strip()}" if lines else ""
+    return f"internal error: {type(cause).__name__}{first}"[:240] + " (details in the log)"

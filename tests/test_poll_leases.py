@@ -15,8 +15,8 @@ from pathlib import Path
 from aiohttp import web
 
 from bot import scheduler as jobs
-from bot.scheduler import claim_batch
 from briefs.clock import FrozenClock
+from briefs.feeds.poll import claim_batch
 from briefs.settings import FeedSettings
 from tests.feedserver import FeedServer, Route, item, rss
 from tests.schedule_kit import process, scheduler_for, settings_env, stop

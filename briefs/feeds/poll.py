@@ -4,26 +4,33 @@ Per-feed outcomes and errors are data (``FeedOutcome``), kept on the feed row an
 ``feeds list``: nothing a feed sends stops the round or another feed. Blocking work (parsing,
 article extraction, SQLite) runs in worker threads so the event loop keeps answering (the
 Discord bot will share it), and writes go one feed at a time so two feeds carrying the same
-article cannot race to store it twice.
+article cannot race to store it twice; another process storing the same article or entry
+meanwhile makes a duplicate, never an error. ``poll_leased`` is the round over feed leases
+that the bot's polling job and ``briefbot poll`` share, so no feed is polled twice at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
 
 from briefs.clock import Clock
-from briefs.errors import InputError
+from briefs.errors import BriefbotError, InputError, internal_error
 from briefs.feeds.decide import Answer, Policy, decide
 from briefs.feeds.entries import entry_article, entry_hash, newest_first, source_key
 from briefs.feeds.fetch import PAGE_ACCEPT, Fetcher, FetchResult
 from briefs.feeds.parse import FeedEntry, NotAFeedError, ParsedFeed, parse_feed
 from briefs.feeds.urls import canonical_url, check_feed_url
 from briefs.pages import main_text
-from briefs.store.feeds import EntryLink, Feed, FeedState
+from briefs.settings import FeedSettings
+from briefs.store.feeds import EntryLink, Feed, FeedState, FeedStore
 from briefs.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
@@ -32,6 +39,8 @@ log = logging.getLogger(__name__)
 TEASER_CHARS = 600
 # Article pages fetched per feed and poll at most (politeness towards the publisher).
 FULL_TEXT_PAGES = 20
+# The status of a feed another process holds the lease of: skipped, not polled.
+LEASED = "leased"
 
 
 @dataclass
@@ -40,7 +49,7 @@ class FeedOutcome:
 
     feed_id: int
     url: str
-    status: str  # "fetched", "not_modified" or "failed"
+    status: str  # "fetched", "not_modified", "failed" or "leased" (another process polls it)
     items: int = 0  # entries in the document
     new: int = 0  # stored and new for the next digest
     stored: int = 0  # stored for briefs and search, not announced (first add)
@@ -53,6 +62,8 @@ class FeedOutcome:
     error: str | None = None
     disabled: bool = False
     new_documents: list[str] = field(default_factory=list)
+    held_by: str | None = None  # "leased": the lease's owner and end
+    held_until: datetime | None = None
 
 
 @dataclass
@@ -67,10 +78,12 @@ class PollSummary:
 
     def line(self) -> str:
         disabled = sum(o.disabled for o in self.outcomes)
+        leased = self.count(LEASED)
         return (
             f"{len(self.outcomes)} feeds: {self.count('fetched')} fetched, "
             f"{self.count('not_modified')} not modified, {self.count('failed')} failed"
             + (f" ({disabled} disabled)" if disabled else "")
+            + (f", {leased} skipped (polled by another process)" if leased else "")
             + f"; {self.total('new')} new items, {self.total('duplicate')} duplicates"
             + (f", {self.total('updated')} updated" if self.total("updated") else "")
         )
@@ -189,8 +202,7 @@ class Poller:
             return await self._poll(feed, first_add, backfill, fetched, parsed)
         except Exception as exc:
             log.exception("polling feed %s (%s) failed unexpectedly", feed.id, feed.url)
-            error = f"internal error: {type(exc).__name__}: {exc}"[:300]
-            return await self._fail(feed, None, "internal", error)
+            return await self._fail(feed, None, "internal", internal_error(exc))
 
     async def _poll(
         self,
@@ -302,6 +314,8 @@ class Poller:
         stored = feeds.documents_for_keys(keys.values())
         links: list[EntryLink] = []
         linked: set[str] = set()  # documents this poll already linked to the feed
+        kinds: dict[str, str] = {}  # how each new link was counted: new, stored, duplicate
+        documents_of: dict[str, str] = {}
         for entry, digest in plan.todo:
             try:
                 text = texts.get(entry.entry_id)
@@ -328,6 +342,8 @@ class Poller:
                 new = not had and (not first_add or entry.entry_id in announce)
                 links.append(EntryLink(entry.entry_id, document_id, digest, new=new))
                 linked.add(document_id)
+                kinds[entry.entry_id] = "duplicate" if had else "new" if new else "stored"
+                documents_of[entry.entry_id] = document_id
                 if had:
                     outcome.duplicate += 1
                 elif new:
@@ -336,11 +352,23 @@ class Poller:
                 else:
                     outcome.stored += 1
             except Exception as exc:  # one bad entry never loses the others
-                log.warning("feed %s: entry %r not stored (%s)", feed.id, entry.entry_id, exc)
-                outcome.skipped.append(f"{entry.entry_id[:80]}: {type(exc).__name__}: {exc}"[:200])
+                log.warning("feed %s: entry %r not stored", feed.id, entry.entry_id, exc_info=True)
+                why = str(exc) if isinstance(exc, BriefbotError) else internal_error(exc)
+                outcome.skipped.append(f"{entry.entry_id[:80]}: {why}"[:200])
         # Links go last, in one transaction: should the process die before, the documents
         # are there and the next poll links them (as new: the guild never saw them).
-        feeds.record_entries(feed.id, links, now)
+        # Another poll of this feed may have linked some first: theirs stand, and here they
+        # are duplicates (announced, if at all, by the other poll).
+        for entry_id in feeds.record_entries(feed.id, links, now):
+            kind = kinds.get(entry_id)
+            if kind == "new":
+                outcome.new -= 1
+                outcome.new_documents.remove(documents_of[entry_id])
+            elif kind == "stored":
+                outcome.stored -= 1
+            else:
+                continue
+            outcome.duplicate += 1
         return outcome
 
     async def _succeed(self, feed: Feed, result: FetchResult, title: str | None) -> None:
@@ -389,3 +417,89 @@ class Poller:
             error=error,
             disabled=not decision.enabled,
         )
+
+
+Blocking = Callable[..., Awaitable[Any]]
+
+
+def claim_batch(feeds: FeedSettings, lease: timedelta, margin: float = 2.0) -> int:
+    """How many feeds one claim takes: as many as ``concurrency`` fetches at once can finish
+    within the lease if each took ``total_timeout`` x ``margin`` (at least one wave)."""
+    waves = int(lease.total_seconds() // (feeds.total_timeout * margin))
+    return feeds.concurrency * max(1, waves)
+
+
+async def poll_leased(
+    store: FeedStore,
+    clock: Clock,
+    open_poller: Callable[[], AbstractAsyncContextManager[Poller]],
+    owner: str,
+    lease: timedelta,
+    batch: int,
+    *,
+    progress: Callable[[FeedOutcome], None] | None = None,
+    on_batch: Callable[[PollSummary], None] | None = None,
+    blocking: Blocking = asyncio.to_thread,
+) -> PollSummary:
+    """Claim the due feeds no other process holds, poll them, give back any not polled: the
+    one polling loop of the bot's job and of ``briefbot poll``, so several processes share
+    the feeds, each polled by one at a time.
+
+    Claims come in batches that each fit in one lease (``claim_batch``), so a live process
+    never outlasts its own lease; a dead one's feeds are free again when its lease runs out.
+    Due feeds another process holds are "leased" outcomes (skipped). ``open_poller`` is
+    entered only when there is something to poll; ``on_batch`` sees each batch's summary.
+    """
+    summary = PollSummary()
+    polled: set[int] = set()
+    held: dict[int, Feed] = {}
+
+    async def claim() -> list[Feed]:
+        now = clock()
+        claimed: list[Feed] = await blocking(store.claim_due, now, owner, lease, batch)
+        for feed in await blocking(store.held_elsewhere, now, owner):
+            held.setdefault(feed.id, feed)
+        return claimed
+
+    claimed = await claim()
+    if claimed:
+        async with open_poller() as poller:
+            while claimed:
+                ids = [feed.id for feed in claimed]
+                try:
+                    if polled.issuperset(ids):  # polled this time and due again: next time
+                        break
+                    part = await poller.round(progress, feeds=claimed)
+                finally:
+                    await _give_back(store, ids, owner, blocking)
+                polled.update(ids)
+                summary.outcomes.extend(part.outcomes)
+                if on_batch is not None:
+                    on_batch(part)
+                if len(claimed) < batch:
+                    break
+                claimed = await claim()
+    for feed in held.values():
+        if feed.id in polled:
+            continue
+        log.info(
+            "feed %s: polled by %s (lease until %s); skipped",
+            feed.id,
+            feed.lease_owner,
+            feed.lease_until,
+        )
+        outcome = FeedOutcome(
+            feed.id, feed.url, LEASED, held_by=feed.lease_owner, held_until=feed.lease_until
+        )
+        summary.outcomes.append(outcome)
+        if progress is not None:
+            progress(outcome)
+    summary.outcomes.sort(key=lambda o: o.feed_id)
+    return summary
+
+
+async def _give_back(store: FeedStore, feed_ids: list[int], owner: str, blocking: Blocking) -> None:
+    """Release claimed feeds the round did not poll (it was cut short): others need not wait
+    for the lease. Polled feeds were released by the poll itself."""
+    with contextlib.suppress(Exception):  # stopping: the lease runs out instead
+        await asyncio.shield(blocking(store.release, feed_ids, owner))

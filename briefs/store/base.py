@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
 from briefs.models import Document, Origin, ParsedArticle
+
+
+def process_owner() -> str:
+    """Who holds a claim or lease in the store (a delivery, a feed being polled): host, pid
+    and a random part, so a restarted pid is someone else, as is a second process."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from briefs.errors import InputError, NotFoundError
+from briefs.store import dialect
 from briefs.store.schema import documents, feed_entries, feeds, subscriptions
 
 
@@ -114,6 +116,15 @@ def _due(now: datetime) -> ColumnElement[bool]:
         feeds.c.removed_at.is_(None),
         or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now),
     )
+
+
+def _insert_or_skip(conn: Connection, table: Any, keys: list[str]) -> Any:
+    """An INSERT that leaves a row whose unique ``keys`` exist alone, returning the keys of
+    the row it did insert (none when it skipped one): ``ON CONFLICT DO NOTHING RETURNING``
+    in each backend's words (a driver's rowcount is not always kept)."""
+    module: Any = postgresql if dialect.is_postgres(conn) else sqlite
+    statement = module.insert(table).on_conflict_do_nothing(index_elements=keys)
+    return statement.returning(*(table.c[key] for key in keys))
 
 
 def _terms(value: str | None) -> tuple[str, ...]:
@@ -230,6 +241,16 @@ class FeedStore:
             return []
         return self._select(feeds.c.id.in_(ids), order=feeds.c.next_poll_at)
 
+    def held_elsewhere(self, now: datetime, owner: str) -> list[Feed]:
+        """Due feeds whose lease another process holds now: being polled there, skipped here."""
+        held = and_(
+            _due(now),
+            feeds.c.lease_until > now,
+            feeds.c.lease_owner.is_not(None),
+            feeds.c.lease_owner != owner[:64],
+        )
+        return self._select(held, order=feeds.c.next_poll_at)
+
     def release(self, feed_ids: Iterable[int], owner: str) -> None:
         """Give back feeds claimed and not polled (a round cut short), so others need not
         wait for the lease to run out."""
@@ -338,9 +359,13 @@ class FeedStore:
             ).all()
         return {r.entry_id: KnownEntry(r.document_id, r.entry_hash) for r in rows}
 
-    def record_entries(self, feed_id: int, links: Sequence[EntryLink], now: datetime) -> None:
+    def record_entries(self, feed_id: int, links: Sequence[EntryLink], now: datetime) -> set[str]:
         """Link a poll's entries to their documents, in one transaction. A ``known`` entry
         keeps its first sighting and its new flag, and follows its document if that changed.
+
+        Returns the ids of the new entries another writer linked first (a second poll of the
+        feed meanwhile): the unique key keeps its link, and the caller counts them as
+        duplicates. Each is inserted on its own to know which; a poll brings few.
         """
         fresh = [
             {
@@ -359,9 +384,13 @@ class FeedStore:
             for link in links
             if link.known
         ]
+        taken: set[str] = set()
         with self.engine.begin() as conn:
             if fresh:
-                conn.execute(feed_entries.insert(), fresh)
+                insert = _insert_or_skip(conn, feed_entries, ["feed_id", "entry_id"])
+                for row in fresh:
+                    if conn.execute(insert, row).first() is None:
+                        taken.add(str(row["entry_id"]))
             if changed:
                 conn.execute(
                     update(feed_entries)
@@ -374,6 +403,7 @@ class FeedStore:
                     .values(document_id=bindparam("d"), entry_hash=bindparam("h")),
                     changed,
                 )
+        return taken
 
     def documents_for_keys(self, source_keys: Iterable[str]) -> dict[str, str]:
         """The documents stored under these source keys (canonical article URLs), by key."""

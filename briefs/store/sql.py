@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -24,7 +25,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import URL, Connection, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DatabaseError
+from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError
 
 from briefs.analysis import SentenceFacts, StoryCandidate
 from briefs.errors import SettingsError
@@ -45,6 +46,7 @@ from briefs.store.schedules import ScheduleStore
 from briefs.store.schema import date_mentions, documents, mentions, meta, sentences
 from briefs.store.schema import names as names_table
 
+log = logging.getLogger(__name__)
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -55,6 +57,15 @@ _BY_SOURCE_KEY = select(documents.c.id, documents.c.content_hash).where(
 _BY_BODY_HASH = select(documents.c.id).where(documents.c.body_hash == bindparam("hash")).limit(1)
 _INSERT_DOCUMENT = documents.insert()
 _INSERT_SENTENCE = sentences.insert()
+
+
+class _InsertRefused(Exception):
+    """The insert of a new document broke a unique key (``ingest`` decides whether that was
+    another writer storing the same source meanwhile)."""
+
+    def __init__(self, error: IntegrityError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def document_id_for(source_key: str) -> str:
@@ -117,7 +128,25 @@ class SqlStore:
     def ingest(
         self, article: ParsedArticle, origin: Origin, source_key: str, fetched_at: datetime
     ) -> IngestOutcome:
-        """Insert or update one document and its sentences in one transaction."""
+        """Insert or update one document and its sentences in one transaction.
+
+        Another process may store the same source between the check and the insert (two
+        polls of feeds carrying one article): the unique key refuses the second insert, and
+        that is a duplicate of the document that won, not an error.
+        """
+        try:
+            return self._ingest(article, origin, source_key, fetched_at)
+        except _InsertRefused as refused:
+            with self.engine.connect() as conn:
+                winner = conn.execute(_BY_SOURCE_KEY, {"key": source_key}).first()
+            if winner is None:  # not the race on the source key: a real fault
+                raise refused.error from None
+            log.info("%s: stored by another writer meanwhile; a duplicate", source_key)
+            return IngestOutcome("duplicate", winner.id, duplicate_of=winner.id)
+
+    def _ingest(
+        self, article: ParsedArticle, origin: Origin, source_key: str, fetched_at: datetime
+    ) -> IngestOutcome:
         body_hash = _hash(article.body)
         content_hash = _hash(
             article.body,
@@ -154,7 +183,10 @@ class SqlStore:
                 "provenance": json.dumps(article.provenance, sort_keys=True),
             }
             if existing is None:
-                conn.execute(_INSERT_DOCUMENT, {"id": doc_id, **values})
+                try:
+                    conn.execute(_INSERT_DOCUMENT, {"id": doc_id, **values})
+                except IntegrityError as exc:
+                    raise _InsertRefused(exc) from exc  # leaves the transaction: rolled back
                 added, retired = self._write_sentences(conn, doc_id, article.body, fresh=True)
                 return IngestOutcome("added", doc_id, added, retired)
             doc_id = existing.id
