@@ -31,7 +31,7 @@ from bot.discord_render import DiscordMessage, render_for_discord
 from bot.shards import ALL, Shards
 from briefs.brief import Brief
 from briefs.digest import SETTLE, DigestRequest, compose_digest, is_empty
-from briefs.errors import NotFoundError
+from briefs.errors import NotFoundError, internal_error
 from briefs.schedules import DueWindow, due_window
 from briefs.settings import ScheduleSettings
 from briefs.store.base import process_owner
@@ -229,7 +229,7 @@ class DigestService:
             return await self._failed(schedule, window, claim.id, exc)
         except Exception as exc:
             log.exception("schedule %s: digest for %s failed", schedule.id, window.end.isoformat())
-            error = f"internal error: {type(exc).__name__}: {exc}"[:300]
+            error = internal_error(exc)[:300]  # kept in the ledger and shown: no SQL
             await self.blocking(ledger.finish, claim.id, "failed", self.now(), error=error)
             return RunResult(schedule.id, "failed", window, error=error)
         items = len(brief.items())
