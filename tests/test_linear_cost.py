@@ -42,9 +42,9 @@ def test_one_long_paragraph_is_split_in_linear_time() -> None:
 
 def test_dates_of_a_long_body_are_found_in_linear_time() -> None:
     """Publication-date inference reads every date of the body; each one used to be checked
-    against every date before it (a 500 kB article: 25 s)."""
-    body = " ".join(f"Shipment {n} left on March {n % 28 + 1}, 2023." for n in range(4000))
+    against every date before it (20,000 dates: 26 s, now 0.5 s)."""
+    body = " ".join(f"Shipment {n} left on March {n % 28 + 1}, 2023." for n in range(20_000))
     started = time.perf_counter()
     found = find_dates(body, date(2023, 12, 1))
     assert time.perf_counter() - started < 5.0
-    assert len(found) == 4000 and found[5].value == date(2023, 3, 6)
+    assert len(found) == 20_000 and found[5].value == date(2023, 3, 6)
