@@ -27,7 +27,7 @@ from briefs import __version__
 from briefs.clock import Clock, system_clock
 from briefs.dates import DateParseError, parse_cli_date
 from briefs.errors import BriefbotError, InputError
-from briefs.ingest import FileResult, collect_files, ingest_files
+from briefs.ingest import collect_files, ingest_files
 from briefs.lexicon import Lexicon
 from briefs.render import FORMATS, render_template
 from briefs.settings import Settings, load_settings
@@ -301,7 +301,6 @@ def cmd_ingest(app: App, args: argparse.Namespace) -> int:
     for error in errors:
         app.say(f"briefbot: error: {error}")
     counts: Counter[str] = Counter()
-    results: list[FileResult] = []
     if files:
         store = app.store
         from tqdm import tqdm
@@ -309,8 +308,8 @@ def cmd_ingest(app: App, args: argparse.Namespace) -> int:
         progress = tqdm(
             total=len(files), unit="file", file=app.err, disable=not app.err.isatty(), leave=False
         )
-        for result in ingest_files(store, files, "file", app.clock):
-            results.append(result)
+        # One file at a time: only each file's result is kept, never its text.
+        for result in ingest_files(store, files, "file", app.clock, app.engine.ingest_limits):
             progress.update(1)
             if result.error:
                 progress.write(f"briefbot: error: {result.error}", file=app.err)

@@ -26,7 +26,7 @@ from briefs.clock import Clock
 from briefs.compose import BriefRequest, compose_brief
 from briefs.errors import InputError
 from briefs.feeds.suggested import SuggestedFeed, load_suggested, mark_followed
-from briefs.ingest import ingest_files, seed_files
+from briefs.ingest import IngestLimits, ingest_files, seed_files
 from briefs.lexicon import Lexicon, load_lexicon
 from briefs.lookup import lookup_source, search_statements
 from briefs.pipeline import analyze_pending
@@ -151,6 +151,12 @@ class Engine:
         """Jinja2 templates: the user's folder first, then the shipped ones."""
         return make_environment(self.settings.templates_dir)
 
+    @property
+    def ingest_limits(self) -> IngestLimits:
+        """What one ingested file may cost: [ingest] max_file_bytes, and for an RSS/Atom file
+        [feeds] max_items_per_fetch (the file counts as one fetch)."""
+        return IngestLimits(self.settings.max_file_bytes, self.settings.feeds.max_items_per_fetch)
+
     def render(self, brief: Brief, fmt: str = "md") -> str:
         return render(brief, fmt, self.environment)
 
@@ -176,8 +182,7 @@ class Engine:
             f"briefbot: first use of this store; ingesting the seed corpus first "
             f"({len(files)} articles from {self.settings.seeds_dir})"
         )
-        results = list(ingest_files(store, files, "seed", self.clock))
-        for result in results:
+        for result in ingest_files(store, files, "seed", self.clock, self.ingest_limits):
             if result.error:
                 self.say(f"briefbot: seed skipped: {result.error}")
         store.set_meta(SEEDED, self.clock().isoformat(timespec="seconds"))
@@ -199,7 +204,13 @@ class Engine:
 
     def _analyze(self) -> None:
         stale = not self.refresh_in_background
-        analyze_pending(self.store, self.lexicon, self.progress, stale=stale)
+        analyze_pending(
+            self.store,
+            self.lexicon,
+            self.progress,
+            stale=stale,
+            max_sentences=self.settings.max_sentences,
+        )
 
     def stale_documents(self) -> int:
         """Documents whose analysis was made by another version or other domain data."""
@@ -210,7 +221,9 @@ class Engine:
         """Re-analyse up to ``batch`` stale documents (the lock held for one batch only, so
         answers interleave); how many. Briefs read the old analysis of the rest meanwhile."""
         with self._analysing:
-            return analyze_pending(self.store, self.lexicon, limit=batch)
+            return analyze_pending(
+                self.store, self.lexicon, limit=batch, max_sentences=self.settings.max_sentences
+            )
 
     # -- answers -------------------------------------------------------------------------
 
@@ -359,6 +372,7 @@ class Engine:
             self.clock,
             concurrency=feeds.concurrency,
             analyze=self.analyze,
+            max_items=feeds.max_items_per_fetch,
         )
 
     async def poll_due(
@@ -440,4 +454,4 @@ class Engine:
         from briefs.feeds.poll import preview_feed
 
         async with self.fetcher(resolver) as fetcher:
-            return await preview_feed(fetcher, url)
+            return await preview_feed(fetcher, url, self.settings.feeds.max_items_per_fetch)

@@ -7,6 +7,7 @@ inferred; each value records which.
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass
@@ -210,21 +211,43 @@ def infer_publication_date(body: str, today: date | None = None) -> date | None:
     return max(dated) if dated else None
 
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes; an unreadable file is an InputError naming it."""
+def read_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+    """The file's bytes; an unreadable file, or one over ``max_bytes``, is an InputError
+    naming it. The size is checked before reading, and no more than the limit is ever read
+    (a file still growing cannot slip past it): one huge file must not exhaust memory."""
     try:
-        return path.read_bytes()
+        with path.open("rb") as fh:
+            if max_bytes is None:
+                return fh.read()
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                raise too_large(path, size, max_bytes)
+            data = fh.read(max_bytes + 1)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise InputError(f"{path}: is a folder, not a file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(data) > max_bytes:
+        raise too_large(path, len(data), max_bytes, more=True)
+    return data
+
+
+def too_large(path: Path, size: int, limit: int, more: bool = False) -> InputError:
+    """The one-line refusal of a file over [ingest] max_file_bytes."""
+    return InputError(
+        f"{path}: {'over ' if more else ''}{size:,} bytes, larger than the limit of {limit:,} "
+        "bytes for one file ([ingest] max_file_bytes); split it, or raise the limit"
+    )
 
 
 def read_article(
-    path: Path, rules: CleaningRules | None = None, today: date | None = None
+    path: Path,
+    rules: CleaningRules | None = None,
+    today: date | None = None,
+    max_bytes: int | None = None,
 ) -> ParsedArticle:
     """Read and parse one article file; every failure is an InputError naming the file."""
-    text = decode_article(read_bytes(path), str(path))
+    text = decode_article(read_bytes(path, max_bytes), str(path))
     return parse_article(text, str(path), manifest_entry(path), rules, today)

@@ -1,7 +1,9 @@
 """Ingest article files into the store: one transaction per document, errors as data.
 
 A bad file never stops the others and never touches what is stored: each failure becomes a
-``FileResult`` with a one-line reason naming the file.
+``FileResult`` with a one-line reason naming the file. Files are read one at a time, each
+only after the one before is stored, and none over ``IngestLimits.max_file_bytes`` is read
+at all: memory holds one file, however many are ingested.
 """
 
 from __future__ import annotations
@@ -11,12 +13,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from briefs.articles import MANIFEST_NAME, read_article
+from briefs.articles import MANIFEST_NAME, read_article, read_bytes
 from briefs.cleaning import load_rules
 from briefs.errors import InputError
 from briefs.models import Origin
 from briefs.pages import is_page_file, read_page
 from briefs.store.base import IngestOutcome, Store
+
+
+@dataclass(frozen=True)
+class IngestLimits:
+    """What one input file may cost ([ingest] max_file_bytes, [feeds] max_items_per_fetch):
+    the defaults are the shipped settings."""
+
+    max_file_bytes: int = 5_000_000
+    max_feed_items: int = 500
 
 
 @dataclass(frozen=True)
@@ -78,23 +89,37 @@ def is_feed_file(path: Path) -> bool:
 
 
 def ingest_feed_file(
-    store: Store, path: Path, origin: Origin, now: Callable[[], datetime]
+    store: Store,
+    path: Path,
+    origin: Origin,
+    now: Callable[[], datetime],
+    limits: IngestLimits | None = None,
 ) -> Iterator[FileResult]:
     """Store each entry of an RSS/Atom file, as the poller stores a fetched feed's entries
     (keyed by canonical article URL, so a feed bringing the same article later adds nothing).
+    The file counts as one fetch: its newest ``max_feed_items`` entries are taken.
     """
     from briefs.feeds.entries import entry_article
     from briefs.feeds.entries import source_key as entry_key
     from briefs.feeds.parse import parse_feed
 
+    limits = limits or IngestLimits()
     try:
-        parsed = parse_feed(path.read_bytes(), {"content-type": "application/xml"})
+        body = read_bytes(path, limits.max_file_bytes)
+    except InputError as exc:
+        yield FileResult(path, error=str(exc))
+        return
+    try:
+        parsed = parse_feed(
+            body,
+            {"content-type": "application/xml"},
+            max_items=limits.max_feed_items,
+            source=str(path),
+        )
     except InputError as exc:
         yield FileResult(path, error=f"{path}: {exc}")
         return
-    except OSError as exc:
-        yield FileResult(path, error=f"{path}: cannot read ({exc.strerror})")
-        return
+    del body  # the entries hold what is kept; the raw document need not stay in memory
     if not parsed.entries and not parsed.skipped:
         yield FileResult(path, error=f"{path}: a feed with no entries, nothing to ingest")
     fallback = source_key(path, origin)
@@ -119,20 +144,27 @@ def ingest_files(
     files: Sequence[Path],
     origin: Origin,
     now: Callable[[], datetime],
+    limits: IngestLimits | None = None,
 ) -> Iterator[FileResult]:
-    """Ingest each file, yielding its result as soon as it is stored (for progress bars)."""
+    """Ingest each file, yielding its result as soon as it is stored (for progress bars).
+
+    One file at a time: nothing of a file is kept once its result is yielded.
+    """
+    limits = limits or IngestLimits()
     rules = load_rules()
     for path in files:
         page = is_page_file(path)  # by its ending: an XHTML page may begin like a feed
         if not page and is_feed_file(path):
-            yield from ingest_feed_file(store, path, origin, now)
+            yield from ingest_feed_file(store, path, origin, now, limits)
             continue
         try:
-            article = (read_page if page else read_article)(path, rules, now().date())
+            read = read_page if page else read_article
+            article = read(path, rules, now().date(), limits.max_file_bytes)
         except InputError as exc:
             yield FileResult(path, error=str(exc))
             continue
         outcome = store.ingest(article, origin, source_key(path, origin), now())
+        del article  # not kept while the next file is read
         yield FileResult(path, outcome=outcome)
 
 

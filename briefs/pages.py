@@ -152,11 +152,14 @@ def _reads_as_prose(paragraph: str) -> bool:
 
 
 def read_page(
-    path: Path, rules: CleaningRules | None = None, today: date | None = None
+    path: Path,
+    rules: CleaningRules | None = None,
+    today: date | None = None,
+    max_bytes: int | None = None,
 ) -> ParsedArticle:
     """Read one saved page as an article; every failure is an InputError naming the file."""
     name = str(path)
-    html = decode_page(read_bytes(path), name)
+    html = decode_page(read_bytes(path, max_bytes), name)
     meta = page_metadata(html)
     text = main_text(html, meta.url, precise=True)
     if text is None or not any(_reads_as_prose(p) for p in text.split("\n\n")):

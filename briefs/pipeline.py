@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -19,6 +20,7 @@ from briefs.lexicon import Lexicon
 from briefs.store.sql import SqlStore
 
 BACKGROUND_DOCUMENTS = 2000
+log = logging.getLogger(__name__)
 
 
 def analyze_pending(
@@ -28,15 +30,31 @@ def analyze_pending(
     *,
     stale: bool = True,
     limit: int | None = None,
+    max_sentences: int | None = None,
 ) -> int:
     """Analyse every document whose analysis is missing (and, with ``stale``, made by other
-    code or domain data), at most ``limit`` of them, oldest first; return how many."""
+    code or domain data), at most ``limit`` of them, oldest first; return how many.
+
+    Of each document only the first ``max_sentences`` sentences are analysed ([analysis]
+    max_sentences), and its story found from that part: one huge document costs no more
+    than that. The rest stays stored, citable and searchable, with no facts.
+    """
     version = analysis_version(lexicon)
     pending = store.pending_analysis(version, stale=stale)[:limit]
     if not pending:
         return 0
+    cut: dict[str, int] = {}  # documents analysed in part: where the analysed text ends
     for done, doc_id in enumerate(pending, start=1):
-        data = store.analysis_input(doc_id)
+        data = store.analysis_input(doc_id, max_sentences)
+        text = data.body
+        if data.analysed_end is not None:
+            cut[doc_id] = data.analysed_end
+            text = data.body[: data.analysed_end]
+            log.info(
+                "document %s: analysed its first %d sentences only ([analysis] max_sentences)",
+                doc_id,
+                len(data.sentences),
+            )
         published = (
             reference_date(data.published_at, data.published_precision, data.body)
             if data.published_at
@@ -49,16 +67,17 @@ def analyze_pending(
             data.sentence_ids,
             facts,
             candidate_names(data.sentences, lexicon),
-            signature(data.body),
+            signature(text),
         )
         if progress is not None:
             progress(done, len(pending))
-    _assign_stories(store, pending)
+    _assign_stories(store, pending, cut)
     return len(pending)
 
 
-def _assign_stories(store: SqlStore, doc_ids: list[str]) -> None:
-    """Join each newly analysed document to a story of the same event, or start one."""
+def _assign_stories(store: SqlStore, doc_ids: list[str], cut: dict[str, int]) -> None:
+    """Join each newly analysed document to a story of the same event, or start one
+    (a document analysed in part is compared by its analysed part, ``cut``)."""
     background = Background()
     for sig in store.signatures(BACKGROUND_DOCUMENTS):
         background.add(sig)
@@ -67,7 +86,7 @@ def _assign_stories(store: SqlStore, doc_ids: list[str]) -> None:
         doc = docs[doc_id]
         story_id, duplicate_of = None, None
         if doc.published_at is not None:
-            body = store.body(doc_id)
+            body = store.body(doc_id)[: cut.get(doc_id)]
             start, end = story_window(doc.published_at.date())
             candidates = store.story_neighbours(
                 doc_id,

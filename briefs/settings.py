@@ -28,6 +28,8 @@ class FeedSettings:
     connect_timeout: float = 10.0
     total_timeout: float = 30.0
     max_bytes: int = 5_000_000
+    # Items taken from one fetch (the newest); the rest are skipped with a warning.
+    max_items_per_fetch: int = 500
     max_redirects: int = 5
     per_host_concurrency: int = 2
     concurrency: int = 8
@@ -90,6 +92,10 @@ class Settings:
     search_limit: int
     templates_dir: Path | None
     seed_corpus: bool = True
+    # Bounds on what one input may cost (docs/operations.md, "Limits"): the largest file
+    # `ingest` reads, and the sentences of one document analysed.
+    max_file_bytes: int = 5_000_000
+    max_sentences: int = 2000
     feeds: FeedSettings = field(default_factory=FeedSettings)
     pool: PoolOptions = field(default_factory=PoolOptions)  # [store] pool_*, PostgreSQL only
     discord: DiscordSettings = field(default_factory=DiscordSettings)
@@ -196,6 +202,8 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
         search_limit=positive_int("brief", "search_limit"),
         templates_dir=Path(templates).expanduser() if templates else None,
         seed_corpus=bool(get("ingest", "seed_corpus")),
+        max_file_bytes=positive_int("ingest", "max_file_bytes"),
+        max_sentences=positive_int("analysis", "max_sentences"),
         feeds=_feed_settings(raw.get("feeds", {}), origins),
         pool=_pool_settings(raw.get("store", {}), origins),
         discord=_discord_settings(raw.get("discord", {}), origins),

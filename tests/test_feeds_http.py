@@ -691,10 +691,10 @@ def test_one_feed_failing_inside_never_stops_the_others(
     server.routes["/bad"] = Route(rss("Bad", [item(2), item(4)]))
     real = poll.parse_feed
 
-    def explode(body: bytes, headers: dict[str, str], url: str) -> Any:
+    def explode(body: bytes, headers: dict[str, str], url: str, **options: Any) -> Any:
         if url.endswith("/bad"):
             raise RuntimeError("parser bug")
-        return real(body, headers, url)
+        return real(body, headers, url, **options)
 
     monkeypatch.setattr(poll, "parse_feed", explode)
     summary = h.poll()

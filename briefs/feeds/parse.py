@@ -70,6 +70,7 @@ class ParsedFeed:
     entries: list[FeedEntry]
     warnings: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # one line per entry that was lost
+    over_limit: int = 0  # entries left out by ``max_items`` (older ones), not in ``skipped``
 
 
 class _TextExtractor(HTMLParser):
@@ -238,9 +239,40 @@ def describe(body: bytes, content_type: str) -> str:
     return f"not a feed ({ctype or 'no content type'})"
 
 
-def parse_feed(body: bytes, headers: dict[str, str] | None = None, url: str = "") -> ParsedFeed:
+def newest_indexes(dates: list[datetime | None], limit: int) -> list[int]:
+    """Which of the entries with these dates to keep, at most ``limit``: the newest dated ones
+    (ties in feed order), then undated ones in feed order (feeds list newest first), as
+    ``entries.newest_first`` orders a backfill. Returned in feed order."""
+    if len(dates) <= limit:
+        return list(range(len(dates)))
+    dated = [(i, d) for i, d in enumerate(dates) if d is not None]
+    dated.sort(key=lambda pair: pair[1], reverse=True)  # stable: ties keep feed order
+    undated = [i for i, d in enumerate(dates) if d is None]
+    return sorted(([i for i, _ in dated] + undated)[:limit])
+
+
+def _raw_date(entry: Any) -> datetime | None:
+    """An entry's date for choosing the newest; an entry it cannot read counts as undated."""
+    try:
+        return _when(entry)[0]
+    except Exception:
+        return None
+
+
+def parse_feed(
+    body: bytes,
+    headers: dict[str, str] | None = None,
+    url: str = "",
+    *,
+    max_items: int | None = None,
+    source: str = "",
+) -> ParsedFeed:
     """Parse feed bytes, with the response headers (lower-case names) for the encoding.
 
+    At most ``max_items`` entries are kept ([feeds] max_items_per_fetch): the newest, chosen
+    before any entry's text is processed, so a feed of 100,000 items costs the work of
+    ``max_items``; a warning (logged naming ``source``, else ``url``) says how many were left
+    out.
     Raises NotAFeedError, naming what the document is, when it is no RSS or Atom feed.
     """
     headers = {k.lower(): v for k, v in (headers or {}).items()}
@@ -263,9 +295,21 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None, url: str = ""
     if not version:
         what = describe(body, headers.get("content-type", ""))
         raise NotAFeedError(f"{url or 'the document'} is {what}")
+    over_limit = 0
+    numbered = list(enumerate(raw_entries, start=1))
+    if max_items is not None and len(numbered) > max_items:
+        keep = newest_indexes([_raw_date(raw) for raw in raw_entries], max_items)
+        numbered = [numbered[i] for i in keep]
+        over_limit = len(raw_entries) - len(keep)
+        warnings.insert(
+            0,
+            f"{len(raw_entries):,} items in the feed: took the newest {len(keep):,} and "
+            f"skipped {over_limit:,} ([feeds] max_items_per_fetch is {max_items:,})",
+        )
+        log.warning("feed %s: %s", source or url or "without a URL", warnings[0])
     entries: list[FeedEntry] = []
     skipped: list[str] = []
-    for number, raw in enumerate(raw_entries, start=1):
+    for number, raw in numbered:
         try:
             entries.append(_entry(raw, warnings, url))
         except Exception as exc:  # one bad entry never loses the others
@@ -276,4 +320,4 @@ def parse_feed(body: bytes, headers: dict[str, str] | None = None, url: str = ""
     title = html_to_text(raw_title) if isinstance(raw_title, str) else ""
     title = _shorten(" ".join(title.split()), MAX_TITLE) or url or "Untitled feed"
     link = feed.get("link") if isinstance(feed.get("link"), str) else None
-    return ParsedFeed(title, link, version, entries, warnings, skipped)
+    return ParsedFeed(title, link, version, entries, warnings, skipped, over_limit)

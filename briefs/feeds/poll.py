@@ -41,6 +41,8 @@ TEASER_CHARS = 600
 FULL_TEXT_PAGES = 20
 # The status of a feed another process holds the lease of: skipped, not polled.
 LEASED = "leased"
+# Items taken from one fetch, the newest: the default of [feeds] max_items_per_fetch.
+MAX_ITEMS_PER_FETCH = 500
 
 
 @dataclass
@@ -98,14 +100,25 @@ class _Plan:
     unchanged: int
 
 
-async def preview_feed(fetcher: Fetcher, url: str) -> tuple[FetchResult, ParsedFeed]:
-    """Fetch and parse a feed, storing nothing; a refusal is an InputError naming the URL."""
+async def preview_feed(
+    fetcher: Fetcher, url: str, max_items: int = MAX_ITEMS_PER_FETCH
+) -> tuple[FetchResult, ParsedFeed]:
+    """Fetch and parse a feed, storing nothing; a refusal is an InputError naming the URL.
+
+    Its newest ``max_items`` entries are kept, as a poll keeps them.
+    """
     url = check_feed_url(url)
     result = await fetcher.fetch(url)
     if not result.ok or result.body is None:
         raise InputError(f"{url}: {result.reason()}")
-    parsed = await asyncio.to_thread(parse_feed, result.body, result.headers, result.final_url)
+    parsed = await asyncio.to_thread(
+        _parse, result.body, result.headers, result.final_url, max_items
+    )
     return result, parsed
+
+
+def _parse(body: bytes, headers: dict[str, str], url: str, max_items: int) -> ParsedFeed:
+    return parse_feed(body, headers, url, max_items=max_items)
 
 
 async def add_feed(
@@ -125,7 +138,7 @@ async def add_feed(
     for feed in await asyncio.to_thread(poller.store.feeds.list_feeds, guild_id):
         if feed.canonical_url == canonical:
             raise InputError(f"{url}: already followed here, as feed {feed.id}")
-    result, parsed = await preview_feed(poller.fetcher, url)
+    result, parsed = await preview_feed(poller.fetcher, url, poller.max_items)
     feed = await asyncio.to_thread(
         poller.store.feeds.add, url, canonical, guild_id, parsed.title, poller.clock(), full_text
     )
@@ -140,6 +153,7 @@ class Poller:
 
     ``analyze`` (optional) runs the store's analysis after new documents arrive, so a
     rewrite of an article the guild already has joins its story instead of counting as new.
+    ``max_items`` bounds what one fetch may bring ([feeds] max_items_per_fetch).
     """
 
     def __init__(
@@ -151,8 +165,10 @@ class Poller:
         rng: random.Random | None = None,
         concurrency: int = 8,
         analyze: Callable[[], object] | None = None,
+        max_items: int = MAX_ITEMS_PER_FETCH,
     ) -> None:
         self.store = store
+        self.max_items = max_items
         self.fetcher = fetcher
         self.policy = policy
         self.clock = clock
@@ -223,7 +239,7 @@ class Poller:
         if parsed is None:
             try:
                 parsed = await asyncio.to_thread(
-                    parse_feed, result.body, result.headers, result.final_url
+                    _parse, result.body, result.headers, result.final_url, self.max_items
                 )
             except NotAFeedError as exc:
                 return await self._fail(feed, result, "not_a_feed", str(exc))

@@ -91,6 +91,9 @@ class AnalysisInput:
     sentence_ids: list[int]
     sentences: list[str]
     paragraphs: list[int]
+    # Where the analysed text ends when the document has more sentences than are analysed
+    # ([analysis] max_sentences): the end of the last one. None: the whole body.
+    analysed_end: int | None = None
 
 
 @dataclass(frozen=True)

@@ -292,18 +292,29 @@ class SqlStore:
                 conn.execute(select(documents.c.body).where(documents.c.id == doc_id)).scalar_one()
             )
 
-    def analysis_input(self, doc_id: str) -> AnalysisInput:
+    def analysis_input(self, doc_id: str, max_sentences: int | None = None) -> AnalysisInput:
+        """What analysing a document needs: its first ``max_sentences`` live sentences (all of
+        them when None), and where the analysed text ends when there are more."""
         with self.engine.connect() as conn:
             doc = conn.execute(
                 select(
                     documents.c.body, documents.c.published_at, documents.c.published_precision
                 ).where(documents.c.id == doc_id)
             ).one()
-            rows = conn.execute(
-                select(sentences.c.id, sentences.c.text, sentences.c.span_start)
+            query = (
+                select(
+                    sentences.c.id, sentences.c.text, sentences.c.span_start, sentences.c.span_end
+                )
                 .where(and_(sentences.c.document_id == doc_id, sentences.c.position.is_not(None)))
                 .order_by(sentences.c.position)
-            ).all()
+            )
+            if max_sentences is not None:
+                query = query.limit(max_sentences + 1)  # one more tells whether there are more
+            rows = conn.execute(query).all()
+        analysed_end = None
+        if max_sentences is not None and len(rows) > max_sentences:
+            rows = rows[:max_sentences]
+            analysed_end = rows[-1].span_end if rows else 0
         paragraphs = [doc.body.count("\n\n", 0, r.span_start) for r in rows]
         return AnalysisInput(
             doc_id,
@@ -313,6 +324,7 @@ class SqlStore:
             [r.id for r in rows],
             [r.text for r in rows],
             paragraphs,
+            analysed_end,
         )
 
     def save_analysis(
@@ -334,6 +346,28 @@ class SqlStore:
             conn.execute(mentions.delete().where(mentions.c.sentence_id.in_(all_ids)))
             conn.execute(date_mentions.delete().where(date_mentions.c.sentence_id.in_(all_ids)))
             conn.execute(names_table.delete().where(names_table.c.document_id == doc_id))
+            # Live sentences past those analysed ([analysis] max_sentences) keep no facts from
+            # an earlier analysis: none when a document is analysed whole.
+            conn.execute(
+                sentences.update()
+                .where(
+                    and_(
+                        sentences.c.document_id == doc_id,
+                        sentences.c.position >= len(sentence_ids),
+                    )
+                )
+                .values(
+                    topics=None,
+                    speaker=None,
+                    speaker_kind=None,
+                    direct=None,
+                    stance=None,
+                    stance_holder=None,
+                    date_value=None,
+                    date_precision=None,
+                    salience=None,
+                )
+            )
             updates = []
             for sid, fact in zip(sentence_ids, facts, strict=True):
                 first = fact.dates[0] if fact.dates else None
