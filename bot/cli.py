@@ -11,7 +11,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -216,14 +216,12 @@ def write_atomically(path: Path, text: str) -> None:
 def _window(args: argparse.Namespace) -> tuple[datetime | None, datetime | None]:
     since = until = None
     try:
-        if args.since:
+        if args.since is not None:  # an empty value is refused, not taken as "no bound"
             since = parse_cli_date(args.since)
-        if args.until:
-            until = parse_cli_date(args.until)
-            if len(args.until.strip()) == 10:
-                until += timedelta(days=1)  # a date-only --until includes that whole day
+        if args.until is not None:
+            until = parse_cli_date(args.until, end=True)  # a date-only --until: its whole day
     except DateParseError as exc:
-        flag = "--since" if args.since and since is None else "--until"
+        flag = "--since" if args.since is not None and since is None else "--until"
         raise InputError(f"{flag}: {exc}") from None
     if since and until and since >= until:
         raise InputError(f"--since {args.since} is not before --until {args.until}")

@@ -22,7 +22,7 @@ from jinja2 import Environment
 from briefs.analysis import analysis_version
 from briefs.brief import Brief
 from briefs.clock import Clock
-from briefs.compose import BriefRequest, compose_brief
+from briefs.compose import BriefRequest, check_filters, compose_brief
 from briefs.errors import InputError
 from briefs.feeds.suggested import SuggestedFeed, load_suggested, mark_followed
 from briefs.ingest import ingest_files, seed_files
@@ -225,6 +225,7 @@ class Engine:
         visible: Visibility | None = None,
     ) -> Brief:
         """A sourced brief of what ``visible`` sees, narrowed by topic, entity, query, window."""
+        check_filters(topic, entity, query)  # before seeding or analysing anything
         self.ensure_ready()
         items = max_items or self.settings.max_items
         request = BriefRequest(
@@ -271,6 +272,7 @@ class Engine:
         limit: int = 40,
         visible: Visibility | None = None,
     ) -> Brief:
+        check_filters(topic, entity)
         self.ensure_ready()
         return compose_timeline(
             self.store, self.lexicon, self.clock(), entity, topic, since, until, limit, visible
