@@ -26,7 +26,7 @@ from bot.engine import Engine
 from briefs import __version__
 from briefs.clock import Clock, system_clock
 from briefs.dates import DateParseError, parse_cli_date
-from briefs.errors import BriefbotError, InputError
+from briefs.errors import BriefbotError, InputError, StoreReadOnly
 from briefs.ingest import FileResult, collect_files, ingest_files
 from briefs.lexicon import Lexicon
 from briefs.render import FORMATS, render_template
@@ -336,6 +336,24 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
     return run_bot(app.engine, app.env, app.err)
 
 
+def _must_write(args: argparse.Namespace) -> bool:
+    """Whether the command stores something: on a read-only store it is refused up front,
+    before any fetch or post, rather than failing at its first write."""
+    if args.command in {"ingest", "poll", "run"}:
+        return True
+    if args.command == "feeds":
+        return bool(args.feeds_command in {"add", "remove", "enable"})
+    if args.command == "schedule":
+        return bool(args.schedule_command in {"set", "clear", "run"})
+    return args.command == "digest" and args.webhook is not None
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    """``feeds add``, ``schedule set``: the command with its action, for messages."""
+    action = getattr(args, f"{args.command}_command", None)
+    return f"{args.command} {action}" if action else str(args.command)
+
+
 COMMANDS = {
     "brief": cmd_brief,
     "ingest": cmd_ingest,
@@ -386,6 +404,11 @@ def main(
             settings = replace(settings, database_url=args.database, origins=origins)
         app = App(settings, clock, out, err)
         app.env = os.environ if env is None else env
+        if _must_write(args) and app.store.read_only:
+            raise StoreReadOnly(
+                f"the store {app.store.location} is read-only ({app.store.read_only}); "
+                f"briefbot {_command_name(args)} must write to it"
+            )
         return COMMANDS[args.command](app, args)
     except BriefbotError as exc:
         print(f"briefbot: error: {exc}", file=err)

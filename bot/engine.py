@@ -119,6 +119,7 @@ class Engine:
         # The bot sets this: documents analysed by another version or other domain data are
         # re-analysed in the background (``refresh_stale``), not before the next answer.
         self.refresh_in_background = False
+        self._noted_read_only = False
 
     # -- parts ---------------------------------------------------------------------------
 
@@ -168,7 +169,9 @@ class Engine:
         not keep the seeds out, and seeds a user removed are not brought back.
         """
         store = self.store
-        if not self.settings.seed_corpus or store.get_meta(SEEDED) or store.has_origin("seed"):
+        if store.read_only or not self.settings.seed_corpus:
+            return  # a store that cannot be written is read as it is
+        if store.get_meta(SEEDED) or store.has_origin("seed"):
             return
         files = seed_files(self.settings.seeds_dir)
         self.say(
@@ -198,7 +201,25 @@ class Engine:
 
     def _analyze(self) -> None:
         stale = not self.refresh_in_background
+        if self.store.read_only:
+            self._note_unanalysed(stale)
+            return
         analyze_pending(self.store, self.lexicon, self.progress, stale=stale)
+
+    def _note_unanalysed(self, stale: bool) -> None:
+        """A read-only store is answered from the analysis it holds; say so (once) when
+        some documents lack it, since their statements then count for less."""
+        if self._noted_read_only:
+            return
+        self._noted_read_only = True
+        version = analysis_version(self.lexicon)
+        pending = len(self.store.pending_analysis(version, stale=stale))
+        if pending:
+            self.say(
+                f"briefbot: note: the store is read-only ({self.store.read_only}); "
+                f"{pending} documents are not analysed by this version, answering from "
+                "the analysis it holds"
+            )
 
     def stale_documents(self) -> int:
         """Documents whose analysis was made by another version or other domain data."""

@@ -17,3 +17,11 @@ class InputError(BriefbotError):
 
 class NotFoundError(BriefbotError):
     """A reference (document, sentence, entity, topic) does not exist."""
+
+
+class StoreDamaged(BriefbotError):
+    """The store's file is damaged (corrupt pages, undecodable text): restore a backup."""
+
+
+class StoreReadOnly(BriefbotError):
+    """The store cannot be written (a read-only mount, permissions) and the command must write."""
