@@ -216,9 +216,8 @@ class Engine:
         pending = len(self.store.pending_analysis(version, stale=stale))
         if pending:
             self.say(
-                f"briefbot: note: the store is read-only ({self.store.read_only}); "
-                f"{pending} documents are not analysed by this version, answering from "
-                "the analysis it holds"
+                f"briefbot: note: the store is read-only ({self.store.read_only}): "
+                f"answering without the analysis of {pending} document(s) it lacks"
             )
 
     def stale_documents(self) -> int:

@@ -35,7 +35,9 @@ READ_COMMANDS = [
     ["entity", "Russia", "--format", "json"],
     ["stories", "--format", "json"],
     ["feeds", "list"],
+    ["feeds", "suggested", "--format", "json"],
     ["schedule", "list"],
+    ["schedule", "show"],
     ["digest", "--format", "json"],
 ]
 
@@ -178,6 +180,29 @@ def test_read_commands_work_on_a_read_only_store(
             assert result.out == expected.out, args  # the same answer as before
             assert result.err == "", (args, result.err)
         assert sorted(p.name for p in path.parent.iterdir()) == [path.name]
+
+
+def test_a_read_only_store_with_unanalysed_documents_answers_with_a_note(
+    sqlite_store: tuple[Path, Callable[..., Run]], tmp_path: Path
+) -> None:
+    """``ingest`` does not analyse; a read-only store cannot be analysed: the brief is made
+    from the analysis there is, and says so once on stderr."""
+    path, run = sqlite_store
+    article = tmp_path / "new.txt"
+    article.write_text(
+        "Sanctions on arms\n\nThe council imposed sanctions on Monday, officials said.\n",
+        encoding="utf-8",
+    )
+    assert run("ingest", str(article)).code == 0
+    before = _rows(f"sqlite:///{path}")
+    with read_only(path.parent) as why:
+        result = run("brief", "--format", "json")
+    assert result.code == 0, result.err
+    assert result.err.splitlines() == [
+        f"briefbot: note: the store is read-only ({why}): answering without the analysis "
+        "of 1 document(s) it lacks"
+    ]
+    assert _rows(f"sqlite:///{path}") == before
 
 
 WRITE_COMMANDS = [
