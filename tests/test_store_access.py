@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from briefs.errors import StoreReadOnly
 from briefs.store import open_store
@@ -293,3 +294,39 @@ def test_a_copy_of_a_read_only_store_can_be_made(
     assert result.code == 0, result.err
     assert _rows(f"sqlite:///{target}")["documents"] == _rows(f"sqlite:///{path}")["documents"]
     shutil.rmtree(path.parent)
+
+
+# -- a PostgreSQL store that accepts no writes -----------------------------------------------
+
+
+def test_a_read_only_postgres_store_reads_and_refuses_writes(
+    cli: Callable[..., Run], pg_url: str
+) -> None:
+    """A server that accepts no writes (a hot standby; here the session setting a standby
+    has, default_transaction_read_only): reads work, writes are one line, nothing changes."""
+    assert cli("stats", extra_env={"BRIEFBOT_DATABASE_URL": pg_url}).code == 0
+    url = make_url(pg_url)
+    options = f"{url.query['options']} -cdefault_transaction_read_only=on"
+    read_only_url = url.update_query_dict({"options": options}).render_as_string(
+        hide_password=False
+    )
+    ro = {"BRIEFBOT_DATABASE_URL": read_only_url}
+    before = _rows(pg_url)
+    for args in READ_COMMANDS:
+        writable = cli(*args, extra_env={"BRIEFBOT_DATABASE_URL": pg_url})
+        result = cli(*args, extra_env=ro)
+        assert result.code == 0, (args, result.err)
+        if args[0] == "stats":  # the only answer naming the URL, which differs
+            assert {**result.json(), "location": ""} == {**writable.json(), "location": ""}
+        else:
+            assert result.out == writable.out, args
+    for args, message in WRITE_COMMANDS:
+        line = one_error_line(cli(*args, extra_env=ro))
+        assert f"is read-only (the database server accepts no writes); {message}" in line, line
+    store = open_store(read_only_url)
+    try:
+        with pytest.raises(StoreReadOnly, match=r"is read-only .*; this command must write"):
+            store.set_meta("x", "y")
+    finally:
+        store.close()
+    assert _rows(pg_url) == before

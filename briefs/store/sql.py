@@ -117,6 +117,9 @@ class SqlStore:
         # SQLite keeps its FTS5 table up to date by hand; PostgreSQL computes the tsvector.
         self.postgres = engine.dialect.name == dialect.POSTGRES
         with engine.begin() as conn:
+            # A hot standby, or a role or database with default_transaction_read_only.
+            if read_only is None and self.postgres and _server_read_only(conn):
+                read_only = self.read_only = "the database server accepts no writes"
             if read_only is None:
                 migrations.migrate(conn)
             else:
@@ -856,10 +859,12 @@ def sqlite_damage(exc: BaseException | None) -> str | None:
     return None
 
 
-class _SqliteErrors:
-    """Turn the SQLite errors that are about the file, not the code, into one clear line:
-    a damaged file, and a write to a store that cannot be written. Until the store is open
-    (``opened``), a file SQLite does not recognise is left to ``open_store``: it is no store."""
+class _StoreErrors:
+    """Turn the database errors that are about the store, not the code, into one clear line:
+    a damaged file (or PostgreSQL's data_corrupted), and a write to a store that cannot be
+    written (SQLITE_READONLY; PostgreSQL's read_only_sql_transaction, 25006). Until the store
+    is open (``opened``), a file SQLite does not recognise is left to ``open_store``: it is
+    no store."""
 
     def __init__(self, location: str, read_only: str | None) -> None:
         self.location = location
@@ -876,11 +881,25 @@ class _SqliteErrors:
                 f"the store {location} is damaged ({damage}); restore it from a backup "
                 "(see docs/operations.md)"
             )
-        if _sqlite_code(error) == _SQLITE_READONLY:
+        if getattr(error, "sqlstate", None) in ("XX001", "XX002"):
+            log.debug("store %s is damaged", location, exc_info=error)
+            raise StoreDamaged(
+                f"the store {location} is damaged ({_first_line(error)}); restore it from a "
+                "backup (see docs/scaling.md)"
+            )
+        if _sqlite_code(error) == _SQLITE_READONLY or getattr(error, "sqlstate", "") == "25006":
             why = f" ({read_only})" if read_only else ""
             raise StoreReadOnly(
                 f"the store {location} is read-only{why}; this command must write to it"
             )
+
+
+def _server_read_only(conn: Connection) -> bool:
+    return bool(conn.execute(text("SHOW transaction_read_only")).scalar_one() == "on")
+
+
+def _first_line(error: BaseException) -> str:
+    return next((line.strip() for line in str(error).splitlines() if line.strip()), "")
 
 
 def _read_only_reason(path: Path) -> str | None:
@@ -970,7 +989,7 @@ def open_store(
 def _open_sqlite(url: URL, setting: str, location: str, read_only: str | None) -> SqlStore:
     engine = create_engine(url)
     event.listen(engine, "connect", _sqlite_read_pragmas if read_only else _sqlite_pragmas)
-    errors = _SqliteErrors(location, read_only)
+    errors = _StoreErrors(location, read_only)
     event.listen(engine, "handle_error", errors)
     try:
         store = SqlStore(engine, location, read_only)
@@ -1018,8 +1037,13 @@ def _open_postgres(parsed: URL, setting: str, pool: dialect.PoolOptions) -> SqlS
         # A connection the server or a proxy dropped while idle is replaced, not an error.
         pool_pre_ping=True,
     )
+    errors = _StoreErrors(location, None)
+    event.listen(engine, "handle_error", errors)
     try:
-        return SqlStore(engine, location)
+        store = SqlStore(engine, location)
+        errors.read_only = store.read_only
+        errors.opened = True
+        return store
     except DatabaseError as exc:
         engine.dispose()
         reason = "; ".join(line.strip() for line in str(exc.orig).splitlines() if line.strip())
