@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import os
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -260,6 +261,26 @@ def test_a_read_only_file_that_is_no_store_says_so(cli: Callable[..., Run], tmp_
             "stats", extra_env={"BRIEFBOT_DATABASE_URL": f"sqlite:///{folder}/briefbot.sqlite3"}
         )
     assert "is read-only" in one_error_line(run) and "holds no briefbot store" in run.err
+
+
+def test_a_read_only_store_with_a_pending_write_ahead_log_says_so(
+    sqlite_store: tuple[Path, Callable[..., Run]],
+) -> None:
+    """A -wal file left by a crash holds writes the store file lacks; read without its -shm
+    (immutable) they would be missed, so the store is refused in one line."""
+    path, run = sqlite_store
+    wal = path.with_name(path.name + "-wal")
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("INSERT INTO meta (key, value) VALUES ('left-by-a-crash', 'x')")
+    conn.commit()
+    pending = wal.read_bytes()  # as a crash would leave it: not checkpointed
+    conn.close()
+    assert pending and not wal.exists()
+    wal.write_bytes(pending)
+    with read_only(path.parent):
+        line = one_error_line(run("stats"))
+    assert f"the store {path} is read-only" in line and f"write-ahead log {wal}" in line, line
 
 
 def test_a_read_only_database_url_reads_and_refuses_writes(
