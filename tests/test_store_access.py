@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from briefs.errors import StoreReadOnly
+from briefs.errors import StoreDamaged, StoreReadOnly
 from briefs.store import open_store
 from tests.conftest import Run
 from tests.test_bad_input import one_error_line
@@ -351,3 +351,15 @@ def test_a_read_only_postgres_store_reads_and_refuses_writes(
     finally:
         store.close()
     assert _rows(pg_url) == before
+
+
+def test_discord_users_get_no_store_error_but_an_incident(tmp_path: Path) -> None:
+    """On Discord a damaged or read-only store is the operator's to fix: the user gets the
+    apology with an incident id (``user_message`` None), never the store's path."""
+    from bot.errors import user_message
+
+    for error in (
+        StoreDamaged(f"the store {tmp_path} is damaged (database disk image is malformed)"),
+        StoreReadOnly(f"the store {tmp_path} is read-only; this command must write to it"),
+    ):
+        assert user_message(error) is None
