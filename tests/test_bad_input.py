@@ -70,6 +70,15 @@ HUGE = "99999999999999999999999"
         (["digest", "--since", ""], "--since: '' is not a date"),
         # Only a value of exactly YYYY-MM-DD is a whole day; other digits are not dates.
         (["brief", "--since", "\u0662\u0660\u0662\u0663-01-01"], "is not a date"),
+        # A schedule's time and channel id are ASCII digits too (they were stored as given).
+        (
+            ["schedule", "set", "--channel", "123", "--time", "\u0660\u0668:00"],
+            "expected HH:MM",
+        ),
+        (
+            ["schedule", "set", "--channel", "\u0661\u0662\u0663", "--time", "08:00"],
+            "expected a channel id (digits)",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(
