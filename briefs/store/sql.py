@@ -850,7 +850,7 @@ def _sqlite_code(exc: BaseException | None) -> int | None:
     return code & 0xFF if isinstance(code, int) else None
 
 
-def sqlite_damage(exc: BaseException | None) -> str | None:
+def _sqlite_damage(exc: BaseException | None) -> str | None:
     """What is wrong, when a DB-API error says the SQLite file is damaged; else None."""
     if _sqlite_code(exc) in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
         return str(exc)
@@ -874,7 +874,7 @@ class _StoreErrors:
     def __call__(self, context: ExceptionContext) -> None:
         location, read_only = self.location, self.read_only
         error = context.original_exception
-        damage = sqlite_damage(error)
+        damage = _sqlite_damage(error)
         if damage is not None and (self.opened or _sqlite_code(error) != _SQLITE_NOTADB):
             log.debug("store %s is damaged", location, exc_info=error)
             raise StoreDamaged(
