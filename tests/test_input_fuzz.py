@@ -122,7 +122,9 @@ def test_a_count_option_is_a_bounded_whole_number_or_a_usage_error(text: str) ->
 
 
 # A sample through the command line itself (in-process, a real store): slower, so fewer.
-_cli_sample = settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_cli_sample = settings(
+    max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 
 
 @pytest.fixture
