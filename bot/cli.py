@@ -11,7 +11,7 @@ import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn, TextIO
 
@@ -26,7 +26,7 @@ from bot.engine import Engine
 from briefs import __version__
 from briefs.clock import Clock, system_clock
 from briefs.dates import DateParseError, parse_cli_date
-from briefs.errors import BriefbotError, InputError
+from briefs.errors import BriefbotError, InputError, StoreReadOnly
 from briefs.ingest import collect_files, ingest_files
 from briefs.lexicon import Lexicon
 from briefs.render import FORMATS, render_template
@@ -216,14 +216,12 @@ def write_atomically(path: Path, text: str) -> None:
 def _window(args: argparse.Namespace) -> tuple[datetime | None, datetime | None]:
     since = until = None
     try:
-        if args.since:
+        if args.since is not None:  # an empty value is refused, not taken as "no bound"
             since = parse_cli_date(args.since)
-        if args.until:
-            until = parse_cli_date(args.until)
-            if len(args.until.strip()) == 10:
-                until += timedelta(days=1)  # a date-only --until includes that whole day
+        if args.until is not None:
+            until = parse_cli_date(args.until, end=True)  # a date-only --until: its whole day
     except DateParseError as exc:
-        flag = "--since" if args.since and since is None else "--until"
+        flag = "--since" if args.since is not None and since is None else "--until"
         raise InputError(f"{flag}: {exc}") from None
     if since and until and since >= until:
         raise InputError(f"--since {args.since} is not before --until {args.until}")
@@ -337,6 +335,24 @@ def cmd_run(app: App, args: argparse.Namespace) -> int:
     return run_bot(app.engine, app.env, app.err)
 
 
+def _must_write(args: argparse.Namespace) -> bool:
+    """Whether the command stores something: on a read-only store it is refused up front,
+    before any fetch or post, rather than failing at its first write."""
+    if args.command in {"ingest", "poll", "run"}:
+        return True
+    if args.command == "feeds":
+        return bool(args.feeds_command in {"add", "remove", "enable"})
+    if args.command == "schedule":
+        return bool(args.schedule_command in {"set", "clear", "run"})
+    return args.command == "digest" and args.webhook is not None
+
+
+def _command_name(args: argparse.Namespace) -> str:
+    """``feeds add``, ``schedule set``: the command with its action, for messages."""
+    action = getattr(args, f"{args.command}_command", None)
+    return f"{args.command} {action}" if action else str(args.command)
+
+
 COMMANDS = {
     "brief": cmd_brief,
     "ingest": cmd_ingest,
@@ -387,6 +403,11 @@ def main(
             settings = replace(settings, database_url=args.database, origins=origins)
         app = App(settings, clock, out, err)
         app.env = os.environ if env is None else env
+        if _must_write(args) and app.store.read_only:
+            raise StoreReadOnly(
+                f"the store {app.store.location} is read-only ({app.store.read_only}); "
+                f"briefbot {_command_name(args)} must write to it"
+            )
         return COMMANDS[args.command](app, args)
     except BriefbotError as exc:
         print(f"briefbot: error: {exc}", file=err)

@@ -210,7 +210,7 @@ def _report(app: App, results: list[RunResult]) -> int:
 
 def cmd_digest(app: App, args: argparse.Namespace) -> int:
     since = None
-    if args.since:
+    if args.since is not None:
         try:
             since = parse_cli_date(args.since)
         except DateParseError as exc:

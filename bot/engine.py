@@ -23,7 +23,7 @@ from jinja2 import Environment
 from briefs.analysis import analysis_version
 from briefs.brief import Brief
 from briefs.clock import Clock
-from briefs.compose import BriefRequest, compose_brief
+from briefs.compose import BriefRequest, check_filters, compose_brief
 from briefs.errors import InputError
 from briefs.feeds.suggested import SuggestedFeed, load_suggested, mark_followed
 from briefs.ingest import IngestLimits, ingest_files, seed_files
@@ -120,6 +120,7 @@ class Engine:
         # The bot sets this: documents analysed by another version or other domain data are
         # re-analysed in the background (``refresh_stale``), not before the next answer.
         self.refresh_in_background = False
+        self._noted_read_only = False
 
     # -- parts ---------------------------------------------------------------------------
 
@@ -175,7 +176,9 @@ class Engine:
         not keep the seeds out, and seeds a user removed are not brought back.
         """
         store = self.store
-        if not self.settings.seed_corpus or store.get_meta(SEEDED) or store.has_origin("seed"):
+        if store.read_only or not self.settings.seed_corpus:
+            return  # a store that cannot be written is read as it is
+        if store.get_meta(SEEDED) or store.has_origin("seed"):
             return
         files = seed_files(self.settings.seeds_dir)
         self.say(
@@ -204,6 +207,9 @@ class Engine:
 
     def _analyze(self) -> None:
         stale = not self.refresh_in_background
+        if self.store.read_only:
+            self._note_unanalysed(stale)
+            return
         analyze_pending(
             self.store,
             self.lexicon,
@@ -211,6 +217,20 @@ class Engine:
             stale=stale,
             max_sentences=self.settings.max_sentences,
         )
+
+    def _note_unanalysed(self, stale: bool) -> None:
+        """A read-only store is answered from the analysis it holds; say so (once) when
+        some documents lack it, since their statements then count for less."""
+        if self._noted_read_only:
+            return
+        self._noted_read_only = True
+        version = analysis_version(self.lexicon)
+        pending = len(self.store.pending_analysis(version, stale=stale))
+        if pending:
+            self.say(
+                f"briefbot: note: the store is read-only ({self.store.read_only}): "
+                f"answering without the analysis of {pending} document(s) it lacks"
+            )
 
     def stale_documents(self) -> int:
         """Documents whose analysis was made by another version or other domain data."""
@@ -239,6 +259,7 @@ class Engine:
         visible: Visibility | None = None,
     ) -> Brief:
         """A sourced brief of what ``visible`` sees, narrowed by topic, entity, query, window."""
+        check_filters(topic, entity, query)  # before seeding or analysing anything
         self.ensure_ready()
         items = max_items or self.settings.max_items
         request = BriefRequest(
@@ -285,6 +306,7 @@ class Engine:
         limit: int = 40,
         visible: Visibility | None = None,
     ) -> Brief:
+        check_filters(topic, entity)
         self.ensure_ready()
         return compose_timeline(
             self.store, self.lexicon, self.clock(), entity, topic, since, until, limit, visible

@@ -17,7 +17,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from briefs.errors import BriefbotError, SettingsError
+from briefs.errors import BriefbotError, SettingsError, StoreDamaged, StoreReadOnly
 
 log = logging.getLogger("briefbot.discord")
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -47,8 +47,9 @@ def user_message(error: BaseException) -> str | None:
         return f"Slow down: try again in {error.retry_after:.0f} s."
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You cannot use this command here."
-    if isinstance(error, SettingsError):
-        return None  # the operator's configuration, not the user's request
+    if isinstance(error, SettingsError | StoreDamaged | StoreReadOnly):
+        # The operator's configuration or store, not the user's request (and its path).
+        return None
     if isinstance(error, BriefbotError):
         # Engine messages name command-line commands; here the same thing is a slash command.
         return _CLI_HINT.sub("/", str(error))

@@ -34,6 +34,7 @@ from briefs.brief import (
     TimelineEntry,
     Window,
 )
+from briefs.errors import InputError
 from briefs.lexicon import Entity, Lexicon, Topic
 from briefs.rank import TermMatrix, centrality, mmr, tfidf_vectors
 from briefs.store.base import DocumentSummary, SentenceRow, Store, Visibility
@@ -176,8 +177,19 @@ def gather(
     return rows, query_scores, notes
 
 
+def check_filters(
+    topic: str | None = None, entity: str | None = None, query: str | None = None
+) -> None:
+    """Refuse a topic, entity or query given empty (or blank): it is a mistake, and taken as
+    "no filter" it would answer with the whole corpus."""
+    for what, value in (("topic", topic), ("entity name", entity), ("query", query)):
+        if value is not None and not value.strip():
+            raise InputError(f"the {what} is empty (give one, or leave the option out)")
+
+
 def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: datetime) -> Brief:
     """Build a brief for ``request`` from the (analysed) store."""
+    check_filters(request.topic, request.entity, request.query)
     topic = lexicon.topic(request.topic) if request.topic else None
     entity = lexicon.entity(request.entity) if request.entity else None
     rows, query_scores, notes = gather(store, request, topic, entity)

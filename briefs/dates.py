@@ -82,16 +82,31 @@ def parse_manifest_date(value: object, tz: str | None = None) -> tuple[datetime,
     raise DateParseError(f"cannot read the date {value!r} (use YYYY-MM-DD or ISO 8601)")
 
 
-def parse_cli_date(text: str) -> datetime:
-    """``--since``/``--until`` values: YYYY-MM-DD or an ISO datetime, as aware UTC."""
+_CLI_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_cli_date(text: str, *, end: bool = False) -> datetime:
+    """A ``--since``/``--until`` value: YYYY-MM-DD or an ISO datetime, as aware UTC.
+
+    With ``end`` (``--until``) a date-only value includes its whole day: the bound is the next
+    midnight. A value datetime cannot hold (year 1 moved west of UTC, the day after
+    9999-12-31) is refused like any other bad date, not left to overflow.
+    """
     try:
-        if _ISO.match(text):
+        if _CLI_DAY.fullmatch(text):
             d = date.fromisoformat(text)
-            return datetime(d.year, d.month, d.day, tzinfo=UTC)
+            day = datetime(d.year, d.month, d.day, tzinfo=UTC)
+            return day + timedelta(days=1) if end else day
+        if not text.isascii():  # only ASCII digits are digits here
+            raise ValueError(text)
         value = datetime.fromisoformat(text)
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+    except OverflowError:
+        raise DateParseError(
+            f"{text!r} is out of range (use a date from 0001-01-02 to 9999-12-30)"
+        ) from None
     except ValueError:
         raise DateParseError(f"{text!r} is not a date (use YYYY-MM-DD)") from None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 # Datelines name where a story was filed; relative dates ("today", "on Wednesday") are that

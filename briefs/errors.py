@@ -33,3 +33,11 @@ def internal_error(exc: BaseException) -> str:
     lines = str(cause).strip().splitlines()
     first = f": {lines[0].strip()}" if lines else ""
     return f"internal error: {type(cause).__name__}{first}"[:240] + " (details in the log)"
+
+
+class StoreDamaged(BriefbotError):
+    """The store's file is damaged (corrupt pages, undecodable text): restore a backup."""
+
+
+class StoreReadOnly(BriefbotError):
+    """The store cannot be written (a read-only mount, permissions) and the command must write."""

@@ -10,20 +10,30 @@ from briefs.compose import source_ref
 from briefs.errors import InputError, NotFoundError
 from briefs.store.base import SentenceRow, Store, Visibility
 
-_REF = re.compile(r"^\s*\[?(?P<doc>[0-9a-zA-Z_-]+)(?::(?P<idx>\d+))?\]?\s*$")
+# ASCII digits only: ``\d`` would take Arabic-Indic or full-width digits, which ``int`` reads.
+_REF = re.compile(r"\s*\[?(?P<doc>[0-9a-zA-Z_-]+)(?::(?P<idx>[0-9]+))?\]?\s*")
 LEAD_SENTENCES = 3
+# The largest sentence index a store can hold (a 32-bit INTEGER column on PostgreSQL); a
+# larger one would overflow the query instead of finding nothing.
+MAX_SENTENCE_INDEX = 2**31 - 1
 
 
 def parse_ref(ref: str) -> tuple[str, int | None]:
     """``<document id>`` or ``<document id>:<sentence index>``."""
-    match = _REF.match(ref)
+    match = _REF.fullmatch(ref)
     if not match:
         raise InputError(
             f"{ref!r} is not a reference; use a document id (29979d9ea9c5) "
             "or a citation (29979d9ea9c5:4)"
         )
-    idx = match["idx"]
-    return match["doc"], int(idx) if idx is not None else None
+    if match["idx"] is None:
+        return match["doc"], None
+    index = int(match["idx"])
+    if index > MAX_SENTENCE_INDEX:
+        raise InputError(
+            f"{ref!r}: the sentence index is out of range (at most {MAX_SENTENCE_INDEX})"
+        )
+    return match["doc"], index
 
 
 def _item(row: SentenceRow) -> Item:

@@ -19,7 +19,7 @@ from briefs.brief import (
     TimelineEntry,
     Window,
 )
-from briefs.compose import BriefRequest, compose_brief, source_ref, story_ref
+from briefs.compose import BriefRequest, check_filters, compose_brief, source_ref, story_ref
 from briefs.errors import NotFoundError
 from briefs.lexicon import Lexicon
 from briefs.store.base import DocumentSummary, SentenceRow, Store, Visibility
@@ -53,6 +53,7 @@ def compose_timeline(
     visible: Visibility | None = None,
 ) -> Brief:
     """Dated statements in date order: what happened when, each with its source."""
+    check_filters(topic, entity)
     found_entity = lexicon.entity(entity) if entity else None
     found_topic = lexicon.topic(topic) if topic else None
     if found_entity is not None and found_entity.type == "unknown":

@@ -29,7 +29,8 @@ from briefs.errors import InputError
 ScheduleKind = Literal["daily", "weekly"]
 KINDS: tuple[ScheduleKind, ...] = ("daily", "weekly")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-_TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*$")
+# ASCII digits: ``\d`` also matches Arabic-Indic and full-width digits, which ``int`` reads.
+_TIME = re.compile(r"^\s*([0-9]{1,2}):([0-9]{2})\s*$")
 
 
 @dataclass(frozen=True)

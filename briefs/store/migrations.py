@@ -13,7 +13,7 @@ from collections.abc import Callable
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
-from briefs.errors import SettingsError
+from briefs.errors import SettingsError, StoreDamaged, StoreReadOnly
 from briefs.store import dialect
 
 Step = Callable[[Connection], None]
@@ -285,7 +285,35 @@ def current_version(conn: Connection) -> int:
     if not conn.dialect.has_table(conn, "meta"):
         return 0
     row = conn.execute(text("SELECT value FROM meta WHERE key='schema_version'")).first()
-    return int(row[0]) if row else 0
+    if row is None:
+        return 0
+    value = str(row[0]).strip()
+    # ASCII digits only: anything else is damage (or an edit by hand), never a version.
+    if not (value.isascii() and value.isdigit()):
+        raise StoreDamaged(
+            f"the store's schema_version is {str(row[0])!r}, not a number: the store is "
+            "damaged or was edited by hand; restore it from a backup"
+        )
+    return int(value)
+
+
+def check_current(conn: Connection) -> int:
+    """For a store that cannot be written: its version, which must be LATEST (a newer one
+    needs a newer briefbot, an older one an upgrade, which writes). Writes nothing."""
+    version = current_version(conn)
+    if version > LATEST:
+        raise SettingsError(
+            f"the store has schema version {version}, newer than this briefbot ({LATEST}); "
+            "upgrade briefbot"
+        )
+    if version == 0:
+        raise StoreReadOnly("it holds no briefbot store, and a new one cannot be made there")
+    if version < LATEST:
+        raise StoreReadOnly(
+            f"it has schema version {version}, older than this briefbot ({LATEST}); open it "
+            "once where it can be written, to upgrade it"
+        )
+    return version
 
 
 def migrate(conn: Connection) -> int:

@@ -96,7 +96,7 @@ def target_key(channel_id: str | None, webhook_url: str | None) -> str:
     if (channel_id is None) == (webhook_url is None):
         raise InputError("a schedule posts to exactly one of: a channel, a webhook URL")
     if channel_id is not None:
-        if not channel_id.strip().isdigit():
+        if not (channel_id.strip().isascii() and channel_id.strip().isdigit()):
             raise InputError(f"channel {channel_id!r}: expected a channel id (digits)")
         return f"channel:{channel_id.strip()}"
     digest = hashlib.sha256((webhook_url or "").strip().encode("utf-8")).hexdigest()[:32]

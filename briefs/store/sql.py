@@ -6,12 +6,15 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import (
     and_,
@@ -24,11 +27,11 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError
 
 from briefs.analysis import SentenceFacts, StoryCandidate
-from briefs.errors import SettingsError
+from briefs.errors import BriefbotError, SettingsError, StoreDamaged, StoreReadOnly
 from briefs.models import Document, Origin, ParsedArticle
 from briefs.segment import split_sentences
 from briefs.store import dialect, migrations
@@ -47,6 +50,7 @@ from briefs.store.schema import date_mentions, documents, mentions, meta, senten
 from briefs.store.schema import names as names_table
 
 log = logging.getLogger(__name__)
+_INT32_MAX = 2**31 - 1
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -113,13 +117,27 @@ def fts_query(query: str, mode: str = "all") -> str | None:
 class SqlStore:
     """Store implementation over one SQLAlchemy engine."""
 
-    def __init__(self, engine: Engine, location: str) -> None:
+    def __init__(self, engine: Engine, location: str, read_only: str | None = None) -> None:
         self.engine = engine
         self.location = location
+        # Why the store cannot be written (opened read-only), or None: then nothing is
+        # migrated, seeded or analysed, and a command that must write is refused.
+        self.read_only = read_only
         # SQLite keeps its FTS5 table up to date by hand; PostgreSQL computes the tsvector.
         self.postgres = engine.dialect.name == dialect.POSTGRES
         with engine.begin() as conn:
-            migrations.migrate(conn)
+            # A hot standby, or a role or database with default_transaction_read_only.
+            if read_only is None and self.postgres and _server_read_only(conn):
+                read_only = self.read_only = "the database server accepts no writes"
+            if read_only is None:
+                migrations.migrate(conn)
+            else:
+                try:
+                    migrations.check_current(conn)
+                except StoreReadOnly as exc:
+                    raise StoreReadOnly(
+                        f"the store {location} is read-only ({read_only}): {exc}"
+                    ) from None
         self.feeds = FeedStore(engine)
         self.schedules = ScheduleStore(engine)
 
@@ -618,13 +636,15 @@ class SqlStore:
         return SentenceRow(document_id, row.idx, position, row.text), row.position is not None
 
     def context(self, document_id: str, position: int, radius: int) -> list[SentenceRow]:
+        # Positions are 32-bit INTEGERs on PostgreSQL: a bound past them is an error there.
+        low, high = max(position - radius, -_INT32_MAX), min(position + radius, _INT32_MAX)
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(sentences.c.idx, sentences.c.position, sentences.c.text)
                 .where(
                     and_(
                         sentences.c.document_id == document_id,
-                        sentences.c.position.between(position - radius, position + radius),
+                        sentences.c.position.between(low, high),
                     )
                 )
                 .order_by(sentences.c.position)
@@ -875,6 +895,115 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_read_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """A read-only connection: no journal mode change, which would be a write."""
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+# SQLite's primary result codes (the low byte of an extended code) that mean a damaged file,
+# and a write refused because the database is read-only.
+_SQLITE_CORRUPT = 11
+_SQLITE_NOTADB = 26
+_SQLITE_READONLY = 8
+
+
+def _sqlite_code(exc: BaseException | None) -> int | None:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def _sqlite_damage(exc: BaseException | None) -> str | None:
+    """What is wrong, when a DB-API error says the SQLite file is damaged; else None."""
+    if _sqlite_code(exc) in (_SQLITE_CORRUPT, _SQLITE_NOTADB):
+        return str(exc)
+    if isinstance(exc, sqlite3.OperationalError) and str(exc).startswith("Could not decode"):
+        return "a stored text is not valid UTF-8"  # the message quotes the garbled text
+    return None
+
+
+class _StoreErrors:
+    """Turn the database errors that are about the store, not the code, into one clear line:
+    a damaged file (or PostgreSQL's data_corrupted), and a write to a store that cannot be
+    written (SQLITE_READONLY; PostgreSQL's read_only_sql_transaction, 25006). Until the store
+    is open (``opened``), a file SQLite does not recognise is left to ``open_store``: it is
+    no store."""
+
+    def __init__(self, location: str, read_only: str | None) -> None:
+        self.location = location
+        self.read_only = read_only
+        self.opened = False
+
+    def __call__(self, context: ExceptionContext) -> None:
+        location, read_only = self.location, self.read_only
+        error = context.original_exception
+        damage = _sqlite_damage(error)
+        if damage is not None and (self.opened or _sqlite_code(error) != _SQLITE_NOTADB):
+            log.debug("store %s is damaged", location, exc_info=error)
+            raise StoreDamaged(
+                f"the store {location} is damaged ({damage}); restore it from a backup "
+                "(see docs/operations.md)"
+            )
+        if getattr(error, "sqlstate", None) in ("XX001", "XX002"):
+            log.debug("store %s is damaged", location, exc_info=error)
+            raise StoreDamaged(
+                f"the store {location} is damaged ({_first_line(error)}); restore it from a "
+                "backup (see docs/scaling.md)"
+            )
+        if _sqlite_code(error) == _SQLITE_READONLY or getattr(error, "sqlstate", "") == "25006":
+            why = f" ({read_only})" if read_only else ""
+            raise StoreReadOnly(
+                f"the store {location} is read-only{why}; this command must write to it"
+            )
+
+
+def _server_read_only(conn: Connection) -> bool:
+    return bool(conn.execute(text("SHOW transaction_read_only")).scalar_one() == "on")
+
+
+def _first_line(error: BaseException) -> str:
+    return next((line.strip() for line in str(error).splitlines() if line.strip()), "")
+
+
+def _read_only_reason(path: Path) -> str | None:
+    """Why an existing store file cannot be written here, or None. ``os.access`` asks the
+    kernel, so it knows a read-only mount (EROFS) even for root, whom modes do not stop."""
+    if not path.is_file():
+        return None
+    try:
+        if os.statvfs(path).f_flag & os.ST_RDONLY:
+            return "it is on a read-only file system"
+    except OSError:
+        pass
+    if not os.access(path, os.W_OK):
+        return "the file is not writable"
+    if not os.access(path.parent, os.W_OK):
+        # WAL mode keeps -wal and -shm files beside the store: their folder must be writable.
+        return f"its folder {path.parent} is not writable"
+    return None
+
+
+def _read_only_url(path: Path, setting: str, why: str) -> URL:
+    """A URI filename SQLite opens without writing (``mode=ro``).
+
+    Reading a WAL store takes its -wal and -shm files: when they are missing and cannot be
+    made beside it, the store is opened ``immutable`` (no -shm, no locks), which is right for
+    a read-only mount, and refused when a -wal file holds writes not yet in the store.
+    """
+    query = {"mode": "ro", "uri": "true"}
+    wal = path.with_name(path.name + "-wal")
+    shm = path.with_name(path.name + "-shm")
+    if not (wal.exists() and shm.exists()) and not os.access(path.parent, os.W_OK):
+        if wal.exists() and wal.stat().st_size:
+            raise SettingsError(
+                f"{setting}: the store {path} is read-only ({why}) and its write-ahead log "
+                f"{wal} holds writes not yet in it; open it once where it can be written"
+            )
+        query["immutable"] = "1"
+    return URL.create("sqlite", database="file:" + quote(str(path)), query=query)
+
+
 def default_database_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'briefbot.sqlite3'}"
 
@@ -911,12 +1040,25 @@ def open_store(
                 f"{setting}: cannot create the folder {path.parent} ({exc.strerror})"
             ) from None
         location = str(path)
+        read_only = _read_only_reason(path)
     else:
         location = database or ":memory:"
-    engine = create_engine(parsed)
-    event.listen(engine, "connect", _sqlite_pragmas)
+        ro = parsed.query.get("mode") == "ro" or parsed.query.get("immutable") == "1"
+        read_only = "the database URL opens it read-only" if ro else None
+    if read_only is None or database.startswith("file:"):
+        return _open_sqlite(parsed, setting, location, read_only)
+    return _open_sqlite(_read_only_url(path, setting, read_only), setting, location, read_only)
+
+
+def _open_sqlite(url: URL, setting: str, location: str, read_only: str | None) -> SqlStore:
+    engine = create_engine(url)
+    event.listen(engine, "connect", _sqlite_read_pragmas if read_only else _sqlite_pragmas)
+    errors = _StoreErrors(location, read_only)
+    event.listen(engine, "handle_error", errors)
     try:
-        return SqlStore(engine, location)
+        store = SqlStore(engine, location, read_only)
+        errors.opened = True
+        return store
     except DatabaseError as exc:
         engine.dispose()
         raise SettingsError(
@@ -926,6 +1068,9 @@ def open_store(
     except SettingsError as exc:
         engine.dispose()
         raise SettingsError(f"{setting}: {location}: {exc}") from None
+    except BriefbotError:
+        engine.dispose()
+        raise
 
 
 def _open_postgres(parsed: URL, setting: str, pool: dialect.PoolOptions) -> SqlStore:
@@ -956,8 +1101,13 @@ def _open_postgres(parsed: URL, setting: str, pool: dialect.PoolOptions) -> SqlS
         # A connection the server or a proxy dropped while idle is replaced, not an error.
         pool_pre_ping=True,
     )
+    errors = _StoreErrors(location, None)
+    event.listen(engine, "handle_error", errors)
     try:
-        return SqlStore(engine, location)
+        store = SqlStore(engine, location)
+        errors.read_only = store.read_only
+        errors.opened = True
+        return store
     except DatabaseError as exc:
         engine.dispose()
         reason = "; ".join(line.strip() for line in str(exc.orig).splitlines() if line.strip())
