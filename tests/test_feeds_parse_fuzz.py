@@ -13,20 +13,32 @@ Every failure found this way is also a plain regression test at the end of this 
 
 from __future__ import annotations
 
+import random
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from html import escape, unescape
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from briefs.feeds.entries import entry_article, entry_hash, entry_url, source_key
-from briefs.feeds.parse import MAX_TEXT, MAX_TITLE, NotAFeedError, ParsedFeed, parse_feed
+from briefs.clock import FrozenClock
+from briefs.feeds.entries import (
+    MAX_KEY_BYTES,
+    entry_article,
+    entry_hash,
+    entry_url,
+    source_key,
+)
+from briefs.feeds.parse import MAX_ID, MAX_TEXT, MAX_TITLE, NotAFeedError, ParsedFeed, parse_feed
 from briefs.feeds.urls import check_feed_url
+from briefs.ingest import ingest_feed_file
+from briefs.store import SqlStore
 
 URL = "http://fuzz.example/feed"
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 # Each property's own budget is for the "ci" profile; another profile scales all of them
 # (HYPOTHESIS_PROFILE=explore: 25 times as many examples).
 SCALE = settings.default.max_examples / 200
@@ -62,6 +74,7 @@ def check(parsed: ParsedFeed) -> None:
     for entry in parsed.entries:
         # The id keys feed_entries; the title, text and author become a stored document.
         assert entry.entry_id and entry.entry_id == entry.entry_id.strip()
+        assert len(entry.entry_id) <= MAX_ID
         assert clean(entry.entry_id)
         assert 0 < len(entry.title) <= MAX_TITLE + 1 and clean(entry.title)
         assert entry.title == " ".join(entry.title.split())
@@ -81,7 +94,7 @@ def check(parsed: ParsedFeed) -> None:
         for text in (entry.entry_id, entry.title, entry.text, entry.author or ""):
             text.encode("utf-8")  # strict: what the store will do
         # What the poller and `ingest` do with every entry must not fail either.
-        assert source_key(entry, "feed:" + URL)
+        assert 0 < len(source_key(entry, "feed:" + URL).encode("utf-8")) <= MAX_KEY_BYTES
         assert len(entry_hash(entry)) == 64
         article = entry_article(entry, parsed.title)
         assert article.body and article.title == entry.title
@@ -158,6 +171,11 @@ ODD_LINKS = [
 ]  # fmt: skip
 LINKS = st.one_of(
     st.builds(lambda p: f"http://news.example/{p}", st.text(max_size=30)),
+    st.builds(
+        lambda p, n: f"http://news.example/{p * n}",
+        st.text(min_size=1, max_size=4),
+        st.integers(1, 1000),
+    ),
     st.sampled_from(ODD_LINKS),
     st.text(max_size=30),
 )
@@ -482,3 +500,39 @@ def test_a_byte_order_mark_beats_a_wrong_charset() -> None:
         for charset in ("utf-8", "iso-8859-1", "koi8-r"):
             headers = {"content-type": f"application/rss+xml; charset={charset}"}
             assert titles_of(feed_bytes(encoding, None), headers) == [TITLE]
+
+
+def long_link_feed(link: str) -> bytes:
+    entries = [Entry("Long link", link, None, None, "Officials widened the sanctions.", None)]
+    return document("rss", "Feed", entries).encode("utf-8")
+
+
+def test_a_long_link_standing_in_for_an_id_is_bounded_like_an_id() -> None:
+    """An entry without guid took its link as id unbounded (up to 2,048 characters), past
+    the MAX_ID every other id keeps to; now a long one is hashed as a long guid is."""
+    link = "http://news.example/" + "a" * 600
+    parsed = parse_or_refuse(long_link_feed(link), {"content-type": "application/xml"})
+    assert parsed is not None
+    (entry,) = parsed.entries
+    assert entry.link == link
+    assert entry.entry_id.startswith("sha256:") and len(entry.entry_id) <= MAX_ID
+    short = parse_or_refuse(long_link_feed("http://news.example/a"), {})
+    assert short is not None and short.entries[0].entry_id == "http://news.example/a"
+
+
+def test_an_entry_with_a_long_non_ascii_link_is_stored(store: SqlStore, tmp_path: Path) -> None:
+    """1,900 CJK characters are a URL within MAX_URL but 5.7 KB of key: PostgreSQL refused
+    the documents.source_key index row ("index row size 5736 exceeds btree version 4
+    maximum 2704") and `ingest` ended in an internal error. Now such a key is its hash,
+    the same on every ingest, so the entry is stored once."""
+    rng = random.Random(1)
+    link = "http://news.example/" + "".join(chr(rng.randrange(0x4E00, 0x9FFF)) for _ in range(1900))
+    path = tmp_path / "long.rss"
+    path.write_bytes(long_link_feed(link))
+    (first,) = ingest_feed_file(store, path, "file", FrozenClock(NOW))
+    assert first.ok and first.outcome is not None and first.outcome.status == "added"
+    (again,) = ingest_feed_file(store, path, "file", FrozenClock(NOW))
+    assert again.outcome is not None and again.outcome.status == "unchanged"
+    assert again.outcome.document_id == first.outcome.document_id
+    parsed = parse_feed(path.read_bytes(), {})
+    assert len(source_key(parsed.entries[0], "x").encode()) <= MAX_KEY_BYTES

@@ -204,7 +204,9 @@ def _entry(entry: Any, warnings: list[str], base: str = "") -> FeedEntry:
     link = _link(entry, base)
     author = entry.get("author")
     author_text = _shorten(html_to_text(author, False), 200) if isinstance(author, str) else ""
-    entry_id = _clean_id(entry.get("id")) or link or entry_hash_id(title, published)
+    # A link stands in for a missing id under the same bound as an id (up to 2,048 characters
+    # of URL would not fit PostgreSQL's index on feed_entries).
+    entry_id = _clean_id(entry.get("id")) or _clean_id(link) or entry_hash_id(title, published)
     return FeedEntry(
         entry_id=entry_id,
         title=title,
