@@ -85,6 +85,7 @@ def check(parsed: ParsedFeed) -> None:
         if entry.link is not None:
             assert entry.link.startswith(("http://", "https://"))
             assert check_feed_url(entry.link) == entry.link and clean(entry.link)
+            assert not {"\n", "\r", "\t"} & set(entry.link)
             assert entry_url(entry)
         if entry.published_at is None:
             assert entry.published_precision == "none"
@@ -536,3 +537,23 @@ def test_an_entry_with_a_long_non_ascii_link_is_stored(store: SqlStore, tmp_path
     assert again.outcome.document_id == first.outcome.document_id
     parsed = parse_feed(path.read_bytes(), {})
     assert len(source_key(parsed.entries[0], "x").encode()) <= MAX_KEY_BYTES
+
+
+def test_a_link_wrapped_over_lines_loses_its_newlines() -> None:
+    """`briefbot ingest` (no base URL to join links with, which dropped them by chance) kept
+    the newlines of a hand-wrapped <link> in the link and the guid-less id, though the
+    canonical URL had none: the stored article's URL had a line break in it."""
+    for raw in (
+        "http://news.example/a\n  /b",
+        "http://news.example/a&#10;/b",
+        "\n http://news.exam\nple/a/b \n",
+    ):
+        expected = "http://news.example/a/b"
+        for kind in ("rss", "rdf"):  # (in Atom's href attribute XML makes newlines spaces)
+            entries = [Entry("Wrapped", raw, None, None, "Body.", None)]
+            body = document(kind, "Feed", entries, "raw").encode()
+            parsed = parse_feed(body, {"content-type": "application/xml"})  # as ingest does
+            check(parsed)
+            assert [e.link for e in parsed.entries] == [expected], kind
+            if kind == "rss":  # no guid: the link is the id (RDF's is rdf:about, as written)
+                assert parsed.entries[0].entry_id == expected

@@ -174,8 +174,11 @@ def _link(entry: Any, base: str) -> str | None:
     link = entry.get("link")
     if not isinstance(link, str) or not link.strip():
         return None
+    # A link wrapped over lines ("http://x/a\n  b"): URL parsers drop newlines (WHATWG), and
+    # canonical_url did already, but the link itself kept them, to be fetched and cited.
+    link = "".join(normalize_text(link).split("\n"))
     try:
-        return check_feed_url(urljoin(base, normalize_text(link).strip()))
+        return check_feed_url(urljoin(base, link.strip()))
     except InputError:
         return None  # javascript:, mailto:, relative junk: not an article address
 
