@@ -126,7 +126,8 @@ def html_to_text(markup: str, is_html: bool = True) -> str:
             text = html.unescape(re.sub(r"<[^>]*>", " ", markup))
     else:
         text = markup
-    text = normalize_text(text[:MAX_TEXT])
+    # Cut again after NFC, which can make a character three (U+1D160 and the like).
+    text = normalize_text(text[:MAX_TEXT])[:MAX_TEXT]
     paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
     return "\n\n".join(p for p in paragraphs if p)
 
