@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -389,8 +390,6 @@ def test_wellformed_documents_round_trip_their_titles(
     """Titles come back as sent when the encoding can be known: from a byte-order mark
     (whatever the headers and declaration claim), a charset that is right, or with no charset
     a declaration that is right (or none, for UTF-8)."""
-    import unicodedata
-
     name = BOMS.get(encoding, encoding)
     entries = [
         Entry(t, f"http://news.example/{n}", f"id-{n}", None, "Body.", None)
