@@ -18,11 +18,21 @@ def entry_url(entry: FeedEntry) -> str | None:
     return canonical_url(entry.link) if entry.link else None
 
 
+# documents.source_key is unique: PostgreSQL's index takes at most 2,704 bytes a row, and a
+# URL of 2,048 characters can be 8 KB of UTF-8. Longer keys are stored as their hash.
+MAX_KEY_BYTES = 2600
+
+
 def source_key(entry: FeedEntry, fallback: str) -> str:
     """Where the article lives: its canonical URL, so the same article from several feeds
-    (or a file) is one document; without a link, ``fallback`` plus the entry id."""
+    (or a file) is one document; without a link, ``fallback`` plus the entry id. A key
+    longer than ``MAX_KEY_BYTES`` is its SHA-256 (still the same for the same article)."""
     url = entry_url(entry)
-    return f"url:{url}" if url else f"{fallback}#{entry.entry_id}"
+    key = f"url:{url}" if url else f"{fallback}#{entry.entry_id}"
+    encoded = key.encode("utf-8")
+    if len(encoded) <= MAX_KEY_BYTES:
+        return key
+    return "sha256:" + hashlib.sha256(encoded).hexdigest()
 
 
 def entry_hash(entry: FeedEntry, text: str | None = None) -> str:

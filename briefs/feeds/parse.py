@@ -11,6 +11,7 @@ sanitiser drops scripts, styles and unsafe markup, then ``html_to_text`` keeps t
 from __future__ import annotations
 
 import calendar
+import codecs
 import hashlib
 import html
 import logging
@@ -22,6 +23,7 @@ from typing import Any, Literal
 from urllib.parse import urljoin
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 from briefs.cleaning import normalize_text
 from briefs.errors import InputError
@@ -43,6 +45,15 @@ _HAS_TIME = re.compile(r"\d{1,2}:\d\d")
 _MARKUP = re.compile(r"<[a-zA-Z/!?]|&(?:#\d+|#x[0-9a-fA-F]+|[a-zA-Z]+);")
 _TITLE_TAG = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
 _ROOT = re.compile(rb"<([A-Za-z_][\w.:-]*)")
+# Byte-order marks, UTF-32 before the UTF-16 mark it starts with.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32le"),
+    (codecs.BOM_UTF32_BE, "utf-32be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16le"),
+    (codecs.BOM_UTF16_BE, "utf-16be"),
+)
+_CHARREF = re.compile(rb"&#(?:([0-9]+)|[xX]([0-9a-fA-F]+));")
 
 Precision = Literal["minute", "day", "none"]
 
@@ -116,7 +127,8 @@ def html_to_text(markup: str, is_html: bool = True) -> str:
             text = html.unescape(re.sub(r"<[^>]*>", " ", markup))
     else:
         text = markup
-    text = normalize_text(text[:MAX_TEXT])
+    # Cut again after NFC, which can make a character three (U+1D160 and the like).
+    text = normalize_text(text[:MAX_TEXT])[:MAX_TEXT]
     paragraphs = (" ".join(p.split()) for p in re.split(r"\n\s*\n", text))
     return "\n\n".join(p for p in paragraphs if p)
 
@@ -164,8 +176,11 @@ def _link(entry: Any, base: str) -> str | None:
     link = entry.get("link")
     if not isinstance(link, str) or not link.strip():
         return None
+    # A link wrapped over lines ("http://x/a\n  b"): URL parsers drop newlines (WHATWG), and
+    # canonical_url did already, but the link itself kept them, to be fetched and cited.
+    link = "".join(normalize_text(link).split("\n"))
     try:
-        return check_feed_url(urljoin(base, normalize_text(link).strip()))
+        return check_feed_url(urljoin(base, link.strip()))
     except InputError:
         return None  # javascript:, mailto:, relative junk: not an article address
 
@@ -194,7 +209,9 @@ def _entry(entry: Any, warnings: list[str], base: str = "") -> FeedEntry:
     link = _link(entry, base)
     author = entry.get("author")
     author_text = _shorten(html_to_text(author, False), 200) if isinstance(author, str) else ""
-    entry_id = _clean_id(entry.get("id")) or link or entry_hash_id(title, published)
+    # A link stands in for a missing id under the same bound as an id (up to 2,048 characters
+    # of URL would not fit PostgreSQL's index on feed_entries).
+    entry_id = _clean_id(entry.get("id")) or _clean_id(link) or entry_hash_id(title, published)
     return FeedEntry(
         entry_id=entry_id,
         title=title,
@@ -259,6 +276,49 @@ def _raw_date(entry: Any) -> datetime | None:
         return None
 
 
+def _decoding_headers(body: bytes, headers: dict[str, str]) -> dict[str, str]:
+    """The headers to give feedparser, with the charset RFC 7303 and browsers would use.
+
+    feedparser follows the older RFC 3023: text/xml without a charset is US-ASCII, whatever
+    the document declares, so a UTF-16 feed read as ASCII came out as NULs and was refused
+    as "a binary file"; and a charset parameter beat a byte-order mark. Here a byte-order mark
+    wins, and text/xml without a charset means what the document declares (else UTF-8).
+    """
+    ctype = headers.get("content-type", "")
+    media, _, params = ctype.partition(";")
+    media = media.strip().lower()
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return {**headers, "content-type": f"{media or 'application/xml'}; charset={name}"}
+    is_xml = media == "text/xml" or (media.startswith("text/") and media.endswith("+xml"))
+    if is_xml and "charset" not in params.lower():
+        return {**headers, "content-type": "application/" + media.removeprefix("text/")}
+    return headers
+
+
+def _fix_charref(match: re.Match[bytes]) -> bytes:
+    decimal, hexadecimal = match.groups()
+    digits = decimal or hexadecimal
+    # Longer than any code point's digits, a surrogate, or past U+10FFFF: no character.
+    if len(digits.lstrip(b"0")) > 7:
+        return b"&#xFFFD;"
+    point = int(digits, 10 if decimal else 16)
+    return b"&#xFFFD;" if 0xD800 <= point <= 0xDFFF or point > 0x10FFFF else match.group(0)
+
+
+def _without_bad_charrefs(body: bytes, headers: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    """The document in UTF-8, as feedparser would decode it, with references to no character
+    as U+FFFD, and headers that say UTF-8 so it is not decoded twice."""
+    data: bytes = convert_to_utf8(headers, body, {})  # its XML declaration now says utf-8
+    if data is body:  # no encoding worked: the lenient parser reads it as UTF-8 anyway
+        data = body.decode("utf-8", "replace").encode("utf-8")
+    headers = dict(headers)
+    media = headers.pop("content-type", "").split(";", 1)[0].strip()
+    if media:
+        headers["content-type"] = f"{media}; charset=utf-8"
+    return _CHARREF.sub(_fix_charref, data), headers
+
+
 def parse_feed(
     body: bytes,
     headers: dict[str, str] | None = None,
@@ -278,10 +338,19 @@ def parse_feed(
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     if not body.strip():
         raise NotAFeedError(f"{url or 'the document'} is an empty document, not a feed")
+    warnings: list[str] = []
     # No base URI for feedparser: it would resolve guids against it, and an entry id must
     # not change when the feed moves. Entry links are resolved against ``url`` below.
-    parsed = feedparser.parse(body, response_headers=headers, resolve_relative_uris=False)
-    warnings: list[str] = []
+    decoding = _decoding_headers(body, headers)
+    try:
+        parsed = feedparser.parse(body, response_headers=decoding, resolve_relative_uris=False)
+    except (ValueError, OverflowError) as exc:
+        # feedparser's lenient parser turns each character reference into chr(n) and fails on
+        # one that names no character (&#xD800;, &#x110000;): read the feed without them.
+        log.info("feed %s: %s, character references replaced", url, exc)
+        fixed, decoding = _without_bad_charrefs(body, decoding)
+        parsed = feedparser.parse(fixed, response_headers=decoding, resolve_relative_uris=False)
+        warnings.append("character references to no character (&#xD800; and the like) replaced")
     version = parsed.get("version") or ""
     raw_entries = parsed.get("entries") or []
     if parsed.get("bozo"):
