@@ -118,6 +118,22 @@ def seeded(store: SqlStore) -> SqlStore:
     return store
 
 
+@pytest.fixture
+def seeded_cli(cli: Callable[..., Run]) -> Callable[..., Run]:
+    """The CLI on a store that already holds the seed corpus."""
+    assert cli("stats").code == 0  # ingests the seeds into the empty store
+    return cli
+
+
+def stored(db_url: str) -> dict[str, list[tuple[object, ...]]]:
+    """``snapshot`` of the store at ``db_url``, opened and closed for it."""
+    store = open_store(db_url)
+    try:
+        return snapshot(store)
+    finally:
+        store.close()
+
+
 def snapshot(store: SqlStore) -> dict[str, list[tuple[object, ...]]]:
     """Everything stored, row by row, to prove a failed command changed nothing."""
     with store.engine.connect() as conn:

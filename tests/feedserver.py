@@ -139,3 +139,52 @@ def item(n: int, **extra: str) -> dict[str, str]:
     }
     base.update(extra)
     return base
+
+
+class HeldFeeds:
+    """``count`` feeds on a FeedServer, ``items`` entries each, whose answers wait while
+    ``gate`` is shut: a fetch in flight (claimed, requested, not answered). ``describe``
+    gives entry ``k`` of feed ``number`` its text (else ``item``'s own)."""
+
+    def __init__(
+        self,
+        server: FeedServer,
+        count: int,
+        name: str = "feed",
+        items: int = 2,
+        describe: Callable[[int, int], str] | None = None,
+        deadline: float = 20.0,
+    ) -> None:
+        self.server = server
+        self.name = name
+        self.items = items
+        self.describe = describe
+        self.deadline = deadline
+        self.gate = threading.Event()
+        self.gate.set()
+        self.paths = [f"/{name}/{n}.xml" for n in range(count)]
+        for number, path in enumerate(self.paths):
+            server.routes[path] = self._handler(number)
+
+    def _handler(self, number: int) -> Handler:
+        async def handle(request: web.Request) -> web.StreamResponse:
+            await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, self.deadline)
+            entries = []
+            for k in range(1, self.items + 1):
+                extra = {"description": self.describe(number, k)} if self.describe else {}
+                entries.append(
+                    item(
+                        100 * number + k,
+                        title=f"{self.name.title()} {number} sanctions story {k}",
+                        link=f"http://news.example/{self.name}{number}/story/{k}",
+                        guid=f"{self.name}{number}-story-{k}",
+                        **extra,
+                    )
+                )
+            return web.Response(
+                body=rss(f"Wire {number}", entries),
+                content_type="application/rss+xml",
+                charset="utf-8",
+            )
+
+        return handle

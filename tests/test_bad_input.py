@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from briefs.store import open_store
-from tests.conftest import Run, snapshot
+from tests.conftest import Run, stored
 
 
 def one_error_line(run: Run) -> str:
@@ -19,20 +18,6 @@ def one_error_line(run: Run) -> str:
     assert len(lines) == 1, run.err
     assert lines[0].startswith("briefbot: error: "), run.err
     return lines[0]
-
-
-@pytest.fixture
-def seeded_cli(cli: Callable[..., Run]) -> Callable[..., Run]:
-    assert cli("stats").code == 0  # ingests the seeds into the empty store
-    return cli
-
-
-def _stored(db_url: str) -> dict[str, list[tuple[object, ...]]]:
-    store = open_store(db_url)
-    try:
-        return snapshot(store)
-    finally:
-        store.close()
 
 
 HUGE = "99999999999999999999999"
@@ -84,11 +69,11 @@ HUGE = "99999999999999999999999"
 def test_bad_input_is_one_line_and_exit_2(
     seeded_cli: Callable[..., Run], db_url: str, args: list[str], message: str
 ) -> None:
-    before = _stored(db_url)
+    before = stored(db_url)
     run = seeded_cli(*args)
     assert message in one_error_line(run)
     assert run.out == ""
-    assert _stored(db_url) == before
+    assert stored(db_url) == before
 
 
 def test_empty_filter_is_refused_before_the_first_use_seeds_the_store(
@@ -97,7 +82,7 @@ def test_empty_filter_is_refused_before_the_first_use_seeds_the_store(
     """The check comes before any work: a refused brief does not ingest the seed corpus."""
     run = cli("brief", "--query", "")
     assert "the query is empty" in one_error_line(run)
-    assert _stored(db_url)["documents"] == []
+    assert stored(db_url)["documents"] == []
 
 
 def test_the_largest_index_and_count_are_still_accepted(seeded_cli: Callable[..., Run]) -> None:

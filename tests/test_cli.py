@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from briefs.store import open_store
-from tests.conftest import SEEDS, Run, snapshot
+from tests.conftest import SEEDS, Run, stored
 
 GOOD = "A headline on arms\n\nSanctions were imposed on Monday. Officials said so.\n"
 
@@ -20,20 +20,6 @@ def _one_line(run: Run) -> str:
     lines = [line for line in run.err.splitlines() if line.strip()]
     assert len(lines) == 1, run.err
     return lines[0]
-
-
-@pytest.fixture
-def seeded_cli(cli: Callable[..., Run], db_url: str) -> Callable[..., Run]:
-    assert cli("stats").code == 0  # ingests the seeds into the empty store
-    return cli
-
-
-def _stored(db_url: str) -> dict[str, list[tuple[object, ...]]]:
-    store = open_store(db_url)
-    try:
-        return snapshot(store)
-    finally:
-        store.close()
 
 
 def test_ingest_files_and_folders(cli: Callable[..., Run], tmp_path: Path) -> None:
@@ -99,12 +85,12 @@ def test_bad_ingest_input_is_one_line_and_changes_nothing(
         (path / "notes.json").write_text("{}", encoding="utf-8")
     elif isinstance(content, bytes):
         path.write_bytes(content)
-    before = _stored(db_url)
+    before = stored(db_url)
     run = seeded_cli("ingest", str(path))
     assert run.code != 0
     line = run.err.splitlines()[0]
     assert str(path) in line and message in line, run.err
-    assert _stored(db_url) == before
+    assert stored(db_url) == before
 
 
 @pytest.mark.parametrize(
@@ -124,12 +110,12 @@ def test_bad_ingest_input_is_one_line_and_changes_nothing(
 def test_bad_arguments_are_one_clear_line(
     seeded_cli: Callable[..., Run], db_url: str, args: list[str], message: str
 ) -> None:
-    before = _stored(db_url)
+    before = stored(db_url)
     run = seeded_cli(*args)
     assert run.code == 2
     assert message in _one_line(run)
     assert run.out == ""
-    assert _stored(db_url) == before
+    assert stored(db_url) == before
 
 
 def test_unwritable_out_is_one_line_and_leaves_nothing(
@@ -137,11 +123,11 @@ def test_unwritable_out_is_one_line_and_leaves_nothing(
 ) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("x", encoding="utf-8")
-    before = _stored(db_url)
+    before = stored(db_url)
     run = seeded_cli("brief", "--out", str(blocker / "brief.md"))
     assert run.code == 2
     assert f"--out {blocker / 'brief.md'}: cannot write there" in _one_line(run)
-    assert _stored(db_url) == before
+    assert stored(db_url) == before
     assert blocker.read_text(encoding="utf-8") == "x"
 
 
@@ -163,11 +149,11 @@ def test_out_writes_the_file(seeded_cli: Callable[..., Run], tmp_path: Path) -> 
 def test_malformed_database_url(
     seeded_cli: Callable[..., Run], db_url: str, url: str, message: str
 ) -> None:
-    before = _stored(db_url)
+    before = stored(db_url)
     run = seeded_cli("brief", extra_env={"BRIEFBOT_DATABASE_URL": url})
     assert run.code == 2
     assert message in _one_line(run)
-    assert _stored(db_url) == before
+    assert stored(db_url) == before
 
 
 def test_bad_setting_names_the_variable(cli: Callable[..., Run]) -> None:

@@ -16,7 +16,6 @@ import string
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 
-import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -125,12 +124,6 @@ def test_a_count_option_is_a_bounded_whole_number_or_a_usage_error(text: str) ->
 _cli_sample = settings(
     max_examples=100, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-
-
-@pytest.fixture
-def seeded_cli(cli: Callable[..., Run]) -> Callable[..., Run]:
-    assert cli("stats").code == 0
-    return cli
 
 
 @_cli_sample

@@ -43,7 +43,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
-from aiohttp import web
 from sqlalchemy import text
 
 from bot.engine import Engine
@@ -55,7 +54,7 @@ from briefs.store.feeds import Feed
 from tests import pg
 from tests.discord_double import DiscordDouble, Guild
 from tests.discord_double.server import BOT_TOKEN
-from tests.feedserver import FeedServer, item, rss
+from tests.feedserver import FeedServer, HeldFeeds
 from tests.multiproc_bot import API_VARIABLE, CLOCK_VARIABLE, GATEWAY_VARIABLE, FileClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,38 +111,11 @@ def double_on_a_thread() -> Iterator[tuple[DiscordDouble, Callable[[Callable[[],
         loop.close()
 
 
-class Feeds:
-    """The guilds' feeds on a FeedServer: ``items`` per feed, answers held while the gate
-    is shut (the fetch is in flight: claimed, requested, not answered)."""
+class Feeds(HeldFeeds):
+    """The guilds' feeds: ``items`` per feed, answers held while the gate is shut."""
 
     def __init__(self, server: FeedServer, count: int) -> None:
-        self.server = server
-        self.items = 2
-        self.gate = threading.Event()
-        self.gate.set()
-        self.paths = [f"/feed/{n}.xml" for n in range(count)]
-        for number, path in enumerate(self.paths):
-            server.routes[path] = self._handler(number)
-
-    def _handler(self, number: int) -> Callable[[web.Request], Any]:
-        async def handle(request: web.Request) -> web.Response:
-            await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, DEADLINE)
-            entries = [
-                item(
-                    100 * number + k,
-                    title=f"Feed {number} sanctions story {k}",
-                    link=f"http://news.example/feed{number}/story/{k}",
-                    guid=f"feed{number}-story-{k}",
-                )
-                for k in range(1, self.items + 1)
-            ]
-            return web.Response(
-                body=rss(f"Wire {number}", entries),
-                content_type="application/rss+xml",
-                charset="utf-8",
-            )
-
-        return handle
+        super().__init__(server, count, name="feed", deadline=DEADLINE)
 
     def fetchers(self, path: str, since: int = 0) -> list[str]:
         """Who asked for ``path`` (the contact in each User-Agent), from request ``since``."""

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
 from sqlalchemy import delete, event, select
 
 from bot.cli import main
@@ -46,7 +45,7 @@ from briefs.models import ParsedArticle
 from briefs.store import SqlStore, open_store
 from briefs.store.schema import documents, feed_entries, meta
 from tests.conftest import Run
-from tests.feedserver import FeedServer, item, rss
+from tests.feedserver import FeedServer, HeldFeeds
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -77,34 +76,19 @@ SKIPPED = re.compile(
 )
 
 
-class Gated:
-    """Feeds on a FeedServer whose answers wait while ``gate`` is shut: claimed, requested,
-    not answered (a poll in flight)."""
+class Gated(HeldFeeds):
+    """Wire feeds whose answers wait while ``gate`` is shut (a poll in flight), with texts
+    distinct enough that analysis never takes one item for a rewrite of another."""
 
     def __init__(self, server: FeedServer, count: int) -> None:
-        self.server = server
-        self.gate = threading.Event()
-        self.gate.set()
-        self.paths = [f"/wire/{n}.xml" for n in range(count)]
-        for number, path in enumerate(self.paths):
-            server.routes[path] = self._handler(number)
-
-    def _handler(self, number: int) -> Callable[[web.Request], Any]:
-        async def handle(request: web.Request) -> web.Response:
-            await asyncio.get_running_loop().run_in_executor(None, self.gate.wait, DEADLINE)
-            entries = [
-                item(
-                    100 * number + k,
-                    title=f"Wire {number} sanctions story {k}",
-                    link=f"http://news.example/wire{number}/story/{k}",
-                    guid=f"wire{number}-story-{k}",
-                    description=f"{SUBJECTS[number]} {VERBS[k % len(VERBS)]} on day {k}.",
-                )
-                for k in range(1, ITEMS + 1)
-            ]
-            return web.Response(body=rss(f"Wire {number}", entries), content_type="text/xml")
-
-        return handle
+        super().__init__(
+            server,
+            count,
+            name="wire",
+            items=ITEMS,
+            describe=lambda n, k: f"{SUBJECTS[n]} {VERBS[k % len(VERBS)]} on day {k}.",
+            deadline=DEADLINE,
+        )
 
     def requested(self) -> Counter[str]:
         return Counter(path for path, _ in self.server.requests)

@@ -297,15 +297,20 @@ def current_version(conn: Connection) -> int:
     return int(value)
 
 
-def check_current(conn: Connection) -> int:
-    """For a store that cannot be written: its version, which must be LATEST (a newer one
-    needs a newer briefbot, an older one an upgrade, which writes). Writes nothing."""
-    version = current_version(conn)
+def _not_newer(version: int) -> int:
+    """``version``, unless this briefbot is too old for the store: one message for both paths."""
     if version > LATEST:
         raise SettingsError(
             f"the store has schema version {version}, newer than this briefbot ({LATEST}); "
             "upgrade briefbot"
         )
+    return version
+
+
+def check_current(conn: Connection) -> int:
+    """For a store that cannot be written: its version, which must be LATEST (a newer one
+    needs a newer briefbot, an older one an upgrade, which writes). Writes nothing."""
+    version = _not_newer(current_version(conn))
     if version == 0:
         raise StoreReadOnly("it holds no briefbot store, and a new one cannot be made there")
     if version < LATEST:
@@ -322,12 +327,7 @@ def migrate(conn: Connection) -> int:
         # Several processes may open one PostgreSQL store at once: one migrates, the others
         # wait for its transaction and then find the schema current.
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-    version = current_version(conn)
-    if version > LATEST:
-        raise SettingsError(
-            f"the store has schema version {version}, newer than this briefbot ({LATEST}); "
-            "upgrade briefbot"
-        )
+    version = _not_newer(current_version(conn))
     if version == 0:
         conn.execute(text("CREATE TABLE meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL)"))
     for step in MIGRATIONS[version:]:
