@@ -7,13 +7,12 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, replace
 from datetime import datetime
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TYPE_CHECKING, NoReturn, TextIO
 
 from bot.argtypes import int_at_least
 from bot.cli_db import cmd_db
@@ -22,16 +21,20 @@ from bot.cli_feeds import cmd_feeds, cmd_poll
 from bot.cli_feeds import register as register_feeds
 from bot.cli_schedule import cmd_digest, cmd_schedule
 from bot.cli_schedule import register as register_schedule
-from bot.engine import Engine
 from briefs import __version__
 from briefs.clock import Clock, system_clock
-from briefs.dates import DateParseError, parse_cli_date
 from briefs.errors import BriefbotError, InputError, StoreReadOnly
-from briefs.ingest import collect_files, ingest_files
-from briefs.lexicon import Lexicon
-from briefs.render import FORMATS, render_template
 from briefs.settings import Settings, load_settings
-from briefs.store import SqlStore, Visibility
+
+# Start-up: this module and the command modules it registers import only what building the
+# parser needs. A command imports its own parts when it runs (the store and SQLAlchemy for
+# any command that reads data, numpy where ranking runs, Jinja2 to render, aiohttp for feeds,
+# discord.py for `run`), so `briefbot --help` or a usage error costs little more than Python
+# itself (docs/performance.md, "Start-up"; tests/test_startup.py guards it).
+if TYPE_CHECKING:
+    from bot.engine import Engine
+    from briefs.lexicon import Lexicon
+    from briefs.store import SqlStore, Visibility
 
 log = logging.getLogger("briefbot")
 
@@ -51,6 +54,8 @@ _positive = int_at_least(1)
 
 
 def _format(text: str) -> str:
+    from briefs.render import FORMATS
+
     if text not in FORMATS:
         raise argparse.ArgumentTypeError(
             f"unknown format {text!r}; choose one of: {', '.join(FORMATS)}"
@@ -152,7 +157,9 @@ class App:
     def __init__(self, settings: Settings, clock: Clock, out: TextIO, err: TextIO) -> None:
         self.out = out
         self.err = err
-        self.engine = Engine(settings, clock, say=self.say)
+        from bot.engine import Engine
+
+        self.engine: Engine = Engine(settings, clock, say=self.say)
         # The environment main() was given (DISCORD_TOKEN is read from it by `run`).
         self.env: Mapping[str, str] = os.environ
 
@@ -196,6 +203,8 @@ class App:
 
 def write_atomically(path: Path, text: str) -> None:
     """Write through a temporary file in the same folder, so a failure leaves nothing half-done."""
+    import tempfile
+
     try:
         folder = path.parent if str(path.parent) else Path(".")
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
@@ -214,6 +223,8 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def _window(args: argparse.Namespace) -> tuple[datetime | None, datetime | None]:
+    from briefs.dates import DateParseError, parse_cli_date
+
     since = until = None
     try:
         if args.since is not None:  # an empty value is refused, not taken as "no bound"
@@ -230,6 +241,8 @@ def _window(args: argparse.Namespace) -> tuple[datetime | None, datetime | None]
 
 def _visible(args: argparse.Namespace) -> Visibility | None:
     """``--guild G``: only what that Discord server sees; else the whole store."""
+    from briefs.store.base import Visibility
+
     guild = getattr(args, "guild", None)
     return Visibility(guild) if guild is not None else None
 
@@ -290,11 +303,15 @@ def cmd_stats(app: App, args: argparse.Namespace) -> int:
             data[key] = data[key].isoformat() if data[key] else None
         app.out.write(json.dumps(data, indent=2) + "\n")
         return 0
+    from briefs.render import render_template
+
     app.out.write(render_template(app.engine.environment, "stats.md.j2", stats=stats))
     return 0
 
 
 def cmd_ingest(app: App, args: argparse.Namespace) -> int:
+    from briefs.ingest import collect_files, ingest_files
+
     files, errors = collect_files(args.paths, app.settings.article_suffixes)
     for error in errors:
         app.say(f"briefbot: error: {error}")

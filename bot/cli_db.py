@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from bot.argtypes import int_at_least
 from briefs.errors import BriefbotError
-from briefs.store import open_store
-from briefs.store.copy import copy_store
 
 if TYPE_CHECKING:
     from bot.cli import App
@@ -43,6 +41,9 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_db(app: App, args: argparse.Namespace) -> int:
+    from briefs.store import open_store
+    from briefs.store.copy import copy_store
+
     source = app.store
     target = open_store(args.url, "migrate-to URL", app.settings.pool)
     try:

@@ -8,25 +8,25 @@ refused feed stores nothing.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from collections import Counter
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from aiohttp.abc import AbstractResolver
-
 from bot.argtypes import int_at_least
 from briefs.errors import BriefbotError, InputError
-from briefs.feeds.decide import Policy
-from briefs.feeds.poll import LEASED, FeedOutcome
-from briefs.feeds.suggested import SuggestedFeed
-from briefs.settings import FeedSettings
-from briefs.store.base import process_owner
-from briefs.store.feeds import Feed
 
+# asyncio, aiohttp, feedparser and the store are imported by the commands that use them, not
+# here: every `briefbot` command imports this module to build its parser.
 if TYPE_CHECKING:
+    from aiohttp.abc import AbstractResolver
+
     from bot.cli import App
+    from briefs.feeds.decide import Policy
+    from briefs.feeds.poll import FeedOutcome
+    from briefs.feeds.suggested import SuggestedFeed
+    from briefs.settings import FeedSettings
+    from briefs.store.feeds import Feed
 
 # DNS for feed fetching; None is the system's. Tests pin names to 127.0.0.1 here.
 RESOLVER: AbstractResolver | None = None
@@ -116,6 +116,8 @@ def register(subparsers: Any) -> None:
 
 
 def policy(feeds: FeedSettings) -> Policy:
+    from briefs.feeds.decide import Policy
+
     return Policy(
         min_interval=timedelta(minutes=feeds.min_interval_minutes),
         default_interval=timedelta(minutes=feeds.default_interval_minutes),
@@ -125,6 +127,8 @@ def policy(feeds: FeedSettings) -> Policy:
 
 
 def cmd_feeds(app: App, args: argparse.Namespace) -> int:
+    import asyncio
+
     action = args.feeds_command
     if action == "list":
         return _list(app, args)
@@ -307,13 +311,20 @@ def feed_json(f: Feed) -> dict[str, Any]:
 
 
 def cmd_poll(app: App, args: argparse.Namespace) -> int:
+    import asyncio
+
     return asyncio.run(_poll(app))
 
 
 async def _poll(app: App) -> int:
     """One round over the same feed leases as the bot's polling job: a feed another process
     (a bot, another ``briefbot poll``) is polling now is skipped, and said so."""
+    import asyncio
+
     from tqdm import tqdm
+
+    from briefs.feeds.poll import LEASED
+    from briefs.store.base import process_owner
 
     due = await asyncio.to_thread(app.store.feeds.due, app.clock())
     progress = tqdm(

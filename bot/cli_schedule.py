@@ -9,22 +9,22 @@ posted by ``briefbot schedule run`` from cron, with the same ledger (never twice
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
-
-from bot.delivery import check_webhook_url
-from bot.digests import DigestService, RunResult, policy_of
-from briefs.dates import DateParseError, parse_cli_date
 from briefs.errors import InputError
 from briefs.schedules import KINDS, make_timing, next_fire
-from briefs.store.schedules import Delivery, Schedule
 
+# asyncio, aiohttp, discord.py (webhook delivery) and the digest machinery are imported by
+# the commands that use them, not here: every `briefbot` command imports this module to build
+# its parser.
 if TYPE_CHECKING:
+    import aiohttp
+
     from bot.cli import App
+    from bot.digests import DigestService, RunResult
+    from briefs.store.schedules import Delivery, Schedule
 
 
 def register(subparsers: Any) -> None:
@@ -76,6 +76,8 @@ def register(subparsers: Any) -> None:
 
 
 def _service(app: App, session: aiohttp.ClientSession | None = None) -> DigestService:
+    from bot.digests import DigestService
+
     return DigestService(app.engine, session=session, notify=False)
 
 
@@ -83,6 +85,8 @@ def cmd_schedule(app: App, args: argparse.Namespace) -> int:
     action = args.schedule_command
     store = app.store.schedules
     if action == "set":
+        from bot.delivery import check_webhook_url
+
         timing = make_timing(args.kind, args.time, args.timezone, args.weekday)
         if args.weekday and args.kind != "weekly":
             raise InputError("--weekday is for --kind weekly")
@@ -107,6 +111,8 @@ def cmd_schedule(app: App, args: argparse.Namespace) -> int:
         app.say(f"briefbot: schedule {schedule.id} ({schedule.target}) cleared")
         return 0
     if action == "run":
+        import asyncio
+
         return asyncio.run(_run(app))
     schedules = (
         store.list_schedules(every_guild=True)
@@ -182,6 +188,8 @@ def _json(app: App, s: Schedule, recent: list[Delivery]) -> dict[str, Any]:
 
 
 async def _run(app: App) -> int:
+    import aiohttp
+
     async with aiohttp.ClientSession() as session:
         service = _service(app, session)
         results = [
@@ -209,6 +217,10 @@ def _report(app: App, results: list[RunResult]) -> int:
 
 
 def cmd_digest(app: App, args: argparse.Namespace) -> int:
+    import asyncio
+
+    from briefs.dates import DateParseError, parse_cli_date
+
     since = None
     if args.since is not None:
         try:
@@ -216,6 +228,8 @@ def cmd_digest(app: App, args: argparse.Namespace) -> int:
         except DateParseError as exc:
             raise InputError(f"--since: {exc}") from None
     if args.webhook:
+        from bot.delivery import check_webhook_url
+
         args.webhook = check_webhook_url(args.webhook)
         return asyncio.run(_post(app, args, since))
     service = _service(app)
@@ -227,7 +241,12 @@ def cmd_digest(app: App, args: argparse.Namespace) -> int:
 async def _post(app: App, args: argparse.Namespace, since: datetime | None) -> int:
     """Post once to a webhook: through its schedule when one exists (ledger and window
     since its last digest), else the last day (or since --since), with no ledger."""
+    import asyncio
+
+    import aiohttp
+
     from bot.delivery import DeliveryFailed, WebhookTarget, send_all
+    from bot.digests import policy_of
 
     store = app.store.schedules
     known = [s for s in store.list_schedules(args.guild) if s.webhook_url == args.webhook.strip()]

@@ -18,31 +18,29 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment
-
 from briefs.analysis import analysis_version
-from briefs.brief import Brief
-from briefs.clock import Clock
 from briefs.compose import BriefRequest, check_filters, compose_brief
 from briefs.errors import InputError
-from briefs.feeds.suggested import SuggestedFeed, load_suggested, mark_followed
-from briefs.ingest import IngestLimits, ingest_files, seed_files
 from briefs.lexicon import Lexicon, load_lexicon
-from briefs.lookup import lookup_source, search_statements
-from briefs.pipeline import analyze_pending
-from briefs.profiles import compose_entity, compose_stories, compose_timeline
-from briefs.render import make_environment, render
-from briefs.settings import Settings
 from briefs.store import SqlStore, StoreStats, Visibility, open_store
-from briefs.store.feeds import Feed
 from briefs.store.sql import default_database_url
 
+# What only some answers need is imported where they run (start-up, docs/performance.md):
+# Jinja2 to render, the ingest path to seed a new store, the analysis pipeline before a read,
+# feeds (aiohttp, feedparser) for feed commands, look-ups and profiles for their commands.
 if TYPE_CHECKING:
     from aiohttp.abc import AbstractResolver
+    from jinja2 import Environment
 
+    from briefs.brief import Brief
+    from briefs.clock import Clock
     from briefs.feeds.fetch import Fetcher, FetchResult
     from briefs.feeds.parse import ParsedFeed
     from briefs.feeds.poll import FeedOutcome, Poller, PollSummary
+    from briefs.feeds.suggested import SuggestedFeed
+    from briefs.ingest import IngestLimits
+    from briefs.settings import Settings
+    from briefs.store.feeds import Feed
 
 log = logging.getLogger("briefbot")
 SEEDED = "seed_corpus_ingested_at"
@@ -150,15 +148,21 @@ class Engine:
     @cached_property
     def environment(self) -> Environment:
         """Jinja2 templates: the user's folder first, then the shipped ones."""
+        from briefs.render import make_environment
+
         return make_environment(self.settings.templates_dir)
 
     @property
     def ingest_limits(self) -> IngestLimits:
         """What one ingested file may cost: [ingest] max_file_bytes, and for an RSS/Atom file
         [feeds] max_items_per_fetch (the file counts as one fetch)."""
+        from briefs.ingest import IngestLimits
+
         return IngestLimits(self.settings.max_file_bytes, self.settings.feeds.max_items_per_fetch)
 
     def render(self, brief: Brief, fmt: str = "md") -> str:
+        from briefs.render import render
+
         return render(brief, fmt, self.environment)
 
     def close(self) -> None:
@@ -180,6 +184,8 @@ class Engine:
             return  # a store that cannot be written is read as it is
         if store.get_meta(SEEDED) or store.has_origin("seed"):
             return
+        from briefs.ingest import ingest_files, seed_files
+
         files = seed_files(self.settings.seeds_dir)
         self.say(
             f"briefbot: first use of this store; ingesting the seed corpus first "
@@ -210,6 +216,8 @@ class Engine:
         if self.store.read_only:
             self._note_unanalysed(stale)
             return
+        from briefs.pipeline import analyze_pending
+
         analyze_pending(
             self.store,
             self.lexicon,
@@ -240,6 +248,8 @@ class Engine:
     def refresh_stale(self, batch: int) -> int:
         """Re-analyse up to ``batch`` stale documents (the lock held for one batch only, so
         answers interleave); how many. Briefs read the old analysis of the rest meanwhile."""
+        from briefs.pipeline import analyze_pending
+
         with self._analysing:
             return analyze_pending(
                 self.store, self.lexicon, limit=batch, max_sentences=self.settings.max_sentences
@@ -275,6 +285,8 @@ class Engine:
         return compose_brief(self.store, self.lexicon, request, self.clock())
 
     def source(self, ref: str, radius: int = 1, visible: Visibility | None = None) -> Brief:
+        from briefs.lookup import lookup_source
+
         self.ensure_ready()
         return lookup_source(self.store, ref, self.clock(), radius=radius, visible=visible)
 
@@ -286,6 +298,8 @@ class Engine:
         until: datetime | None = None,
         visible: Visibility | None = None,
     ) -> Brief:
+        from briefs.lookup import search_statements
+
         self.ensure_ready()
         return search_statements(
             self.store,
@@ -306,6 +320,8 @@ class Engine:
         limit: int = 40,
         visible: Visibility | None = None,
     ) -> Brief:
+        from briefs.profiles import compose_timeline
+
         check_filters(topic, entity)
         self.ensure_ready()
         return compose_timeline(
@@ -313,6 +329,8 @@ class Engine:
         )
 
     def entity(self, name: str, visible: Visibility | None = None) -> Brief:
+        from briefs.profiles import compose_entity
+
         self.ensure_ready()
         return compose_entity(self.store, self.lexicon, name, self.clock(), visible)
 
@@ -322,6 +340,8 @@ class Engine:
         until: datetime | None = None,
         visible: Visibility | None = None,
     ) -> Brief:
+        from briefs.profiles import compose_stories
+
         self.ensure_ready()
         return compose_stories(self.store, self.clock(), since, until, visible)
 
@@ -355,6 +375,8 @@ class Engine:
         """The suggested feeds (shipped, or the user's [feeds] suggested_file), each with the
         scope's feed that follows it, or None. Read on every call: the file is small, and an
         edit then shows without a restart."""
+        from briefs.feeds.suggested import load_suggested, mark_followed
+
         suggested = load_suggested(self.settings.feeds.suggested_file, set(self.lexicon.topics))
         return mark_followed(suggested, self.list_feeds(guild_id))
 

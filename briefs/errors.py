@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import StatementError
-
 
 class BriefbotError(Exception):
     """Base class: the message is one clear, actionable line."""
@@ -25,6 +23,10 @@ def internal_error(exc: BaseException) -> str:
     """One line for a user about an unexpected error: its kind and the first line of its
     message, never the SQL statement and parameters a database error carries (``str()`` of a
     SQLAlchemy error appends them). The log has the full details."""
+    # Imported here, not at the top: every command imports this module, and SQLAlchemy is
+    # large (``briefbot --help`` needs none of it).
+    from sqlalchemy.exc import StatementError
+
     cause: BaseException | None = exc
     if isinstance(exc, StatementError):  # the driver's own error, without the statement
         cause = exc.orig if isinstance(exc.orig, BaseException) else None

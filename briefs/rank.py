@@ -10,8 +10,10 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+|\d+")
 STOPWORDS = frozenset(
@@ -61,6 +63,8 @@ class TermMatrix:
     """Unit-length term vectors as one dense matrix (rows: statements), for fast similarity."""
 
     def __init__(self, vectors: Sequence[Vector]) -> None:
+        import numpy as np  # here, not at the top: analysis needs ``terms``, not numpy
+
         vocabulary: dict[str, int] = {}
         for vec in vectors:
             for term in vec:
@@ -79,6 +83,8 @@ def centrality(
     matrix: TermMatrix, groups: Sequence[str], same_group_weight: float = 0.3
 ) -> list[float]:
     """Mean similarity of each statement to all others; same-document pairs count less."""
+    import numpy as np
+
     n = matrix.rows.shape[0]
     if n == 0:
         return []
@@ -110,6 +116,8 @@ def mmr(
     ``bonus`` may add a per-candidate adjustment given the current selection (diversity of
     sources, for instance).
     """
+    import numpy as np
+
     picked: list[int] = []
     already = list(chosen or [])
     pool = [c for c in candidates if c not in set(already)]

@@ -17,7 +17,6 @@ from typing import Any
 
 from briefs.errors import SettingsError
 from briefs.resources import config_dir, seeds_dir
-from briefs.store.dialect import PoolOptions
 
 
 @dataclass(frozen=True)
@@ -42,6 +41,17 @@ class FeedSettings:
     full_text: bool = False
     # A team's own list of suggested feeds, instead of the shipped config/feeds.toml.
     suggested_file: Path | None = None
+
+
+@dataclass(frozen=True)
+class PoolOptions:
+    """Connection pool of a PostgreSQL store ([store] pool_* settings). SQLite ignores it:
+    a file needs no pool of network connections."""
+
+    pool_size: int = 5
+    max_overflow: int = 10
+    pool_timeout: float = 30.0
+    pool_recycle: float = 1800.0
 
 
 @dataclass(frozen=True)

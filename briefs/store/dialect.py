@@ -8,31 +8,26 @@ precision so scores keep their digits). Full text is FTS5 on SQLite and a genera
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, text
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection
+from sqlalchemy import text
+
+# Re-exported: the pool settings are a settings dataclass (briefs.settings), named here too
+# because the store is what uses them.
+from briefs.settings import PoolOptions as PoolOptions
+
+if TYPE_CHECKING:
+    from sqlalchemy import Table
+    from sqlalchemy.engine import Connection
 
 SQLITE = "sqlite"
 POSTGRES = "postgresql"
 # Text search configuration of PostgreSQL's full-text index: English stemming, like FTS5's
 # porter tokenizer on SQLite.
 TS_CONFIG = "english"
-
-
-@dataclass(frozen=True)
-class PoolOptions:
-    """Connection pool of a PostgreSQL store ([store] pool_* settings). SQLite ignores it:
-    a file needs no pool of network connections."""
-
-    pool_size: int = 5
-    max_overflow: int = 10
-    pool_timeout: float = 30.0
-    pool_recycle: float = 1800.0
 
 
 def name(conn: Connection) -> str:
@@ -50,6 +45,13 @@ _PG_REWRITES: list[tuple[re.Pattern[str], str]] = [
     ),
     (re.compile(r"\bREAL\b"), "DOUBLE PRECISION"),
 ]
+
+
+def dialect_module(conn: Connection) -> Any:
+    """SQLAlchemy's module for ``conn``'s backend (its ``insert`` has the upsert clauses).
+    Looked up by name, so the PostgreSQL dialect is imported only for a PostgreSQL store:
+    it is large, and an SQLite command never needs it."""
+    return importlib.import_module(f"sqlalchemy.dialects.{conn.dialect.name}")
 
 
 def translate(statement: str, dialect_name: str) -> str:
@@ -74,8 +76,7 @@ def insert_ignore(
     ``INSERT OR IGNORE`` on SQLite, ``ON CONFLICT DO NOTHING`` on PostgreSQL."""
     if not rows:
         return
-    module: Any = postgresql if is_postgres(conn) else sqlite
-    statement = module.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    statement = dialect_module(conn).insert(table).on_conflict_do_nothing(index_elements=list(keys))
     conn.execute(statement, list(rows))
 
 

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
 from briefs.errors import InputError, NotFoundError
@@ -122,8 +121,9 @@ def _insert_or_skip(conn: Connection, table: Any, keys: list[str]) -> Any:
     """An INSERT that leaves a row whose unique ``keys`` exist alone, returning the keys of
     the row it did insert (none when it skipped one): ``ON CONFLICT DO NOTHING RETURNING``
     in each backend's words (a driver's rowcount is not always kept)."""
-    module: Any = postgresql if dialect.is_postgres(conn) else sqlite
-    statement = module.insert(table).on_conflict_do_nothing(index_elements=keys)
+    statement = (
+        dialect.dialect_module(conn).insert(table).on_conflict_do_nothing(index_elements=keys)
+    )
     return statement.returning(*(table.c[key] for key in keys))
 
 

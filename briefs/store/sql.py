@@ -12,8 +12,9 @@ import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import (
@@ -44,10 +45,12 @@ from briefs.store.base import (
     StoreStats,
     Visibility,
 )
-from briefs.store.feeds import FeedStore
-from briefs.store.schedules import ScheduleStore
 from briefs.store.schema import date_mentions, documents, mentions, meta, sentences
 from briefs.store.schema import names as names_table
+
+if TYPE_CHECKING:
+    from briefs.store.feeds import FeedStore
+    from briefs.store.schedules import ScheduleStore
 
 log = logging.getLogger(__name__)
 _INT32_MAX = 2**31 - 1
@@ -138,8 +141,19 @@ class SqlStore:
                     raise StoreReadOnly(
                         f"the store {location} is read-only ({read_only}): {exc}"
                     ) from None
-        self.feeds = FeedStore(engine)
-        self.schedules = ScheduleStore(engine)
+
+    # Feeds and schedules are opened on first use: a brief from files never imports them.
+    @cached_property
+    def feeds(self) -> FeedStore:
+        from briefs.store.feeds import FeedStore
+
+        return FeedStore(self.engine)
+
+    @cached_property
+    def schedules(self) -> ScheduleStore:
+        from briefs.store.schedules import ScheduleStore
+
+        return ScheduleStore(self.engine)
 
     # -- writing -------------------------------------------------------------------------
 

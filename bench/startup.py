@@ -1,0 +1,159 @@
+"""Start-up cost of the command line: ``python -m bench.startup --runs 20``.
+
+Runs each command as a fresh subprocess, many times, interleaved (one run of each command in
+turn, so the load of this shared machine falls on all of them alike), and reports the median
+and fastest wall time of each and the ratios between them:
+
+- ``python -c pass``: the interpreter alone, the floor;
+- ``briefbot --help``: the parser, nothing else;
+- ``briefbot stats`` and ``briefbot brief`` on a seeded, analysed SQLite store (set up once
+  per tree before timing, so no run seeds or analyses).
+
+``--compare DIR`` also times another checkout of the code (for instance ``main`` unpacked
+with ``git archive main | tar -x -C DIR``) in the same run, with ``PYTHONPATH=DIR`` and the
+same interpreter, so "before" and "after" are measured side by side under the same load.
+``--modules`` lists, per command, which of the heavy packages each tree imports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.ingest_bench import cpu_model
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = (
+    "sqlalchemy",
+    "sqlalchemy.dialects.postgresql",
+    "numpy",
+    "jinja2",
+    "aiohttp",
+    "discord",
+    "feedparser",
+    "trafilatura",
+    "tqdm",
+)
+
+
+def briefbot_command() -> list[str]:
+    """The installed ``briefbot`` script beside this interpreter, else ``python -m bot``."""
+    script = Path(sys.executable).with_name("briefbot")
+    if script.exists():
+        return [sys.executable, str(script)]
+    return [sys.executable, "-m", "bot"]
+
+
+def tree_env(tree: Path, store: Path) -> dict[str, str]:
+    """The environment a command of ``tree`` runs in: its code first, its own store."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(tree)
+    env["BRIEFBOT_DATABASE_URL"] = f"sqlite:///{store}"
+    for key in [k for k in env if k.startswith("BRIEFBOT_") and k != "BRIEFBOT_DATABASE_URL"]:
+        del env[key]
+    return env
+
+
+def run(cmd: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    took = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip()}")
+    return took
+
+
+def heavy_modules(tree: Path, env: dict[str, str], args: list[str]) -> list[str]:
+    """Which of HEAVY a command of ``tree`` imports (its ``sys.modules`` at exit)."""
+    probe = (
+        "import atexit, sys\n"
+        f"heavy = {HEAVY!r}\n"
+        "atexit.register(lambda: print('MODULES', *[m for m in heavy if m in sys.modules],"
+        " file=sys.stderr))\n"
+        "from bot.cli import main\n"
+        f"raise SystemExit(main({args!r}))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
+    )
+    for line in done.stderr.splitlines():
+        if line.startswith("MODULES"):
+            return line.split()[1:]
+    raise SystemExit(f"{tree}: {args} failed: {done.stderr.strip()}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=20, help="runs of each command (20)")
+    parser.add_argument("--compare", type=Path, metavar="DIR", help="another checkout to time")
+    parser.add_argument("--modules", action="store_true", help="list heavy imports per command")
+    args = parser.parse_args()
+
+    trees = {"this tree": ROOT}
+    if args.compare:
+        trees = {"compared": args.compare.resolve(), "this tree": ROOT}
+    work = Path(tempfile.mkdtemp(prefix="briefbot-startup-"))
+    commands: dict[str, tuple[list[str], dict[str, str]]] = {
+        "python -c pass": ([sys.executable, "-c", "pass"], dict(os.environ)),
+    }
+    briefbot = briefbot_command()
+    envs: dict[str, dict[str, str]] = {}
+    try:
+        for name, tree in trees.items():
+            env = tree_env(tree, work / f"{name.replace(' ', '-')}.sqlite3")
+            envs[name] = env
+            env_home = work / name.replace(" ", "-")
+            env_home.mkdir()
+            env["HOME"] = env["XDG_DATA_HOME"] = str(env_home)
+            run([*briefbot, "brief"], env)  # seeds and analyses this tree's store, once
+            for label, argv in (("--help", ["--help"]), ("stats", ["stats"]), ("brief", ["brief"])):
+                commands[f"briefbot {label} [{name}]"] = ([*briefbot, *argv], env)
+
+        times: dict[str, list[float]] = {label: [] for label in commands}
+        for i in range(args.runs):
+            order = list(commands.items())
+            order = order[i % len(order) :] + order[: i % len(order)]  # rotate: no fixed slot
+            for label, (cmd, env) in order:
+                times[label].append(run(cmd, env))
+        modules: list[tuple[str, str, str]] = []
+        for name, tree in trees.items() if args.modules else ():
+            for argv in (["--help"], ["stats"], ["brief"]):
+                found = heavy_modules(tree, envs[name], argv)
+                modules.append((f"briefbot {' '.join(argv)}", name, ", ".join(found) or "none"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    floor = statistics.median(times["python -c pass"])
+    print(
+        f"# {cpu_model()}, {os.cpu_count()} cores (shared), Python {platform.python_version()}, "
+        f"{args.runs} runs each, interleaved\n"
+    )
+    print("| command | median s | fastest s | × python -c pass |")
+    print("| --- | ---: | ---: | ---: |")
+    for label, values in times.items():
+        median = statistics.median(values)
+        print(f"| {label} | {median:.3f} | {min(values):.3f} | {median / floor:.1f} |")
+    if args.compare:
+        print("\n| command | this tree ÷ compared (median) |")
+        print("| --- | ---: |")
+        for label in ("--help", "stats", "brief"):
+            after = statistics.median(times[f"briefbot {label} [this tree]"])
+            before = statistics.median(times[f"briefbot {label} [compared]"])
+            print(f"| briefbot {label} | {after / before:.2f} |")
+    if modules:
+        print("\n| command | tree | heavy modules imported |")
+        print("| --- | --- | --- |")
+        for row in modules:
+            print(f"| {row[0]} | {row[1]} | {row[2]} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""Start-up and hidden work (issue 14, items 1 and 4).
+
+Each command imports what it needs when it runs, so ``briefbot --help`` costs little more than
+Python itself and a brief from an SQLite store never loads the PostgreSQL dialect, aiohttp,
+discord.py, feedparser or trafilatura. Checked by structure, in a fresh interpreter (which
+modules end up in ``sys.modules``), not by timing; bench/startup.py measures the time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from tests.conftest import Run
+
+ROOT = Path(__file__).resolve().parent.parent
+# Never needed to build the parser, whatever the command.
+HEAVY = (
+    "sqlalchemy",
+    "numpy",
+    "jinja2",
+    "aiohttp",
+    "discord",
+    "feedparser",
+    "trafilatura",
+    "apscheduler",
+    "tqdm",
+    "asyncio",
+)
+# Never needed by a brief, a search or stats from an SQLite store.
+NOT_FOR_READS = (
+    "sqlalchemy.dialects.postgresql",
+    "psycopg",
+    "aiohttp",
+    "discord",
+    "feedparser",
+    "trafilatura",
+    "apscheduler",
+)
+GOOD = """Title: Ministry announces new export controls
+Publisher: Test Wire
+Date: 2026-11-20
+
+The ministry said on Friday that it would tighten export controls on drone parts.
+"These measures close a loophole," the minister said at a press conference in the capital.
+Officials added that the rules take effect next month and apply to all shipments.
+"""
+
+
+def imported_by(code: str, env: dict[str, str] | None = None) -> tuple[int, str, set[str]]:
+    """Run ``code`` in a fresh interpreter; its exit status, stdout, and every module it
+    imported (``sys.modules`` at exit, printed by an exit hook)."""
+    probe = (
+        "import atexit, json, sys\n"
+        "atexit.register(lambda: print('\\nMODULES' + json.dumps(sorted(sys.modules)),"
+        " file=sys.stderr))\n" + code
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    [line] = [x for x in done.stderr.splitlines() if x.startswith("MODULES")]
+    return done.returncode, done.stdout, set(json.loads(line.removeprefix("MODULES")))
+
+
+def run_cli(args: Sequence[str], env: dict[str, str] | None = None) -> tuple[int, str, set[str]]:
+    """``briefbot ARGS`` in a fresh interpreter, as the installed script runs it."""
+    return imported_by(f"from bot.cli import main\nraise SystemExit(main({list(args)!r}))", env)
+
+
+def loaded(modules: set[str], packages: Sequence[str]) -> list[str]:
+    """Which of ``packages`` (or their submodules) are among ``modules``."""
+    return [p for p in packages if any(m == p or m.startswith(p + ".") for m in modules)]
+
+
+def test_importing_the_command_line_imports_no_heavy_package() -> None:
+    code, _, modules = imported_by("import bot.cli\nimport bot.__init__")
+    assert code == 0
+    assert "bot.cli" in modules  # the probe works
+    assert loaded(modules, HEAVY) == []
+    assert not any(m.startswith("briefs.store") for m in modules)
+
+
+def test_help_imports_no_sqlalchemy_and_no_command_module() -> None:
+    code, out, modules = run_cli(["--help"])
+    assert code == 0 and "usage: briefbot" in out and "stats" in out
+    assert loaded(modules, HEAVY) == []
+    assert not {"bot.engine", "briefs.store", "briefs.analysis", "briefs.render"} & modules
+
+
+def test_a_usage_error_imports_nothing_heavy() -> None:
+    code, _, modules = run_cli(["brief", "--max-items", "0"])
+    assert code == 2
+    assert loaded(modules, HEAVY) == []
+
+
+def test_reads_from_sqlite_import_only_what_they_need(
+    tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    env = {"BRIEFBOT_DATABASE_URL": url, "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path)}
+    assert cli("brief", extra_env=env).code == 0  # seeds and analyses, in this process
+
+    code, out, modules = run_cli(["brief", "--format", "md"], env)
+    assert code == 0 and "[1]" in out
+    assert loaded(modules, ("sqlalchemy", "numpy", "jinja2")) == ["sqlalchemy", "numpy", "jinja2"]
+    assert loaded(modules, NOT_FOR_READS) == []
+    assert "sqlalchemy.dialects.sqlite" in modules
+
+    code, out, modules = run_cli(["search", "sanctions"], env)
+    assert code == 0 and out
+    assert loaded(modules, NOT_FOR_READS) == []
+
+    code, out, modules = run_cli(["stats", "--format", "json"], env)
+    assert code == 0 and json.loads(out)["documents"] == 5
+    assert loaded(modules, (*NOT_FOR_READS, "numpy", "jinja2")) == []
+
+
+def test_ingesting_text_files_imports_no_feed_or_page_parser(tmp_path: Path) -> None:
+    article = tmp_path / "one.txt"
+    article.write_text(GOOD, encoding="utf-8")
+    env = {
+        "BRIEFBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}",
+        "HOME": str(tmp_path),
+        "BRIEFBOT_INGEST_SEED_CORPUS": "false",
+    }
+    code, _, modules = run_cli(["ingest", str(article)], env)
+    assert code == 0
+    assert loaded(modules, (*NOT_FOR_READS, "numpy", "jinja2")) == []
