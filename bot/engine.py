@@ -346,8 +346,13 @@ class Engine:
         return compose_stories(self.store, self.clock(), since, until, visible)
 
     def stats(self) -> StoreStats:
-        self.ensure_ready()
-        return self.store.stats()
+        """What the store holds, with how many documents await analysis: counted, not
+        analysed (the next read analyses them, and says so), so ``stats`` answers at once
+        however much a large ingest or an upgrade left to analyse. A new store is seeded
+        first, as for every read."""
+        with self._analysing:
+            self.ensure_corpus()
+        return self.store.stats(analysis_version(self.lexicon))
 
     def corpus_size(self, visible: Visibility | None = None) -> int:
         """Documents ``visible`` sees."""

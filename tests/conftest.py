@@ -120,8 +120,8 @@ def seeded(store: SqlStore) -> SqlStore:
 
 @pytest.fixture
 def seeded_cli(cli: Callable[..., Run]) -> Callable[..., Run]:
-    """The CLI on a store that already holds the seed corpus."""
-    assert cli("stats").code == 0  # ingests the seeds into the empty store
+    """The CLI on a store that already holds the seed corpus, analysed."""
+    assert cli("brief").code == 0  # ingests the seeds into the empty store and analyses them
     return cli
 
 

@@ -354,7 +354,7 @@ def test_analysis_stops_after_max_sentences_and_every_sentence_stays_citable(
     path.write_text(_long_article(60), encoding="utf-8")
     extra = {"BRIEFBOT_ANALYSIS_MAX_SENTENCES": "20", "BRIEFBOT_INGEST_SEED_CORPUS": "false"}
     assert run("ingest", str(path), extra=extra).code == 0
-    assert run("stats", extra=extra).code == 0  # analyses what is new
+    assert run("brief", extra=extra).code == 0  # a read analyses what is new
     facts = _facts(db_url)
     assert len(facts) == 60
     assert all(s is not None and t and m for _, s, t, m in facts[:20])

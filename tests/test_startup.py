@@ -4,6 +4,8 @@ Each command imports what it needs when it runs, so ``briefbot --help`` costs li
 Python itself and a brief from an SQLite store never loads the PostgreSQL dialect, aiohttp,
 discord.py, feedparser or trafilatura. Checked by structure, in a fresh interpreter (which
 modules end up in ``sys.modules``), not by timing; bench/startup.py measures the time.
+
+``briefbot stats`` counts what awaits analysis and analyses nothing: checked on the store.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from briefs.analysis import analysis_version
+from briefs.lexicon import load_lexicon
+from briefs.store import open_store
 from tests.conftest import Run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -136,3 +141,59 @@ def test_ingesting_text_files_imports_no_feed_or_page_parser(tmp_path: Path) -> 
     code, _, modules = run_cli(["ingest", str(article)], env)
     assert code == 0
     assert loaded(modules, (*NOT_FOR_READS, "numpy", "jinja2")) == []
+
+
+# -- stats: no hidden work ----------------------------------------------------------------
+
+
+def test_stats_counts_unanalysed_documents_and_analyses_none(
+    cli: Callable[..., Run], tmp_path: Path, db_url: str
+) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i in range(3):
+        text = GOOD.replace("drone parts", f"drone parts of kind {i}")
+        (folder / f"a{i}.txt").write_text(text, encoding="utf-8")
+    no_seeds = {"BRIEFBOT_INGEST_SEED_CORPUS": "false"}
+    assert cli("ingest", str(folder), extra_env=no_seeds).code == 0
+    version = analysis_version(load_lexicon())
+
+    def pending() -> list[str]:
+        store = open_store(db_url)
+        try:
+            return store.pending_analysis(version)
+        finally:
+            store.close()
+
+    assert len(pending()) == 3
+
+    result = cli("stats", "--format", "json", extra_env=no_seeds)
+    assert result.code == 0, result.err
+    assert result.json()["documents"] == 3
+    assert result.json()["awaiting_analysis"] == 3
+    assert "analys" not in result.err  # nothing analysed, nothing announced
+    md = cli("stats", extra_env=no_seeds)
+    assert md.code == 0
+    assert "- Documents: 3 (3 file)" in md.out
+    assert "- Awaiting analysis: 3 documents" in md.out and "briefbot brief" in md.out
+    assert len(pending()) == 3  # the store still holds them unanalysed
+
+    assert cli("brief", extra_env=no_seeds).code == 0  # a read analyses them, as before
+    assert pending() == []
+    after = cli("stats", "--format", "json", extra_env=no_seeds)
+    assert after.json()["awaiting_analysis"] == 0
+    assert "Awaiting analysis" not in cli("stats", extra_env=no_seeds).out
+
+
+def test_stats_of_a_new_store_seeds_it_but_does_not_analyse(
+    cli: Callable[..., Run], db_url: str
+) -> None:
+    result = cli("stats", "--format", "json")
+    assert result.code == 0
+    assert "ingesting the seed corpus" in result.err  # said, as for every first read
+    assert result.json()["documents"] == result.json()["awaiting_analysis"] == 5
+    store = open_store(db_url)
+    try:
+        assert len(store.pending_analysis(analysis_version(load_lexicon()))) == 5
+    finally:
+        store.close()

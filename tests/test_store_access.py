@@ -68,7 +68,7 @@ def sqlite_store(cli: Callable[..., Run], tmp_path: Path) -> tuple[Path, Callabl
     def run(*args: str) -> Run:
         return cli(*args, extra_env={"BRIEFBOT_DATABASE_URL": url})
 
-    assert run("stats").code == 0  # seeds and analyses
+    assert run("brief").code == 0  # seeds and analyses (stats only counts what awaits it)
     assert sorted(p.name for p in folder.iterdir()) == [path.name]  # no -wal/-shm left
     return path, run
 
@@ -325,7 +325,7 @@ def test_a_read_only_postgres_store_reads_and_refuses_writes(
 ) -> None:
     """A server that accepts no writes (a hot standby; here the session setting a standby
     has, default_transaction_read_only): reads work, writes are one line, nothing changes."""
-    assert cli("stats", extra_env={"BRIEFBOT_DATABASE_URL": pg_url}).code == 0
+    assert cli("brief", extra_env={"BRIEFBOT_DATABASE_URL": pg_url}).code == 0  # analysed
     url = make_url(pg_url)
     options = f"{url.query['options']} -cdefault_transaction_read_only=on"
     read_only_url = url.update_query_dict({"options": options}).render_as_string(

@@ -112,6 +112,9 @@ class StoreStats:
     last_published: datetime | None
     schema_version: int
     location: str
+    # Documents never analysed, or analysed by another version or other domain data (the
+    # next read analyses them); 0 when the caller did not ask (``stats()`` without a version).
+    awaiting_analysis: int = 0
 
 
 class Store(Protocol):

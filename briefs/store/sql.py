@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import (
+    ColumnElement,
     and_,
     bindparam,
     create_engine,
@@ -307,12 +308,10 @@ class SqlStore:
     def pending_analysis(self, version: str, stale: bool = True) -> list[str]:
         """Documents never analysed, and (``stale``) those analysed by other code or domain
         data; oldest first."""
-        never = documents.c.analysis_version.is_(None)
-        pending = or_(never, documents.c.analysis_version != version) if stale else never
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(documents.c.id)
-                .where(pending)
+                .where(_pending(version, stale))
                 .order_by(documents.c.published_at, documents.c.id)
             ).all()
         return [r.id for r in rows]
@@ -812,8 +811,15 @@ class SqlStore:
             rows = conn.execute(text(sql), params).all()
         return [SearchHit(_row(r[:-1]), -float(r[-1])) for r in rows]
 
-    def stats(self) -> StoreStats:
+    def stats(self, analysis_version: str | None = None) -> StoreStats:
+        """Counts of what the store holds; with ``analysis_version``, also how many documents
+        that version would analyse (counted, nothing analysed)."""
+        awaiting = 0
         with self.engine.connect() as conn:
+            if analysis_version is not None:
+                awaiting = conn.execute(
+                    select(func.count()).select_from(documents).where(_pending(analysis_version))
+                ).scalar_one()
             docs = conn.execute(select(func.count()).select_from(documents)).scalar_one()
             live = conn.execute(
                 select(func.count()).where(sentences.c.position.is_not(None))
@@ -839,6 +845,7 @@ class SqlStore:
             last_published=last,
             schema_version=version,
             location=self.location,
+            awaiting_analysis=awaiting,
         )
 
     def _visible(self, query: Any, visible: Visibility | None) -> Any:
@@ -849,6 +856,12 @@ class SqlStore:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def _pending(version: str, stale: bool = True) -> ColumnElement[bool]:
+    """Documents never analysed, and (``stale``) those analysed by other code or data."""
+    never = documents.c.analysis_version.is_(None)
+    return or_(never, documents.c.analysis_version != version) if stale else never
 
 
 _ROW_COLUMNS = (
