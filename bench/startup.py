@@ -13,6 +13,9 @@ and fastest wall time of each and the ratios between them:
 with ``git archive main | tar -x -C DIR``) in the same run, with ``PYTHONPATH=DIR`` and the
 same interpreter, so "before" and "after" are measured side by side under the same load.
 ``--modules`` lists, per command, which of the heavy packages each tree imports.
+``--unanalysed N`` also times one ``briefbot stats`` per tree on a store holding N ingested
+documents that were never analysed (bench/corpus.py articles, no seeds), and counts how
+many that ``stats`` left unanalysed: it should analyse none (issue 14, item 4).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.corpus import generate
 from bench.ingest_bench import cpu_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,8 +85,13 @@ def heavy_modules(tree: Path, env: dict[str, str], args: list[str]) -> list[str]
         "from bot.cli import main\n"
         f"raise SystemExit(main({args!r}))\n"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=False
+    done = subprocess.run(  # in the tree: ``-c`` puts the working folder first on sys.path
+        [sys.executable, "-c", probe],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     for line in done.stderr.splitlines():
         if line.startswith("MODULES"):
@@ -90,11 +99,38 @@ def heavy_modules(tree: Path, env: dict[str, str], args: list[str]) -> list[str]
     raise SystemExit(f"{tree}: {args} failed: {done.stderr.strip()}")
 
 
+def unanalysed_stats(
+    trees: dict[str, Path], work: Path, n: int, briefbot: list[str]
+) -> list[tuple[str, float, int]]:
+    """Per tree: seconds of one ``stats`` on a store of ``n`` unanalysed documents, and how
+    many documents it left unanalysed (read from the store afterwards)."""
+    import sqlite3
+
+    articles = generate(work / "articles", n)
+    rows = []
+    for name, tree in trees.items():
+        store = work / f"unanalysed-{name.replace(' ', '-')}.sqlite3"
+        env = tree_env(tree, store)
+        env["BRIEFBOT_INGEST_SEED_CORPUS"] = "false"
+        env["HOME"] = env["XDG_DATA_HOME"] = str(work)
+        run([*briefbot, "ingest", str(articles[0].parent)], env)
+        took = run([*briefbot, "stats"], env)
+        with sqlite3.connect(store) as conn:
+            (left,) = conn.execute(
+                "SELECT COUNT(*) FROM documents WHERE analysis_version IS NULL"
+            ).fetchone()
+        rows.append((name, took, left))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=20, help="runs of each command (20)")
     parser.add_argument("--compare", type=Path, metavar="DIR", help="another checkout to time")
     parser.add_argument("--modules", action="store_true", help="list heavy imports per command")
+    parser.add_argument(
+        "--unanalysed", type=int, default=0, metavar="N", help="stats on N unanalysed documents"
+    )
     args = parser.parse_args()
 
     trees = {"this tree": ROOT}
@@ -128,6 +164,9 @@ def main() -> None:
             for argv in (["--help"], ["stats"], ["brief"]):
                 found = heavy_modules(tree, envs[name], argv)
                 modules.append((f"briefbot {' '.join(argv)}", name, ", ".join(found) or "none"))
+        unanalysed = (
+            unanalysed_stats(trees, work, args.unanalysed, briefbot) if args.unanalysed else []
+        )
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -153,6 +192,15 @@ def main() -> None:
         print("| --- | --- | --- |")
         for row in modules:
             print(f"| {row[0]} | {row[1]} | {row[2]} |")
+
+    if unanalysed:
+        print(
+            f"\n| briefbot stats, {args.unanalysed:,} unanalysed documents | seconds "
+            "| left unanalysed |"
+        )
+        print("| --- | ---: | ---: |")
+        for name, took, left in unanalysed:
+            print(f"| {name} | {took:.2f} | {left:,} |")
 
 
 if __name__ == "__main__":
