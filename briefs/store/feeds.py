@@ -493,6 +493,20 @@ class FeedStore:
         with self.engine.connect() as own:
             return own.execute(query).first() is not None
 
+    def seen(self, guild_id: str | None, document_ids: Iterable[str]) -> set[str]:
+        """Which of these documents the guild can already see (``sees`` for a whole poll)."""
+        ids = list(dict.fromkeys(document_ids))
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                query = select(documents.c.id).where(
+                    and_(
+                        documents.c.id.in_(ids[start : start + 500]), self.visible_filter(guild_id)
+                    )
+                )
+                found.update(r.id for r in conn.execute(query))
+        return found
+
     def new_documents(self, guild_id: str | None, since: datetime | None = None) -> list[str]:
         """Documents that arrived as new items of the guild's feeds (first seen after
         ``since``): what a digest announces. First seen, not published: an item that
