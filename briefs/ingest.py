@@ -1,4 +1,5 @@
-"""Ingest article files into the store: one transaction per document, errors as data.
+"""Ingest article files into the store: one transaction per document (per feed file for
+RSS/Atom files), errors as data.
 
 A bad file never stops the others and never touches what is stored: each failure becomes a
 ``FileResult`` with a one-line reason naming the file. Files are read one at a time, each
@@ -123,11 +124,13 @@ def ingest_feed_file(
     if not parsed.entries and not parsed.skipped:
         yield FileResult(path, error=f"{path}: a feed with no entries, nothing to ingest")
     fallback = source_key(path, origin)
-    for entry in parsed.entries:
-        article = entry_article(entry, parsed.title)
-        yield FileResult(
-            path, outcome=store.ingest(article, origin, entry_key(entry, fallback), now())
-        )
+    batch = [
+        (entry_article(entry, parsed.title), entry_key(entry, fallback)) for entry in parsed.entries
+    ]
+    # One transaction for the file's entries, as a poll stores a fetch: a commit per entry
+    # cost more than parsing the feed.
+    for outcome in store.ingest_many(batch, origin, now()):
+        yield FileResult(path, outcome=outcome)
     for skipped in parsed.skipped:
         yield FileResult(path, error=f"{path}: {skipped}")
 

@@ -28,8 +28,10 @@ from briefs.feeds.entries import entry_article, entry_hash, newest_first, source
 from briefs.feeds.fetch import PAGE_ACCEPT, Fetcher, FetchResult
 from briefs.feeds.parse import FeedEntry, NotAFeedError, ParsedFeed, parse_feed
 from briefs.feeds.urls import canonical_url, check_feed_url
+from briefs.models import ParsedArticle
 from briefs.pages import main_text
 from briefs.settings import FeedSettings
+from briefs.store.base import IngestOutcome
 from briefs.store.feeds import EntryLink, Feed, FeedState, FeedStore
 from briefs.store.sql import SqlStore
 
@@ -332,13 +334,50 @@ class Poller:
         linked: set[str] = set()  # documents this poll already linked to the feed
         kinds: dict[str, str] = {}  # how each new link was counted: new, stored, duplicate
         documents_of: dict[str, str] = {}
-        for entry, digest in plan.todo:
+        # The articles to store, in the order the loop below uses them: every changed known
+        # entry, and the first entry of each source key no document has yet. One batch, one
+        # transaction (a commit per entry cost more than parsing the feed).
+        articles: dict[str, ParsedArticle] = {}
+        batch: list[tuple[ParsedArticle, str]] = []
+        queued: set[str] = set()
+        for entry, _ in plan.todo:
             try:
-                text = texts.get(entry.entry_id)
-                article = entry_article(entry, parsed.title, text)
+                article = entry_article(entry, parsed.title, texts.get(entry.entry_id))
+            except Exception as exc:  # one bad entry never loses the others
+                self._skip(feed, entry, exc, outcome)
+                continue
+            articles[entry.entry_id] = article
+            key = keys[entry.entry_id]
+            if entry.entry_id in plan.known or (key not in stored and key not in queued):
+                batch.append((article, key))
+                if entry.entry_id not in plan.known:
+                    queued.add(key)
+        results: list[IngestOutcome] | None = None
+        try:
+            results = self.store.ingest_many(batch, "feed", now)
+        except Exception:  # stored entry by entry below, each failure its own
+            log.warning("feed %s: batch not stored; storing entry by entry", feed.id, exc_info=True)
+        ingest = iter(results) if results is not None else None
+        seen: set[str] | None = None
+        if results is not None:
+            # What the guild may already see, asked once: documents this batch did not add.
+            maybe = set(stored.values()) | {o.document_id for o in results if o.status != "added"}
+            seen = feeds.seen(feed.guild_id, maybe) if maybe else set()
+
+        def one(article: ParsedArticle, key: str) -> IngestOutcome:
+            """The batch's outcome for the next article it stored (or store it now)."""
+            if ingest is None:
+                return self.store.ingest(article, "feed", key, now)
+            return next(ingest)
+
+        for entry, digest in plan.todo:
+            if entry.entry_id not in articles:
+                continue
+            try:
+                article = articles[entry.entry_id]
                 key = keys[entry.entry_id]
                 if entry.entry_id in plan.known:
-                    result = self.store.ingest(article, "feed", key, now)
+                    result = one(article, key)
                     links.append(EntryLink(entry.entry_id, result.document_id, digest, known=True))
                     outcome.updated += 1
                     continue
@@ -347,13 +386,18 @@ class Poller:
                 document_id = stored.get(key)
                 added = False
                 if document_id is None:
-                    result = self.store.ingest(article, "feed", key, now)
+                    result = one(article, key)
                     document_id, added = result.document_id, result.status == "added"
                     stored[key] = document_id
                 # Already visible to this guild: the same article from another of its feeds,
                 # a seed or file, or the same item under a rewritten guid or pubDate.
                 had = document_id in linked or (
-                    not added and feeds.sees(feed.guild_id, document_id)
+                    not added
+                    and (
+                        document_id in seen
+                        if seen is not None
+                        else feeds.sees(feed.guild_id, document_id)
+                    )
                 )
                 new = not had and (not first_add or entry.entry_id in announce)
                 links.append(EntryLink(entry.entry_id, document_id, digest, new=new))
@@ -368,9 +412,7 @@ class Poller:
                 else:
                     outcome.stored += 1
             except Exception as exc:  # one bad entry never loses the others
-                log.warning("feed %s: entry %r not stored", feed.id, entry.entry_id, exc_info=True)
-                why = str(exc) if isinstance(exc, BriefbotError) else internal_error(exc)
-                outcome.skipped.append(f"{entry.entry_id[:80]}: {why}"[:200])
+                self._skip(feed, entry, exc, outcome)
         # Links go last, in one transaction: should the process die before, the documents
         # are there and the next poll links them (as new: the guild never saw them).
         # Another poll of this feed may have linked some first: theirs stand, and here they
@@ -386,6 +428,12 @@ class Poller:
                 continue
             outcome.duplicate += 1
         return outcome
+
+    @staticmethod
+    def _skip(feed: Feed, entry: FeedEntry, exc: Exception, outcome: FeedOutcome) -> None:
+        log.warning("feed %s: entry %r not stored", feed.id, entry.entry_id, exc_info=exc)
+        why = str(exc) if isinstance(exc, BriefbotError) else internal_error(exc)
+        outcome.skipped.append(f"{entry.entry_id[:80]}: {why}"[:200])
 
     async def _succeed(self, feed: Feed, result: FetchResult, title: str | None) -> None:
         answer = Answer(True, result.status, None, result.retry_after, result.max_age)

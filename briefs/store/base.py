@@ -126,6 +126,10 @@ class Store(Protocol):
         self, article: ParsedArticle, origin: Origin, source_key: str, fetched_at: datetime
     ) -> IngestOutcome: ...
 
+    def ingest_many(
+        self, items: Sequence[tuple[ParsedArticle, str]], origin: Origin, fetched_at: datetime
+    ) -> list[IngestOutcome]: ...
+
     def get_document(self, document_id: str) -> Document | None: ...
 
     def summaries(

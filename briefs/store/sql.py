@@ -10,7 +10,7 @@ import os
 import re
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
@@ -64,6 +64,17 @@ _BY_SOURCE_KEY = select(documents.c.id, documents.c.content_hash).where(
 )
 _BY_BODY_HASH = select(documents.c.id).where(documents.c.body_hash == bindparam("hash")).limit(1)
 _INSERT_DOCUMENT = documents.insert()
+_BY_SOURCE_KEYS = select(documents.c.source_key, documents.c.id, documents.c.content_hash).where(
+    documents.c.source_key.in_(bindparam("keys", expanding=True))
+)
+_BY_BODY_HASHES = select(documents.c.body_hash, documents.c.id).where(
+    documents.c.body_hash.in_(bindparam("hashes", expanding=True))
+)
+# SQLite's full-text index of new documents' sentences, filled in the database itself.
+_INDEX_DOCUMENTS_FTS = text(
+    "INSERT INTO sentences_fts (rowid, text) SELECT id, text FROM sentences "
+    "WHERE document_id IN :ids"
+).bindparams(bindparam("ids", expanding=True))
 _INSERT_SENTENCE = sentences.insert()
 
 
@@ -79,6 +90,51 @@ class _InsertRefused(Exception):
 def document_id_for(source_key: str) -> str:
     """A short id derived from where the document came from, so re-ingest keeps it."""
     return hashlib.sha1(source_key.encode("utf-8")).hexdigest()[:12]
+
+
+def _content_hash(article: ParsedArticle) -> str:
+    """What makes a stored document differ: an equal hash means nothing to update."""
+    return _hash(
+        article.body,
+        article.title,
+        article.publisher,
+        article.byline,
+        article.published_at,
+        article.url,
+        sorted(article.provenance.items()),
+    )
+
+
+def _document_values(
+    article: ParsedArticle,
+    origin: Origin,
+    source_key: str,
+    fetched_at: datetime,
+    body_hash: str,
+    content_hash: str,
+) -> dict[str, Any]:
+    return {
+        "origin": origin,
+        "source_key": source_key,
+        "url": article.url,
+        "title": article.title,
+        "publisher": article.publisher,
+        "byline": article.byline,
+        "published_at": article.published_at,
+        "published_precision": article.published_precision,
+        "fetched_at": fetched_at,
+        "updated_at": fetched_at,
+        "body": article.body,
+        "body_hash": body_hash,
+        "content_hash": content_hash,
+        "provenance": json.dumps(article.provenance, sort_keys=True),
+    }
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterator[list[str]]:
+    """Lists of at most ``size``: IN lists stay within every backend's parameter limit."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _hash(*parts: object) -> str:
@@ -177,57 +233,162 @@ class SqlStore:
             log.info("%s: stored by another writer meanwhile; a duplicate", source_key)
             return IngestOutcome("duplicate", winner.id, duplicate_of=winner.id)
 
+    def ingest_many(
+        self, items: Sequence[tuple[ParsedArticle, str]], origin: Origin, fetched_at: datetime
+    ) -> list[IngestOutcome]:
+        """Store a batch of (article, source key) in one transaction: what ``ingest`` of
+        each in turn would do, at a few statements a batch instead of six a document (a
+        feed's entries arrive together, and a commit each was most of their cost).
+
+        Should an insert be refused (another writer storing one of them meanwhile), the
+        batch is rolled back and stored one by one by ``ingest``, which tells that race
+        from a real fault.
+        """
+        if not items:
+            return []
+        try:
+            with self.engine.begin() as conn:
+                return self._ingest_batch(conn, items, origin, fetched_at)
+        except _InsertRefused:
+            log.info("a batch of %d documents met another writer; storing one by one", len(items))
+            return [self.ingest(article, origin, key, fetched_at) for article, key in items]
+
+    def _ingest_batch(
+        self,
+        conn: Connection,
+        items: Sequence[tuple[ParsedArticle, str]],
+        origin: Origin,
+        fetched_at: datetime,
+    ) -> list[IngestOutcome]:
+        """New documents are inserted together; the rare rest (an update, a key twice in
+        the batch) goes through ``_ingest_in`` on the same connection, after the pending
+        inserts, so each item sees the ones before it as ``ingest`` would."""
+        prepared = [(a, key, _hash(a.body), _content_hash(a)) for a, key in items]
+        existing: dict[str, Any] = {}
+        for chunk in _chunks(list(dict.fromkeys(key for _, key, _, _ in prepared))):
+            existing.update(
+                (r.source_key, r) for r in conn.execute(_BY_SOURCE_KEYS, {"keys": chunk})
+            )
+        twins: dict[str, str] = {}
+        wanted = list(dict.fromkeys(h for _, key, h, _ in prepared if key not in existing))
+        for chunk in _chunks(wanted):
+            for r in conn.execute(_BY_BODY_HASHES, {"hashes": chunk}):
+                twins.setdefault(r.body_hash, r.id)
+        outcomes: list[IngestOutcome] = []
+        pending: list[tuple[dict[str, Any], str]] = []  # new documents not yet inserted
+        counts: dict[str, int] = {}  # sentences stored, by new document
+        written: set[str] = set()  # source keys this batch stored
+        exact = False  # after an update, body twins are looked up one by one again
+
+        def one_by_one(article: ParsedArticle, key: str) -> IngestOutcome:
+            counts.update(self._insert_documents(conn, pending))
+            pending.clear()
+            return self._ingest_in(conn, article, origin, key, fetched_at)
+
+        for article, key, body_hash, content_hash in prepared:
+            before = existing.get(key)
+            if key in written or exact:  # the same source twice: the second sees the first
+                outcome = one_by_one(article, key)
+            elif before is not None:
+                if before.content_hash == content_hash:
+                    outcomes.append(IngestOutcome("unchanged", before.id))
+                    continue
+                outcome = one_by_one(article, key)
+            elif (twin := twins.get(body_hash)) is not None:
+                outcomes.append(IngestOutcome("duplicate", twin, duplicate_of=twin))
+                continue
+            else:
+                doc_id = document_id_for(key)
+                values = _document_values(article, origin, key, fetched_at, body_hash, content_hash)
+                pending.append(({"id": doc_id, **values}, article.body))
+                twins[body_hash] = doc_id
+                written.add(key)
+                outcomes.append(IngestOutcome("added", doc_id))
+                continue
+            exact = exact or outcome.status == "updated"
+            if outcome.status in ("added", "updated"):
+                written.add(key)
+            outcomes.append(outcome)
+        counts.update(self._insert_documents(conn, pending))
+        return [
+            IngestOutcome("added", o.document_id, counts[o.document_id])
+            if o.status == "added" and o.document_id in counts
+            else o
+            for o in outcomes
+        ]
+
+    def _insert_documents(
+        self, conn: Connection, pending: list[tuple[dict[str, Any], str]]
+    ) -> dict[str, int]:
+        """Insert new documents and all their sentences with one statement each (and one
+        for SQLite's full-text index); the number of sentences stored, by document."""
+        if not pending:
+            return {}
+        try:
+            conn.execute(_INSERT_DOCUMENT, [values for values, _ in pending])
+        except IntegrityError as exc:
+            raise _InsertRefused(exc) from exc
+        rows: list[dict[str, Any]] = []
+        counts: dict[str, int] = {}
+        for values, body in pending:
+            split = split_sentences(body)
+            counts[values["id"]] = len(split)
+            rows.extend(
+                {
+                    "document_id": values["id"],
+                    "idx": idx,
+                    "position": idx,
+                    "text": sentence,
+                    "span_start": span.start,
+                    "span_end": span.end,
+                }
+                for idx, (sentence, span) in enumerate(split)
+            )
+        if rows:
+            conn.execute(_INSERT_SENTENCE, rows)
+            if not self.postgres:
+                for chunk in _chunks(list(counts)):
+                    conn.execute(_INDEX_DOCUMENTS_FTS, {"ids": chunk})
+        return counts
+
     def _ingest(
         self, article: ParsedArticle, origin: Origin, source_key: str, fetched_at: datetime
     ) -> IngestOutcome:
-        body_hash = _hash(article.body)
-        content_hash = _hash(
-            article.body,
-            article.title,
-            article.publisher,
-            article.byline,
-            article.published_at,
-            article.url,
-            sorted(article.provenance.items()),
-        )
-        doc_id = document_id_for(source_key)
         with self.engine.begin() as conn:
-            existing = conn.execute(_BY_SOURCE_KEY, {"key": source_key}).first()
-            if existing is None:
-                twin = conn.execute(_BY_BODY_HASH, {"hash": body_hash}).first()
-                if twin is not None:
-                    return IngestOutcome("duplicate", twin.id, duplicate_of=twin.id)
-            elif existing.content_hash == content_hash:
-                return IngestOutcome("unchanged", existing.id)
-            values: dict[str, Any] = {
-                "origin": origin,
-                "source_key": source_key,
-                "url": article.url,
-                "title": article.title,
-                "publisher": article.publisher,
-                "byline": article.byline,
-                "published_at": article.published_at,
-                "published_precision": article.published_precision,
-                "fetched_at": fetched_at,
-                "updated_at": fetched_at,
-                "body": article.body,
-                "body_hash": body_hash,
-                "content_hash": content_hash,
-                "provenance": json.dumps(article.provenance, sort_keys=True),
-            }
-            if existing is None:
-                try:
-                    conn.execute(_INSERT_DOCUMENT, {"id": doc_id, **values})
-                except IntegrityError as exc:
-                    raise _InsertRefused(exc) from exc  # leaves the transaction: rolled back
-                added, retired = self._write_sentences(conn, doc_id, article.body, fresh=True)
-                return IngestOutcome("added", doc_id, added, retired)
-            doc_id = existing.id
-            del values["fetched_at"]
-            values["analysis_version"] = None
-            conn.execute(documents.update().where(documents.c.id == doc_id).values(**values))
-            added, retired = self._write_sentences(conn, doc_id, article.body, fresh=False)
-            return IngestOutcome("updated", doc_id, added, retired)
+            return self._ingest_in(conn, article, origin, source_key, fetched_at)
+
+    def _ingest_in(
+        self,
+        conn: Connection,
+        article: ParsedArticle,
+        origin: Origin,
+        source_key: str,
+        fetched_at: datetime,
+    ) -> IngestOutcome:
+        body_hash = _hash(article.body)
+        content_hash = _content_hash(article)
+        doc_id = document_id_for(source_key)
+        existing = conn.execute(_BY_SOURCE_KEY, {"key": source_key}).first()
+        if existing is None:
+            twin = conn.execute(_BY_BODY_HASH, {"hash": body_hash}).first()
+            if twin is not None:
+                return IngestOutcome("duplicate", twin.id, duplicate_of=twin.id)
+        elif existing.content_hash == content_hash:
+            return IngestOutcome("unchanged", existing.id)
+        values = _document_values(article, origin, source_key, fetched_at, body_hash, content_hash)
+        if existing is None:
+            try:
+                conn.execute(_INSERT_DOCUMENT, {"id": doc_id, **values})
+            except IntegrityError as exc:
+                raise _InsertRefused(exc) from exc  # leaves the transaction: rolled back
+            added, retired = self._write_sentences(conn, doc_id, article.body, fresh=True)
+            return IngestOutcome("added", doc_id, added, retired)
+        doc_id = existing.id
+        del values["fetched_at"]
+        values["analysis_version"] = None
+        conn.execute(documents.update().where(documents.c.id == doc_id).values(**values))
+        added, retired = self._write_sentences(conn, doc_id, article.body, fresh=False)
+        return IngestOutcome("updated", doc_id, added, retired)
 
     def _write_sentences(
         self, conn: Connection, doc_id: str, body: str, *, fresh: bool
