@@ -216,6 +216,7 @@ class Engine:
             self.progress,
             stale=stale,
             max_sentences=self.settings.max_sentences,
+            workers=self.settings.analysis_workers,
         )
 
     def _note_unanalysed(self, stale: bool) -> None:
@@ -242,7 +243,11 @@ class Engine:
         answers interleave); how many. Briefs read the old analysis of the rest meanwhile."""
         with self._analysing:
             return analyze_pending(
-                self.store, self.lexicon, limit=batch, max_sentences=self.settings.max_sentences
+                self.store,
+                self.lexicon,
+                limit=batch,
+                max_sentences=self.settings.max_sentences,
+                workers=self.settings.analysis_workers,
             )
 
     # -- answers -------------------------------------------------------------------------
