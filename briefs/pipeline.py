@@ -141,6 +141,7 @@ def _pooled(
     max_sentences: int | None,
     workers: int,
 ) -> Iterator[list[DocumentAnalysis]]:
+    log.info("analysing in %d worker processes", workers)
     # Spawned, not forked: the bot runs threads, and a fork copies their locks mid-use.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(

@@ -29,6 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError
+from sqlalchemy.sql import Select
 
 from briefs.analysis import DocumentAnalysis, SentenceFacts
 from briefs.errors import BriefbotError, SettingsError, StoreDamaged, StoreReadOnly
@@ -107,21 +108,33 @@ _SET_ANALYSED = (
     .where(documents.c.id == bindparam("doc"))
     .values(analysis_version=bindparam("v"), signature=bindparam("sig"))
 )
-# Documents already in a story published in a window, in the order stories are chosen from.
-_NEIGHBOURS = (
-    select(documents.c.id, documents.c.story_id)
-    .where(
-        and_(
-            documents.c.id != bindparam("doc"),
-            documents.c.story_id.is_not(None),
-            documents.c.signature.is_not(None),
-            documents.c.published_at >= bindparam("start"),
-            documents.c.published_at < bindparam("end"),
+
+
+def _neighbours(tie_break: Any) -> Select[Any]:
+    """Documents already in a story published in a window, in the order stories are chosen
+    from: by time, then ``tie_break``. SQLite's rowid is the order it always returned ties
+    in (the order documents were stored); PostgreSQL returned them in the order of their row
+    versions, which moved as stories were set, so there they are ordered by id."""
+    return (
+        select(documents.c.id, documents.c.story_id)
+        .where(
+            and_(
+                documents.c.id != bindparam("doc"),
+                documents.c.story_id.is_not(None),
+                documents.c.signature.is_not(None),
+                documents.c.published_at >= bindparam("start"),
+                documents.c.published_at < bindparam("end"),
+            )
         )
+        .order_by(documents.c.published_at, tie_break)
+        .limit(bindparam("limit"))
     )
-    .order_by(documents.c.published_at)
-    .limit(bindparam("limit"))
-)
+
+
+_NEIGHBOURS = {
+    "sqlite": _neighbours(literal_column("documents.rowid")),
+    "postgresql": _neighbours(documents.c.id),
+}
 _SET_STORY = (
     documents.update()
     .where(documents.c.id == bindparam("doc"))
@@ -174,7 +187,8 @@ class StoryBatch:
     ) -> list[tuple[str, str]]:
         """(id, story) of what ``SqlStore.story_neighbours`` returns, in its order."""
         rows = self.conn.execute(
-            _NEIGHBOURS, {"doc": doc_id, "start": start, "end": end, "limit": limit}
+            _NEIGHBOURS[self._engine.dialect.name],
+            {"doc": doc_id, "start": start, "end": end, "limit": limit},
         )
         return [(r.id, r.story_id) for r in rows]
 
