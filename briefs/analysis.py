@@ -259,7 +259,9 @@ def choose_story(
     best: tuple[float, StoryCandidate] | None = None
     for cand in candidates:
         other = background.vector_of(cand.document_id, cand.signature)
-        sim = sum(v * other.get(t, 0.0) for t, v in mine.items())
+        # In the order of ``mine``, as ``sum(v * other.get(t, 0.0) ...)`` did, without its
+        # additions of zero: the same float, at a fraction of the cost.
+        sim = sum([v * other[t] for t, v in mine.items() if t in other])
         if sim >= DUPLICATE_CHECK:
             # Only documents this alike can be copies: compare their wording closely.
             mine_shingled = mine_shingled if mine_shingled is not None else my_shingles()
