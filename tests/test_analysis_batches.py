@@ -169,7 +169,7 @@ _terms = st.lists(
     min_size=1,
     max_size=5,
 )
-_texts = st.lists(st.sampled_from(_PIECES + ["x", "deal", "Arms", "ARMS"]), max_size=12).map(
+_texts = st.lists(st.sampled_from([*_PIECES, "x", "deal", "Arms", "ARMS"]), max_size=12).map(
     "".join
 )
 
@@ -210,3 +210,29 @@ def test_candidate_names_skip_what_the_gazetteer_knows() -> None:
     assert first == candidate_names(sentences, LEX)
     assert "Acme Shipping Company" in first
     assert not any("Putin" in name or "Shoigu" in name for name in first)
+
+
+_DATE_PIECES = ["last", "LAST", "laſt", "thıs", "this", "THİS", "week", "month", "year", "ago",
+                "AGO", "two", "days", " ", "Monday", "Day", "Victory", "1", "3rd", "on the ",
+                "Sept.", "in ", "late ", "today", "Yesterday", "x"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_DATE_PIECES), max_size=10).map("".join))
+def test_date_gates_let_through_every_sentence_a_pattern_matches(sample: str) -> None:
+    """The cheap tests that let a sentence skip a date pattern hold whenever the pattern
+    matches, ignoring case as it does ("laſt": "ſ" matches "s"; "thıs": "ı" matches "i")."""
+    from briefs import dates
+
+    digit = dates._DIGIT.search(sample) is not None
+    gates = {
+        dates._MONTH_DAY_RE: digit,
+        dates._SEASON_RE: digit,
+        dates._ORDINAL_RE: digit,
+        dates._NAMED_DAY_RE: "Day" in sample,
+        dates._WEEKDAY_RE: "day" in sample,
+        dates._AGO_RE: "ago" in sample.lower(),
+        dates._RELATIVE_RE: dates._RELATIVE_WORDS.search(sample) is not None,
+    }
+    for pattern, gate in gates.items():
+        if pattern.search(sample):
+            assert gate, pattern.pattern
