@@ -67,8 +67,9 @@ def analyze_pending(
     than that. The rest stays stored, citable and searchable, with no facts.
 
     ``workers`` processes analyse text ([analysis] workers; 0: one per core, 1: this process
-    only); a pool starts only when there is more than one batch of work, since starting it
-    costs more than analysing a few documents.
+    only); a pool starts only for more than two batches of work, since starting it costs
+    about as much as analysing a hundred documents (the bot's background refresh of 200
+    stale documents at a time stays in-process).
     """
     version = analysis_version(lexicon)
     pending = store.pending_analysis(version, stale=stale)[:limit]
@@ -110,7 +111,7 @@ def _analysed_batches(
     batch: int,
 ) -> Iterator[list[DocumentAnalysis]]:
     """The analysis of each batch of ``pending``, in order."""
-    if workers <= 1 or len(pending) <= batch:
+    if workers <= 1 or len(pending) <= 2 * batch:
         for doc_ids in _batches(pending, batch):
             yield [
                 analyze_document(d, lexicon) for d in store.analysis_inputs(doc_ids, max_sentences)
