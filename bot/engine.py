@@ -224,6 +224,7 @@ class Engine:
             self.progress,
             stale=stale,
             max_sentences=self.settings.max_sentences,
+            workers=self.settings.analysis_workers,
         )
 
     def _note_unanalysed(self, stale: bool) -> None:
@@ -252,7 +253,11 @@ class Engine:
 
         with self._analysing:
             return analyze_pending(
-                self.store, self.lexicon, limit=batch, max_sentences=self.settings.max_sentences
+                self.store,
+                self.lexicon,
+                limit=batch,
+                max_sentences=self.settings.max_sentences,
+                workers=self.settings.analysis_workers,
             )
 
     # -- answers -------------------------------------------------------------------------

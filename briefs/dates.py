@@ -175,6 +175,10 @@ _SEASON_RE = re.compile(
     r"\b(?:in\s+)?the\s+(?P<season>fall|autumn|spring|summer|winter)\s+of\s+(?P<year>\d{4})\b",
     re.IGNORECASE,
 )
+_DIGIT = re.compile(r"\d")
+# Words each relative expression contains, lower-cased ("late last year": "last").
+# (ignoring case as the expression does: "ſ" matches "s", which ``lower()`` would not show).
+_RELATIVE_WORDS = re.compile(r"last|this|yesterday|today", re.IGNORECASE)
 # Meteorological seasons: a season is dated by its first month.
 _SEASON_MONTH = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 
@@ -277,7 +281,11 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
         ends.insert(i, m.end())
         found.append(DateMention(m.group(0), m.start(), value, precision))
 
-    for m in _MONTH_DAY_RE.finditer(sentence):
+    # Each expression below needs a digit or one of a few words: a sentence without them
+    # skips its pattern (most sentences hold no date at all).
+    digit = _DIGIT.search(sentence) is not None
+    lower = sentence.lower()
+    for m in _MONTH_DAY_RE.finditer(sentence) if digit else ():
         month, day = MONTHS[m["month"].lower().rstrip(".")], int(m["day"])
         if m["year"]:
             add(m, _safe_date(int(m["year"]), month, day), "day")
@@ -286,11 +294,11 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
         if value and value > published + timedelta(days=2):
             value = _safe_date(published.year - 1, month, day)
         add(m, value, "day")
-    for m in _NAMED_DAY_RE.finditer(sentence):
+    for m in _NAMED_DAY_RE.finditer(sentence) if "Day" in sentence else ():
         add(m, _named_day(sentence, m, published), "day")
-    for m in _SEASON_RE.finditer(sentence):
+    for m in _SEASON_RE.finditer(sentence) if digit else ():
         add(m, date(int(m["year"]), _SEASON_MONTH[m["season"].lower()], 1), "season")
-    for m in _ORDINAL_RE.finditer(sentence):
+    for m in _ORDINAL_RE.finditer(sentence) if digit else ():
         day = int(m["day"])
         if m["last"]:
             base = _month_back(published, 1)
@@ -316,7 +324,7 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
             else:
                 second = _Span(m, m.start("second"), m.end("second"))
                 add(second, date(year, month, 1), "month")
-    for m in _AGO_RE.finditer(sentence):
+    for m in _AGO_RE.finditer(sentence) if "ago" in lower else ():
         n = _NUMBERS.get(m["n"].lower()) or int(m["n"])
         unit = m["unit"].lower()
         if unit == "day":
@@ -328,13 +336,13 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
             add(m, _month_back(published, n), "month")
         else:
             add(m, date(published.year - n, 1, 1), "year")
-    for m in _WEEKDAY_RE.finditer(sentence):
+    for m in _WEEKDAY_RE.finditer(sentence) if "day" in sentence else ():
         target = WEEKDAYS.index(m["wd"].lower())
         back = (published.weekday() - target) % 7
         if m.group(0).lower().startswith("last") and back == 0:
             back = 7
         add(m, published - timedelta(days=back), "day")
-    for m in _RELATIVE_RE.finditer(sentence):
+    for m in _RELATIVE_RE.finditer(sentence) if _RELATIVE_WORDS.search(sentence) else ():
         expr = " ".join(m["expr"].lower().split())
         if expr == "last week":
             monday = published - timedelta(days=published.weekday() + 7)

@@ -13,6 +13,7 @@ import tomllib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field as _field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,88 @@ def _terms_pattern(terms: Iterable[str], *, ignore_case: bool) -> re.Pattern[str
     return re.compile(rf"(?<![\w])(?:{body})", flags)
 
 
+def _trie(words: Iterable[str]) -> str:
+    """One regular expression for many literal words, as a trie: at each character only the
+    branch for that character is tried, where a plain alternation tries every word. Longer
+    words are preferred (a word's continuation before its end), so the match at a position
+    is the longest word there, as in an alternation sorted longest first."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for ch in word.lower():
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(root)
+
+
+def _folds_alone(word: str) -> bool:
+    """Whether, ignoring case, each character of ``word`` matches only the characters its
+    lower case matches (ASCII, or caseless): then two words that differ after ``lower()``
+    never match the same text, so the trie's longest match is every word's longest match."""
+    return all(ch.isascii() or ch.lower() == ch.upper() for ch in word)
+
+
+ListName = tuple[str, str]  # ("topic" or "cue", its key)
+
+
+class TermScan:
+    """Which of several term lists (case-insensitive, each matched at the start of a word)
+    a text contains, and where each first matches: one scan of the text, not one per list.
+
+    The scan finds every position where some term starts (a look-ahead, so overlapping
+    terms are all seen) and the longest term there; which lists match at that position
+    depends only on that text, so it is worked out once per distinct text and remembered.
+    The result equals searching each list's own pattern (``_terms_pattern``).
+    """
+
+    def __init__(self, lists: dict[ListName, tuple[str, ...]]) -> None:
+        self.patterns = {
+            name: _terms_pattern(terms, ignore_case=True) for name, terms in lists.items()
+        }
+        words = {t for terms in lists.values() for t in terms if t}
+        body = _trie(words) or "(?!)"
+        self._scan = re.compile(rf"(?<![\w])(?=({body}))", re.IGNORECASE)
+        # With exotic case folding ("ſ" matches "s") the longest match is not certain to
+        # decide the lists, so each list is then checked at each position instead.
+        self._exact_by_text = all(_folds_alone(w) for w in words)
+        self._known: dict[str, tuple[ListName, ...]] = {}
+
+    def first_starts(self, text: str) -> dict[ListName, int]:
+        """Each list found in ``text``, with where its first match starts."""
+        found: dict[ListName, int] = {}
+        for m in self._scan.finditer(text):
+            if self._exact_by_text:
+                word = m.group(1)
+                names = self._known.get(word)
+                if names is None:
+                    if len(self._known) > 50_000:
+                        self._known.clear()
+                    names = self._known[word] = tuple(
+                        n for n, p in self.patterns.items() if p.match(word)
+                    )
+            else:
+                start = m.start()
+                names = tuple(n for n, p in self.patterns.items() if p.match(text, start))
+            for name in names:
+                if name not in found:
+                    found[name] = m.start()
+        return found
+
+
 @dataclass(frozen=True)
 class Topic:
     key: str
     label: str
     pattern: re.Pattern[str]
+    terms: tuple[str, ...] = ()
 
     def matches(self, text: str) -> bool:
         return self.pattern.search(text) is not None
@@ -60,6 +138,8 @@ class Lexicon:
     cues: dict[str, re.Pattern[str]]
     # Identifies the data this lexicon was built from (part of the analysis version).
     fingerprint: str = ""
+    # The terms of each cue (``cues`` holds their patterns), for the one-pass scan.
+    cue_terms: dict[str, tuple[str, ...]] = _field(default_factory=dict)
 
     def topic(self, name: str) -> Topic:
         key = name.strip().lower()
@@ -105,6 +185,42 @@ class Lexicon:
     def cue_match(self, name: str, text: str) -> re.Match[str] | None:
         pattern = self.cues.get(name)
         return pattern.search(text) if pattern else None
+
+    def scan(self, text: str) -> tuple[tuple[str, ...], dict[str, int]]:
+        """(topics in ``text``, in lexicon order; where each cue first matches): what
+        ``Topic.matches`` and ``cue_match`` would say, from one pass over the text."""
+        found = self._term_scan.first_starts(text)
+        topics = tuple(key for key in self.topics if ("topic", key) in found)
+        return topics, {name: at for (kind, name), at in found.items() if kind == "cue"}
+
+    @cached_property
+    def _term_scan(self) -> TermScan:
+        lists: dict[ListName, tuple[str, ...]] = {
+            ("topic", k): t.terms for k, t in self.topics.items()
+        }
+        lists.update({("cue", k): terms for k, terms in self.cue_terms.items()})
+        return TermScan(lists)
+
+    def knows_name(self, name: str) -> bool:
+        """Whether a capitalised name is the gazetteer's: one of its entities matches in it,
+        or it contains an alias longer than three letters (remembered per name)."""
+        known = self._known_names.get(name)
+        if known is None:
+            if len(self._known_names) > 100_000:
+                self._known_names.clear()
+            known = self._combined[0].search(name) is not None or any(
+                alias in name for alias in self._long_aliases
+            )
+            self._known_names[name] = known
+        return known
+
+    @cached_property
+    def _known_names(self) -> dict[str, bool]:
+        return {}
+
+    @cached_property
+    def _long_aliases(self) -> tuple[str, ...]:
+        return tuple(a for e in self.entities for a in e.aliases if len(a) > 3)
 
     def mentions(self, texts: Iterable[str]) -> Counter[str]:
         counts: Counter[str] = Counter()
@@ -222,11 +338,11 @@ def _entity(e: dict[str, Any], what: str) -> Entity:
     )
 
 
-def _terms_of(key: str, value: object, what: str) -> re.Pattern[str]:
+def _terms_of(key: str, value: object, what: str) -> tuple[str, ...]:
     entry = _table(value, f"{what}: {key}")
     if "terms" not in entry:
         raise SettingsError(f"{what}: {key} lacks terms = [...] (see docs/configuration.md)")
-    return _terms_pattern(string_list(entry["terms"], f"{what}: {key}", "terms"), ignore_case=True)
+    return tuple(string_list(entry["terms"], f"{what}: {key}", "terms"))
 
 
 @lru_cache(maxsize=8)
@@ -253,12 +369,12 @@ def _load(folder: str, extra_entities: str | None, extra_topics: str | None) -> 
         replaced = {e.get("id") for e in extra}
         raw_entities = [(e, w) for e, w in raw_entities if e.get("id") not in replaced]
         raw_entities += [(e, what) for e in extra]
-    topics = {
-        key: Topic(
-            key, str(_table(value, f"{what}: {key}").get("label", key)), _terms_of(key, value, what)
-        )
-        for key, (value, what) in raw_topics.items()
-    }
+    topics = {}
+    for key, (value, what) in raw_topics.items():
+        terms = _terms_of(key, value, what)
+        label = str(_table(value, f"{what}: {key}").get("label", key))
+        topics[key] = Topic(key, label, _terms_pattern(terms, ignore_case=True), terms)
     entities = tuple(_entity(e, what) for e, what in raw_entities)
-    cues = {key: _terms_of(key, value, "cues") for key, value in raw_cues.items()}
-    return Lexicon(topics, entities, cues, digest.hexdigest()[:16])
+    cue_terms = {key: _terms_of(key, value, "cues") for key, value in raw_cues.items()}
+    cues = {key: _terms_pattern(terms, ignore_case=True) for key, terms in cue_terms.items()}
+    return Lexicon(topics, entities, cues, digest.hexdigest()[:16], cue_terms)

@@ -120,7 +120,9 @@ class _Context:
         self.descriptors: dict[str, set[str]] = {}
         text = " ".join(sentences)
         for person in self.people:
-            if not person.count(text):
+            # An alias must appear as written for the pattern to match: most people are not
+            # in a given article, and a substring test rules them out without a regex scan.
+            if not any(alias in text for alias in person.aliases) or not person.count(text):
                 continue
             words = _words(person.role or "")
             raw = set((person.role or "").lower().split())

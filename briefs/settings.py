@@ -106,6 +106,8 @@ class Settings:
     # `ingest` reads, and the sentences of one document analysed.
     max_file_bytes: int = 5_000_000
     max_sentences: int = 2000
+    # Processes analysing text ([analysis] workers): 0 = one per core, 1 = this one only.
+    analysis_workers: int = 0
     feeds: FeedSettings = field(default_factory=FeedSettings)
     pool: PoolOptions = field(default_factory=PoolOptions)  # [store] pool_*, PostgreSQL only
     discord: DiscordSettings = field(default_factory=DiscordSettings)
@@ -194,6 +196,13 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
             raise SettingsError(f"{where}: expected a whole number of at least 1, got {value!r}")
         return value
 
+    def whole_number(section: str, key: str) -> int:
+        value = get(section, key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            where = origins.get(f"{section}.{key}", f"[{section}] {key}")
+            raise SettingsError(f"{where}: expected a whole number of at least 0, got {value!r}")
+        return value
+
     templates_path = _optional_path(get("templates", "dir"))
     if templates_path is not None and not templates_path.is_dir():
         where = origins.get("templates.dir", "[templates] dir")
@@ -214,6 +223,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
         seed_corpus=bool(get("ingest", "seed_corpus")),
         max_file_bytes=positive_int("ingest", "max_file_bytes"),
         max_sentences=positive_int("analysis", "max_sentences"),
+        analysis_workers=whole_number("analysis", "workers"),
         feeds=_feed_settings(raw.get("feeds", {}), origins),
         pool=_pool_settings(raw.get("store", {}), origins),
         discord=_discord_settings(raw.get("discord", {}), origins),

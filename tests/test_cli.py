@@ -278,7 +278,7 @@ def test_a_long_analysis_is_announced_with_progress(
     assert cli("ingest", str(tmp_path)).code == 0
     run = cli("brief")
     assert run.code == 0, run.err
-    said = [line for line in run.err.splitlines() if "analys" in line]
+    said = [line for line in run.err.splitlines() if line.startswith("briefbot: analys")]
     total = 20  # the 15 files and the 5 seeds
     assert said[0] == (
         f"briefbot: analysing {total} documents (new, or analysed by another version or other "
@@ -289,4 +289,6 @@ def test_a_long_analysis_is_announced_with_progress(
     ]
     assert said[-1].startswith(f"briefbot: analysed {total} documents in ")
     # Nothing left to analyse: the next brief says nothing about it.
-    assert not [line for line in cli("brief").err.splitlines() if "analys" in line]
+    assert not [
+        line for line in cli("brief").err.splitlines() if line.startswith("briefbot: analys")
+    ]

@@ -31,8 +31,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_url
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError
+from sqlalchemy.sql import Select
 
-from briefs.analysis import SentenceFacts, StoryCandidate
+from briefs.analysis import DocumentAnalysis, SentenceFacts
 from briefs.errors import BriefbotError, SettingsError, StoreDamaged, StoreReadOnly
 from briefs.models import Document, Origin, ParsedArticle
 from briefs.segment import split_sentences
@@ -76,6 +77,150 @@ _INDEX_DOCUMENTS_FTS = text(
     "WHERE document_id IN :ids"
 ).bindparams(bindparam("ids", expanding=True))
 _INSERT_SENTENCE = sentences.insert()
+
+# Statements of analysis, built once.
+_CLEAR_PAST_ANALYSED = (
+    sentences.update()
+    .where(
+        and_(
+            sentences.c.document_id == bindparam("doc"),
+            sentences.c.position >= bindparam("analysed"),
+        )
+    )
+    .values(
+        topics=None,
+        speaker=None,
+        speaker_kind=None,
+        direct=None,
+        stance=None,
+        stance_holder=None,
+        date_value=None,
+        date_precision=None,
+        salience=None,
+    )
+)
+_FACT_COLUMNS = (
+    "topics",
+    "speaker",
+    "speaker_kind",
+    "direct",
+    "stance",
+    "stance_holder",
+    "date_value",
+    "date_precision",
+    "salience",
+)
+_SET_FACTS = (
+    sentences.update()
+    .where(sentences.c.id == bindparam("sid"))
+    .values({c: bindparam(f"v_{c}") for c in _FACT_COLUMNS})
+)
+_INSERT_MENTION = mentions.insert()
+_INSERT_DATE = date_mentions.insert()
+_INSERT_NAME = names_table.insert()
+_SET_ANALYSED = (
+    documents.update()
+    .where(documents.c.id == bindparam("doc"))
+    .values(analysis_version=bindparam("v"), signature=bindparam("sig"))
+)
+
+
+def _neighbours(tie_break: Any) -> Select[Any]:
+    """Documents already in a story published in a window, in the order stories are chosen
+    from: by time, then ``tie_break``. SQLite's rowid is the order it always returned ties
+    in (the order documents were stored); PostgreSQL returned them in the order of their row
+    versions, which moved as stories were set, so there they are ordered by id."""
+    return (
+        select(documents.c.id, documents.c.story_id)
+        .where(
+            and_(
+                documents.c.id != bindparam("doc"),
+                documents.c.story_id.is_not(None),
+                documents.c.signature.is_not(None),
+                documents.c.published_at >= bindparam("start"),
+                documents.c.published_at < bindparam("end"),
+            )
+        )
+        .order_by(documents.c.published_at, tie_break)
+        .limit(bindparam("limit"))
+    )
+
+
+_NEIGHBOURS = {
+    "sqlite": _neighbours(literal_column("documents.rowid")),
+    "postgresql": _neighbours(documents.c.id),
+}
+_SET_STORY = (
+    documents.update()
+    .where(documents.c.id == bindparam("doc"))
+    .values(story_id=bindparam("story"), duplicate_of=bindparam("dup"))
+)
+
+
+class StoryBatch:
+    """One transaction of story assignment: the batch's rows locked (in id order, as
+    ``save_analyses`` locks them), then per document its neighbours read and its story set.
+    The neighbours of a later document include the stories set earlier in the batch, since
+    they are read in the same transaction."""
+
+    def __init__(self, engine: Engine, doc_ids: Sequence[str]) -> None:
+        self._engine = engine
+        self._doc_ids = list(doc_ids)
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> StoryBatch:
+        self._begun = self._engine.begin()
+        self._conn = self._begun.__enter__()
+        self._conn.execute(
+            select(documents.c.id)
+            .where(documents.c.id.in_(self._doc_ids))
+            .order_by(documents.c.id)
+            .with_for_update()
+        )
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._conn = None
+        self._begun.__exit__(*exc)
+
+    @property
+    def conn(self) -> Connection:
+        assert self._conn is not None, "use StoryBatch in a with statement"
+        return self._conn
+
+    def inputs(self) -> dict[str, tuple[datetime | None, str | None]]:
+        """(publication time, stored signature JSON) of each document of the batch."""
+        rows = self.conn.execute(
+            select(documents.c.id, documents.c.published_at, documents.c.signature).where(
+                documents.c.id.in_(self._doc_ids)
+            )
+        )
+        return {r.id: (r.published_at, r.signature) for r in rows}
+
+    def neighbours(
+        self, doc_id: str, start: datetime, end: datetime, limit: int = 300
+    ) -> list[tuple[str, str]]:
+        """(id, story) of what ``SqlStore.story_neighbours`` returns, in its order."""
+        rows = self.conn.execute(
+            _NEIGHBOURS[self._engine.dialect.name],
+            {"doc": doc_id, "start": start, "end": end, "limit": limit},
+        )
+        return [(r.id, r.story_id) for r in rows]
+
+    def signatures(self, doc_ids: Sequence[str]) -> dict[str, str]:
+        """Stored signature JSON of documents (neighbours not seen before in this run)."""
+        rows = self.conn.execute(
+            select(documents.c.id, documents.c.signature).where(documents.c.id.in_(list(doc_ids)))
+        )
+        return {r.id: r.signature for r in rows}
+
+    def body(self, doc_id: str) -> str:
+        return str(
+            self.conn.execute(select(documents.c.body).where(documents.c.id == doc_id)).scalar_one()
+        )
+
+    def set_story(self, doc_id: str, story_id: str, duplicate_of: str | None) -> None:
+        self.conn.execute(_SET_STORY, [{"doc": doc_id, "story": story_id, "dup": duplicate_of}])
 
 
 class _InsertRefused(Exception):
@@ -487,37 +632,64 @@ class SqlStore:
     def analysis_input(self, doc_id: str, max_sentences: int | None = None) -> AnalysisInput:
         """What analysing a document needs: its first ``max_sentences`` live sentences (all of
         them when None), and where the analysed text ends when there are more."""
+        return self.analysis_inputs([doc_id], max_sentences)[0]
+
+    def analysis_inputs(
+        self, doc_ids: Sequence[str], max_sentences: int | None = None
+    ) -> list[AnalysisInput]:
+        """``analysis_input`` of several documents, in their order, read by two statements."""
         with self.engine.connect() as conn:
-            doc = conn.execute(
-                select(
-                    documents.c.body, documents.c.published_at, documents.c.published_precision
-                ).where(documents.c.id == doc_id)
-            ).one()
-            query = (
-                select(
-                    sentences.c.id, sentences.c.text, sentences.c.span_start, sentences.c.span_end
+            docs = {
+                r.id: r
+                for r in conn.execute(
+                    select(
+                        documents.c.id,
+                        documents.c.body,
+                        documents.c.published_at,
+                        documents.c.published_precision,
+                    ).where(documents.c.id.in_(list(doc_ids)))
                 )
-                .where(and_(sentences.c.document_id == doc_id, sentences.c.position.is_not(None)))
-                .order_by(sentences.c.position)
+            }
+            query = select(
+                sentences.c.document_id,
+                sentences.c.id,
+                sentences.c.text,
+                sentences.c.span_start,
+                sentences.c.span_end,
+            ).where(
+                and_(
+                    sentences.c.document_id.in_(list(doc_ids)),
+                    sentences.c.position.is_not(None),
+                )
             )
             if max_sentences is not None:
-                query = query.limit(max_sentences + 1)  # one more tells whether there are more
-            rows = conn.execute(query).all()
-        analysed_end = None
-        if max_sentences is not None and len(rows) > max_sentences:
-            rows = rows[:max_sentences]
-            analysed_end = rows[-1].span_end if rows else 0
-        paragraphs = [doc.body.count("\n\n", 0, r.span_start) for r in rows]
-        return AnalysisInput(
-            doc_id,
-            doc.body,
-            doc.published_at,
-            doc.published_precision,
-            [r.id for r in rows],
-            [r.text for r in rows],
-            paragraphs,
-            analysed_end,
-        )
+                # Live sentences are numbered 0, 1, 2 ... in each document, so this reads one
+                # more than is analysed, which tells whether there are more.
+                query = query.where(sentences.c.position <= max_sentences)
+            by_doc: dict[str, list[Any]] = {d: [] for d in doc_ids}
+            for r in conn.execute(query.order_by(sentences.c.document_id, sentences.c.position)):
+                by_doc[r.document_id].append(r)
+        out = []
+        for doc_id in doc_ids:
+            doc, rows = docs[doc_id], by_doc[doc_id]
+            analysed_end = None
+            if max_sentences is not None and len(rows) > max_sentences:
+                rows = rows[:max_sentences]
+                analysed_end = rows[-1].span_end if rows else 0
+            paragraphs = [doc.body.count("\n\n", 0, r.span_start) for r in rows]
+            out.append(
+                AnalysisInput(
+                    doc_id,
+                    doc.body,
+                    doc.published_at,
+                    doc.published_precision,
+                    [r.id for r in rows],
+                    [r.text for r in rows],
+                    paragraphs,
+                    analysed_end,
+                )
+            )
+        return out
 
     def save_analysis(
         self,
@@ -529,90 +701,90 @@ class SqlStore:
         signature: dict[str, int],
     ) -> None:
         """Replace a document's analysis in one transaction."""
+        self.save_analyses(
+            version, [DocumentAnalysis(doc_id, sentence_ids, facts, names, signature)]
+        )
+
+    def save_analyses(self, version: str, analysed: Sequence[DocumentAnalysis]) -> None:
+        """Replace the analysis of several documents in one transaction: each kind of row is
+        deleted, updated or inserted by one statement for all of them, not one per document."""
+        if not analysed:
+            return
+        doc_ids = [a.document_id for a in analysed]
         with self.engine.begin() as conn:
             # Processes sharing a store may analyse the same new document at once (each bot
-            # at start-up): the row lock makes them take turns, each replacing the rows of
-            # the one before instead of both inserting them. (SQLite has one writer.)
-            conn.execute(select(documents.c.id).where(documents.c.id == doc_id).with_for_update())
-            all_ids = select(sentences.c.id).where(sentences.c.document_id == doc_id)
+            # at start-up): the row locks make them take turns, each replacing the rows of
+            # the one before instead of both inserting them; taken in id order, so two
+            # batches never wait for each other in a circle. (SQLite has one writer.)
+            conn.execute(
+                select(documents.c.id)
+                .where(documents.c.id.in_(doc_ids))
+                .order_by(documents.c.id)
+                .with_for_update()
+            )
+            all_ids = select(sentences.c.id).where(sentences.c.document_id.in_(doc_ids))
             conn.execute(mentions.delete().where(mentions.c.sentence_id.in_(all_ids)))
             conn.execute(date_mentions.delete().where(date_mentions.c.sentence_id.in_(all_ids)))
-            conn.execute(names_table.delete().where(names_table.c.document_id == doc_id))
+            conn.execute(names_table.delete().where(names_table.c.document_id.in_(doc_ids)))
             # Live sentences past those analysed ([analysis] max_sentences) keep no facts from
             # an earlier analysis: none when a document is analysed whole.
             conn.execute(
-                sentences.update()
-                .where(
-                    and_(
-                        sentences.c.document_id == doc_id,
-                        sentences.c.position >= len(sentence_ids),
-                    )
-                )
-                .values(
-                    topics=None,
-                    speaker=None,
-                    speaker_kind=None,
-                    direct=None,
-                    stance=None,
-                    stance_holder=None,
-                    date_value=None,
-                    date_precision=None,
-                    salience=None,
-                )
+                _CLEAR_PAST_ANALYSED,
+                [{"doc": a.document_id, "analysed": len(a.sentence_ids)} for a in analysed],
             )
-            updates = []
-            for sid, fact in zip(sentence_ids, facts, strict=True):
-                first = fact.dates[0] if fact.dates else None
-                updates.append(
-                    {
-                        "sid": sid,
-                        "v_topics": ",".join(fact.topics) or None,
-                        "v_speaker": fact.speaker.name if fact.speaker else None,
-                        "v_speaker_kind": fact.speaker.kind if fact.speaker else None,
-                        "v_direct": int(fact.direct),
-                        "v_stance": fact.stance,
-                        "v_stance_holder": fact.stance_holder,
-                        "v_date_value": first.value.isoformat() if first else None,
-                        "v_date_precision": first.precision if first else None,
-                        "v_salience": fact.salience,
-                    }
+            updates: list[dict[str, Any]] = []
+            mention_rows: list[dict[str, Any]] = []
+            date_rows: list[dict[str, Any]] = []
+            name_rows: list[dict[str, Any]] = []
+            for a in analysed:
+                for sid, fact in zip(a.sentence_ids, a.facts, strict=True):
+                    first = fact.dates[0] if fact.dates else None
+                    updates.append(
+                        {
+                            "sid": sid,
+                            "v_topics": ",".join(fact.topics) or None,
+                            "v_speaker": fact.speaker.name if fact.speaker else None,
+                            "v_speaker_kind": fact.speaker.kind if fact.speaker else None,
+                            "v_direct": int(fact.direct),
+                            "v_stance": fact.stance,
+                            "v_stance_holder": fact.stance_holder,
+                            "v_date_value": first.value.isoformat() if first else None,
+                            "v_date_precision": first.precision if first else None,
+                            "v_salience": fact.salience,
+                        }
+                    )
+                    mention_rows.extend(
+                        {"sentence_id": sid, "entity_id": e, "count": n, "salience": fact.salience}
+                        for e, n in fact.mentions.items()
+                    )
+                    date_rows.extend(
+                        {
+                            "sentence_id": sid,
+                            "start": d.start,
+                            "expression": d.text,
+                            "value": d.value.isoformat(),
+                            "precision": d.precision,
+                        }
+                        for d in fact.dates
+                    )
+                name_rows.extend(
+                    {"document_id": a.document_id, "name": k, "count": v}
+                    for k, v in a.names.items()
                 )
             if updates:
-                conn.execute(
-                    sentences.update()
-                    .where(sentences.c.id == bindparam("sid"))
-                    .values({key[2:]: bindparam(key) for key in updates[0] if key != "sid"}),
-                    updates,
-                )
-            mention_rows = [
-                {"sentence_id": sid, "entity_id": entity, "count": n, "salience": fact.salience}
-                for sid, fact in zip(sentence_ids, facts, strict=True)
-                for entity, n in fact.mentions.items()
-            ]
+                conn.execute(_SET_FACTS, updates)
             if mention_rows:
-                conn.execute(mentions.insert(), mention_rows)
-            date_rows = [
-                {
-                    "sentence_id": sid,
-                    "start": d.start,
-                    "expression": d.text,
-                    "value": d.value.isoformat(),
-                    "precision": d.precision,
-                }
-                for sid, fact in zip(sentence_ids, facts, strict=True)
-                for d in fact.dates
-            ]
+                conn.execute(_INSERT_MENTION, mention_rows)
             if date_rows:
-                conn.execute(date_mentions.insert(), date_rows)
-            if names:
-                conn.execute(
-                    names_table.insert(),
-                    [{"document_id": doc_id, "name": k, "count": v} for k, v in names.items()],
-                )
+                conn.execute(_INSERT_DATE, date_rows)
+            if name_rows:
+                conn.execute(_INSERT_NAME, name_rows)
             conn.execute(
-                documents.update()
-                .where(documents.c.id == doc_id)
-                .values(analysis_version=version, signature=json.dumps(signature))
+                _SET_ANALYSED,
+                [
+                    {"doc": a.document_id, "v": version, "sig": json.dumps(a.signature)}
+                    for a in analysed
+                ],
             )
 
     def date_mention_rows(self) -> list[tuple[str, str, str, str, str]]:
@@ -645,36 +817,13 @@ class SqlStore:
             ).all()
         return [json.loads(r.signature) for r in rows]
 
-    def story_neighbours(
-        self, doc_id: str, start: datetime, end: datetime, limit: int = 300
-    ) -> list[StoryCandidate]:
-        """Documents already in a story, published in [start, end)."""
-        with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(
-                    documents.c.id, documents.c.story_id, documents.c.signature, documents.c.body
-                )
-                .where(
-                    and_(
-                        documents.c.id != doc_id,
-                        documents.c.story_id.is_not(None),
-                        documents.c.signature.is_not(None),
-                        documents.c.published_at >= start,
-                        documents.c.published_at < end,
-                    )
-                )
-                .order_by(documents.c.published_at)
-                .limit(limit)
-            ).all()
-        return [StoryCandidate(r.id, r.story_id, json.loads(r.signature), r.body) for r in rows]
-
     def set_story(self, doc_id: str, story_id: str, duplicate_of: str | None) -> None:
         with self.engine.begin() as conn:
-            conn.execute(
-                documents.update()
-                .where(documents.c.id == doc_id)
-                .values(story_id=story_id, duplicate_of=duplicate_of)
-            )
+            conn.execute(_SET_STORY, [{"doc": doc_id, "story": story_id, "dup": duplicate_of}])
+
+    def story_batch(self, doc_ids: Sequence[str]) -> StoryBatch:
+        """A transaction in which stories are found and set for ``doc_ids`` (use ``with``)."""
+        return StoryBatch(self.engine, doc_ids)
 
     # -- reading -------------------------------------------------------------------------
 
