@@ -189,18 +189,13 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
         except KeyError:
             raise SettingsError(f"setting [{section}] {key} is missing") from None
 
-    def positive_int(section: str, key: str) -> int:
+    def whole_number(section: str, key: str, floor: int = 1) -> int:
         value = get(section, key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        if not isinstance(value, int) or isinstance(value, bool) or value < floor:
             where = origins.get(f"{section}.{key}", f"[{section}] {key}")
-            raise SettingsError(f"{where}: expected a whole number of at least 1, got {value!r}")
-        return value
-
-    def whole_number(section: str, key: str) -> int:
-        value = get(section, key)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            where = origins.get(f"{section}.{key}", f"[{section}] {key}")
-            raise SettingsError(f"{where}: expected a whole number of at least 0, got {value!r}")
+            raise SettingsError(
+                f"{where}: expected a whole number of at least {floor}, got {value!r}"
+            )
         return value
 
     templates_path = _optional_path(get("templates", "dir"))
@@ -216,14 +211,14 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
         data_dir=data_dir,
         seeds_dir=Path(seeds).expanduser() if seeds else seeds_dir(),
         article_suffixes=tuple(str(s).lower() for s in get("ingest", "article_suffixes")),
-        max_items=positive_int("brief", "max_items"),
-        bluf_items=positive_int("brief", "bluf_items"),
-        search_limit=positive_int("brief", "search_limit"),
+        max_items=whole_number("brief", "max_items"),
+        bluf_items=whole_number("brief", "bluf_items"),
+        search_limit=whole_number("brief", "search_limit"),
         templates_dir=Path(templates).expanduser() if templates else None,
         seed_corpus=bool(get("ingest", "seed_corpus")),
-        max_file_bytes=positive_int("ingest", "max_file_bytes"),
-        max_sentences=positive_int("analysis", "max_sentences"),
-        analysis_workers=whole_number("analysis", "workers"),
+        max_file_bytes=whole_number("ingest", "max_file_bytes"),
+        max_sentences=whole_number("analysis", "max_sentences"),
+        analysis_workers=whole_number("analysis", "workers", floor=0),
         feeds=_feed_settings(raw.get("feeds", {}), origins),
         pool=_pool_settings(raw.get("store", {}), origins),
         discord=_discord_settings(raw.get("discord", {}), origins),

@@ -44,6 +44,16 @@ READ_COMMANDS = [
 ]
 
 
+def _store_refuses_writes(url: str) -> None:
+    """Below the CLI's up-front check, the store itself refuses a write in one line."""
+    store = open_store(url)
+    try:
+        with pytest.raises(StoreReadOnly, match=r"is read-only .*; this command must write"):
+            store.set_meta("x", "y")
+    finally:
+        store.close()
+
+
 def _rows(url: str) -> dict[str, list[tuple[object, ...]]]:
     """Every row of the store's main tables, read with plain SQL (no migration, no checks)."""
     engine = create_engine(url)
@@ -295,12 +305,7 @@ def test_a_read_only_database_url_reads_and_refuses_writes(
     assert cli("search", "sanctions", extra_env=env).code == 0
     line = one_error_line(cli("ingest", "README.md", extra_env=env))
     assert "is read-only (the database URL opens it read-only); briefbot ingest" in line
-    store = open_store(url)
-    try:
-        with pytest.raises(StoreReadOnly, match=r"is read-only .*; this command must write"):
-            store.set_meta("x", "y")
-    finally:
-        store.close()
+    _store_refuses_writes(url)
     assert _rows(f"sqlite:///{path}") == before
 
 
@@ -344,12 +349,7 @@ def test_a_read_only_postgres_store_reads_and_refuses_writes(
     for args, message in WRITE_COMMANDS:
         line = one_error_line(cli(*args, extra_env=ro))
         assert f"is read-only (the database server accepts no writes); {message}" in line, line
-    store = open_store(read_only_url)
-    try:
-        with pytest.raises(StoreReadOnly, match=r"is read-only .*; this command must write"):
-            store.set_meta("x", "y")
-    finally:
-        store.close()
+    _store_refuses_writes(read_only_url)
     assert _rows(pg_url) == before
 
 
