@@ -290,8 +290,9 @@ class Engine:
         return compose_brief(self.store, self.lexicon, request, self.clock())
 
     def source(self, ref: str, radius: int = 1, visible: Visibility | None = None) -> Brief:
-        from briefs.lookup import lookup_source
+        from briefs.lookup import lookup_source, parse_ref
 
+        parse_ref(ref)  # a malformed reference is refused before any analysis runs
         self.ensure_ready()
         return lookup_source(self.store, ref, self.clock(), radius=radius, visible=visible)
 
@@ -360,8 +361,9 @@ class Engine:
         return self.store.stats(analysis_version(self.lexicon))
 
     def corpus_size(self, visible: Visibility | None = None) -> int:
-        """Documents ``visible`` sees."""
-        self.ensure_ready()
+        """Documents ``visible`` sees: counted, not analysed (a count needs no facts)."""
+        with self._analysing:
+            self.ensure_corpus()
         if visible is None:
             return self.store.stats().documents
         return len(self.store.feeds.visible_documents(visible.guild_id))

@@ -185,6 +185,45 @@ def test_stats_counts_unanalysed_documents_and_analyses_none(
     assert "Awaiting analysis" not in cli("stats", extra_env=no_seeds).out
 
 
+def test_a_bad_reference_and_a_corpus_count_analyse_nothing(
+    cli: Callable[..., Run], tmp_path: Path, db_url: str, env: dict[str, str]
+) -> None:
+    """``source`` refuses a malformed reference before analysing, and ``/about``'s count of
+    documents (``Engine.corpus_size``) counts without analysing."""
+    from bot.engine import Engine
+    from briefs.clock import FrozenClock
+    from briefs.settings import load_settings
+    from tests.conftest import NOW
+
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for i in range(2):
+        text = GOOD.replace("drone parts", f"drone parts of kind {i}")
+        (folder / f"a{i}.txt").write_text(text, encoding="utf-8")
+    no_seeds = {"BRIEFBOT_INGEST_SEED_CORPUS": "false"}
+    assert cli("ingest", str(folder), extra_env=no_seeds).code == 0
+    version = analysis_version(load_lexicon())
+
+    def pending() -> int:
+        store = open_store(db_url)
+        try:
+            return len(store.pending_analysis(version))
+        finally:
+            store.close()
+
+    bad = cli("source", "not a ref!", extra_env=no_seeds)
+    assert bad.code != 0
+    assert "is not a reference" in bad.err and "analys" not in bad.err
+    assert pending() == 2
+
+    engine = Engine(load_settings({**env, **no_seeds}), FrozenClock(NOW))
+    try:
+        assert engine.corpus_size() == 2
+    finally:
+        engine.close()
+    assert pending() == 2
+
+
 def test_stats_of_a_new_store_seeds_it_but_does_not_analyse(
     cli: Callable[..., Run], db_url: str
 ) -> None:
