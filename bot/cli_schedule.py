@@ -13,8 +13,9 @@ import json
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from bot.services.schedules import local_time
 from briefs.errors import InputError
-from briefs.schedules import KINDS, make_timing, next_fire
+from briefs.schedules import KINDS
 
 # asyncio, aiohttp, discord.py (webhook delivery) and the digest machinery are imported by
 # the commands that use them, not here: every `briefbot` command imports this module to build
@@ -24,7 +25,6 @@ if TYPE_CHECKING:
 
     from bot.cli import App
     from bot.digests import DigestService, RunResult
-    from briefs.store.schedules import Delivery, Schedule
 
 
 def register(subparsers: Any) -> None:
@@ -82,121 +82,60 @@ def _service(app: App, session: aiohttp.ClientSession | None = None) -> DigestSe
 
 
 def cmd_schedule(app: App, args: argparse.Namespace) -> int:
-    action = args.schedule_command
-    store = app.store.schedules
-    if action == "set":
-        from bot.delivery import check_webhook_url
+    from bot.services.schedules import ScheduleService
 
-        timing = make_timing(args.kind, args.time, args.timezone, args.weekday)
-        if args.weekday and args.kind != "weekly":
-            raise InputError("--weekday is for --kind weekly")
-        lexicon = app.lexicon
-        for topic in args.topic:
-            lexicon.topic(topic)  # unknown topics fail here, not at 08:00
-        schedule = store.save(
+    action = args.schedule_command
+    service = ScheduleService(app.engine)
+    if action == "set":
+        saved = service.set(
             args.guild,
-            timing,
-            app.clock(),
+            kind=args.kind,
+            time=args.time,
+            timezone=args.timezone,
+            weekday=args.weekday,
             channel_id=args.channel,
-            webhook_url=check_webhook_url(args.webhook) if args.webhook else None,
+            webhook_url=args.webhook,
             topics=args.topic,
             entities=args.entity,
         )
-        nxt = next_fire(schedule.timing, app.clock())
-        app.out.write(f"schedule {schedule.describe()}\nnext digest {_when(nxt, schedule)}\n")
+        assert saved.next_digest is not None  # a schedule just set is enabled
+        app.out.write(
+            f"schedule {saved.schedule.describe()}\n"
+            f"next digest {local_time(saved.next_digest, saved.schedule)}\n"
+        )
         return 0
     if action == "clear":
-        schedule = store.find(args.schedule, args.guild)
-        store.remove(schedule.id)
+        schedule = service.clear(args.schedule, args.guild)
         app.say(f"briefbot: schedule {schedule.id} ({schedule.target}) cleared")
         return 0
     if action == "run":
         import asyncio
 
         return asyncio.run(_run(app))
-    schedules = (
-        store.list_schedules(every_guild=True)
-        if action == "list"
-        else store.list_schedules(args.guild)
-    )
+    found = service.status(getattr(args, "guild", None), every_scope=action == "list")
     if args.format == "json":
-        data = [_json(app, s, store.deliveries(s.id, limit=5)) for s in schedules]
-        app.out.write(json.dumps(data, indent=2) + "\n")
+        app.out.write(json.dumps([s.as_json() for s in found], indent=2) + "\n")
         return 0
-    if not schedules:
+    if not found:
         app.out.write("No schedules here. Add one with: briefbot schedule set --time 08:00 ...\n")
         return 0
-    for schedule in schedules:
-        app.out.write(show(schedule, store.deliveries(schedule.id, limit=5), app.clock()) + "\n")
+    for status in found:
+        app.out.write(status.text() + "\n")
     return 0
-
-
-def show(schedule: Schedule, recent: list[Delivery], now: datetime) -> str:
-    """A schedule for people: timing, state (with the reason when disabled), recent posts."""
-    scope = f"server {schedule.guild_id}" if schedule.guild_id else "command line"
-    lines = [f"{schedule.describe()} ({scope})"]
-    if schedule.enabled:
-        lines.append(f"    next digest {_when(next_fire(schedule.timing, now), schedule)}")
-    else:
-        lines.append(f"    DISABLED: {schedule.disabled_reason}")
-        lines.append("    fix the cause, then set the schedule again to resume it")
-    for d in recent:
-        state = d.status
-        if d.message_ids:
-            state += f", {len(d.message_ids)} messages"
-        if d.error:
-            state += f": {d.error}"
-        lines.append(f"    window ending {_when(d.window_end, schedule)}: {state}")
-    if not recent:
-        lines.append("    no digest posted yet")
-    return "\n".join(lines)
-
-
-def _when(value: datetime, schedule: Schedule) -> str:
-    local = value.astimezone(schedule.timing.zone)
-    return f"{local:%Y-%m-%d %H:%M} {schedule.timing.timezone} ({value:%H:%M} UTC)"
-
-
-def _json(app: App, s: Schedule, recent: list[Delivery]) -> dict[str, Any]:
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value is not None else None
-
-    return {
-        "id": s.id,
-        "guild_id": s.guild_id,
-        "target": s.target,
-        "kind": s.timing.kind,
-        "weekday": s.timing.weekday,
-        "time": s.timing.local_time.strftime("%H:%M"),
-        "timezone": s.timing.timezone,
-        "topics": list(s.topics),
-        "entities": list(s.entities),
-        "enabled": s.enabled,
-        "disabled_reason": s.disabled_reason,
-        "next_digest": iso(next_fire(s.timing, app.clock())) if s.enabled else None,
-        "deliveries": [
-            {
-                "window_start": iso(d.window_start),
-                "window_end": iso(d.window_end),
-                "status": d.status,
-                "messages": list(d.message_ids),
-                "error": d.error,
-            }
-            for d in recent
-        ],
-    }
 
 
 async def _run(app: App) -> int:
     import aiohttp
 
+    from bot.services.schedules import ScheduleService
+
+    schedules = ScheduleService(app.engine)
     async with aiohttp.ClientSession() as session:
         service = _service(app, session)
         results = [
             r
             for r in await service.run_due()
-            if r.status != "not_due"
-            and service.engine.store.schedules.get(r.schedule_id).webhook_url
+            if r.status != "not_due" and schedules.get(r.schedule_id).webhook_url
         ]
     return _report(app, results)
 
@@ -247,9 +186,10 @@ async def _post(app: App, args: argparse.Namespace, since: datetime | None) -> i
 
     from bot.delivery import DeliveryFailed, WebhookTarget, send_all
     from bot.digests import policy_of
+    from bot.services.schedules import ScheduleService
 
-    store = app.store.schedules
-    known = [s for s in store.list_schedules(args.guild) if s.webhook_url == args.webhook.strip()]
+    scoped = ScheduleService(app.engine).of_scope(args.guild)
+    known = [s for s in scoped if s.webhook_url == args.webhook.strip()]
     async with aiohttp.ClientSession() as session:
         service = _service(app, session)
         if known and since is None and not (args.topic or args.entity):

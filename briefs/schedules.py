@@ -111,6 +111,8 @@ def make_timing(
     if kind not in KINDS:
         raise InputError(f"schedule kind {kind!r}: expected daily or weekly")
     day: int | None = None
+    if kind != "weekly" and weekday not in (None, ""):
+        raise InputError("a weekday is only for a weekly schedule (kind weekly)")
     if kind == "weekly":
         if weekday is None or weekday == "":
             raise InputError("a weekly schedule needs a weekday (e.g. monday)")

@@ -448,3 +448,66 @@ async def test_restarts_post_each_window_once_and_a_missed_window_once(
     ]
     assert len(posted(discord_double, guild)) == count + len(catch_up[0].message_ids)
     quiet(discord_double)
+
+
+# One table of inputs through both front ends: the same rule, the same outcome (issue 16).
+SAME_RULES: list[tuple[dict[str, str], str | None]] = [
+    ({"kind": "daily", "weekday": "monday"}, "a weekday is only for a weekly schedule"),
+    ({"kind": "weekly"}, "a weekly schedule needs a weekday (e.g. monday)"),
+    ({"kind": "weekly", "weekday": "friday"}, None),
+    ({"timezone": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
+    ({"time": "25:00"}, "time '25:00': expected HH:MM on a 24-hour clock"),
+    ({"topics": "cooking"}, "unknown topic 'cooking'"),
+    ({"topics": "sanctions", "entities": "Sergei Shoigu"}, None),
+    ({}, None),
+]
+
+
+@pytest.mark.asyncio
+async def test_the_command_line_and_the_slash_command_set_schedules_alike(
+    discord_double: DiscordDouble, env: dict[str, str], engines: list[Engine]
+) -> None:
+    import io
+
+    from bot.cli import main
+
+    guild = discord_double.add_guild(channels=("general", "digests"))
+    channel = str(guild.channel("digests").id)
+    base = {"time": "14:00", "timezone": "Europe/Kyiv"}
+
+    def by_cli(options: dict[str, str]) -> tuple[str, str | None]:
+        """(what was stored or "", the refusal or None) for the command line."""
+        argv = ["schedule", "set", "--guild", str(guild.id), "--channel", channel]
+        for name, value in options.items():
+            flag = {"topics": "--topic", "entities": "--entity"}.get(name, f"--{name}")
+            argv += [flag, value]
+        out, err = io.StringIO(), io.StringIO()
+        code = main(argv, env=env, clock=FrozenClock(SET_AT), out=out, err=err)
+        return stored(), (err.getvalue().strip() if code else None)
+
+    def stored() -> str:
+        found = engines[0].store.schedules.list_schedules(str(guild.id))
+        for schedule in found:
+            engines[0].store.schedules.remove(schedule.id)
+        return "; ".join(s.describe() for s in found)
+
+    async with running(discord_double, env, FrozenClock(SET_AT), engines):
+        for change, refusal in SAME_RULES:
+            options = {**base, **change}
+            cli_stored, cli_refusal = by_cli(options)
+            _, text = await ask(
+                discord_double, guild, "schedule set", {"channel": channel, **options}
+            )
+            slash_stored = stored()
+            slash_refusal = (
+                text.removeprefix("Not saved: ") if text.startswith("Not saved") else None
+            )
+            assert cli_stored == slash_stored, change
+            if refusal is None:
+                assert cli_refusal is None and slash_refusal is None, (change, text)
+                assert slash_stored, change
+            else:
+                assert cli_refusal is not None and slash_refusal is not None, (change, text)
+                assert refusal in cli_refusal and slash_refusal.startswith(refusal), change
+                assert cli_stored == "", change
+    quiet(discord_double)

@@ -16,12 +16,12 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.checks import manage_guild_only
-from bot.cli_schedule import show
 from bot.cogs.common import NO_MENTIONS, bot_of, choices, defer, send_brief
 from bot.digests import DigestService
 from bot.errors import user_message
+from bot.services.schedules import ScheduleService
 from briefs.errors import BriefbotError
-from briefs.schedules import WEEKDAYS, make_timing, next_fire
+from briefs.schedules import WEEKDAYS
 
 if TYPE_CHECKING:
     from bot.app import BriefBot
@@ -81,6 +81,7 @@ class ScheduleCog(commands.Cog):
 
     def __init__(self, bot: BriefBot) -> None:
         self.bot = bot
+        self.schedules = ScheduleService(bot.engine)
 
     @schedule.command(name="set", description="Post a digest to a channel every day or week")
     @app_commands.describe(
@@ -110,23 +111,20 @@ class ScheduleCog(commands.Cog):
         guild_id = str(interaction.guild_id)
 
         def save() -> str:
-            timing = make_timing(kind, time, timezone, weekday)
-            topic_list = _split(topics)
-            for topic in topic_list:
-                bot.engine.lexicon.topic(topic)
-            store = bot.engine.store.schedules
-            schedule = store.save(
+            saved = self.schedules.set(
                 guild_id,
-                timing,
-                bot.engine.clock(),
+                kind=kind,
+                time=time,
+                timezone=timezone,
+                weekday=weekday,
                 channel_id=str(channel.id),
-                topics=topic_list,
+                topics=_split(topics),
                 entities=_split(entities),
             )
-            nxt = next_fire(timing, bot.engine.clock())
+            assert saved.next_digest is not None  # a schedule just set is enabled
             return (
-                f"Schedule {schedule.id}: {timing.describe()} to <#{channel.id}>. "
-                f"Next digest <t:{int(nxt.timestamp())}:F>."
+                f"Schedule {saved.schedule.id}: {saved.schedule.timing.describe()} "
+                f"to <#{channel.id}>. Next digest <t:{int(saved.next_digest.timestamp())}:F>."
             )
 
         try:
@@ -145,12 +143,10 @@ class ScheduleCog(commands.Cog):
         guild_id = str(interaction.guild_id)
 
         def report() -> str:
-            store = bot.engine.store.schedules
-            found = store.list_schedules(guild_id)
+            found = self.schedules.status(guild_id, recent=3)
             if not found:
                 return "No schedules here. Add one with `/schedule set`."
-            now = bot.engine.clock()
-            listing = "\n\n".join(show(s, store.deliveries(s.id, limit=3), now) for s in found)
+            listing = "\n\n".join(status.text() for status in found)
             return f"```\n{listing}\n```"
 
         await _reply(interaction, await bot.blocking(report))
@@ -164,10 +160,7 @@ class ScheduleCog(commands.Cog):
         guild_id = str(interaction.guild_id)
 
         def remove() -> str:
-            store = bot.engine.store.schedules
-            found = store.find(schedule, guild_id)
-            store.remove(found.id)
-            return f"Schedule {found.id} cleared."
+            return f"Schedule {self.schedules.clear(schedule, guild_id).id} cleared."
 
         try:
             text = await bot.blocking(remove)
@@ -182,9 +175,7 @@ class ScheduleCog(commands.Cog):
         self, interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
         bot = bot_of(interaction)
-        found = await bot.blocking(
-            bot.engine.store.schedules.list_schedules, str(interaction.guild_id)
-        )
+        found = await bot.blocking(self.schedules.of_scope, str(interaction.guild_id))
         return choices(((s.describe(), str(s.id)) for s in found), current)
 
     @schedule.command(name="post-now", description="Post what is new since the last digest, now")
@@ -194,9 +185,7 @@ class ScheduleCog(commands.Cog):
         await defer(interaction, ephemeral=True)
         bot = bot_of(interaction)
         try:
-            found = await bot.blocking(
-                bot.engine.store.schedules.find, schedule, str(interaction.guild_id)
-            )
+            found = await bot.blocking(self.schedules.find, schedule, str(interaction.guild_id))
         except BriefbotError as exc:
             await _reply(interaction, _said(exc))
             return

@@ -1,0 +1,1 @@
+"""Use cases behind every front end (command line, slash commands, scheduler)."""
