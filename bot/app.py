@@ -1,7 +1,7 @@
 """The Discord client: a sharding-ready bot that loads one cog per feature and syncs commands.
 
 ``setup_hook`` opens the store (through the shared ``Engine``), loads ``COGS``, starts the
-scheduler when ``bot/scheduler.py`` provides one, and syncs the command tree: to the
+scheduler (``bot.scheduler``), and syncs the command tree: to the
 development server at once when ``[discord] dev_guild_id`` is set, globally otherwise.
 Blocking engine work runs in a thread pool of ``[discord] max_workers`` threads, so the event
 loop stays free to acknowledge every interaction within Discord's 3 seconds.
@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import importlib.util
-import inspect
 import logging
 import time
 from collections.abc import Callable
@@ -24,8 +22,10 @@ from typing import Any, ParamSpec, TypeVar
 import discord
 from discord.ext import commands
 
+from bot.cogs.common import RecentCitations
 from bot.engine import Engine
 from bot.errors import on_app_command_error
+from bot.scheduler import Scheduler, start_scheduler
 from briefs.settings import Settings
 
 log = logging.getLogger("briefbot.discord")
@@ -35,17 +35,15 @@ READY_TTL = 10.0
 P = ParamSpec("P")
 T = TypeVar("T")
 
-# One extension per feature, loaded in this order. The schedule feature (issue 6) appends
-# "bot.cogs.schedule" here.
-COGS: list[str] = [
+# One extension per feature, loaded in this order.
+COGS: tuple[str, ...] = (
     "bot.cogs.briefs",
     "bot.cogs.sources",
     "bot.cogs.search",
     "bot.cogs.feeds",
     "bot.cogs.about",
-]
-if importlib.util.find_spec("bot.cogs.schedule") is not None:
-    COGS.append("bot.cogs.schedule")
+    "bot.cogs.schedule",
+)
 
 
 def intents() -> discord.Intents:
@@ -105,7 +103,8 @@ class BriefBot(commands.AutoShardedBot):
         self.executor = ThreadPoolExecutor(
             max_workers=settings.max_workers, thread_name_prefix="briefbot-worker"
         )
-        self.scheduler: Any = None
+        self.scheduler: Scheduler | None = None
+        self.recent_citations = RecentCitations()
         # Set by the scheduler: the next digest time for a guild id (or None), for /about.
         self.next_digest: Callable[[int | None], datetime | None] | None = None
         self.tree.on_error = on_app_command_error  # type: ignore[method-assign]
@@ -120,26 +119,10 @@ class BriefBot(commands.AutoShardedBot):
         await self.blocking(self.engine.ensure_ready)
         if self.refreshes_analysis:
             self._refresher = asyncio.create_task(self.refresh_stale_analysis())
-        for name in dict.fromkeys(COGS):  # in order, each once
+        for name in COGS:
             await self.load_extension(name)
-        await self._start_scheduler()
+        self.scheduler = await start_scheduler(self)
         await self.sync_commands()
-
-    async def _start_scheduler(self) -> None:
-        # --- scheduler hook (issue 6) -----------------------------------------------------
-        # bot/scheduler.py, when it exists, provides start_scheduler(bot) (sync or async);
-        # whatever it returns is kept as bot.scheduler and stopped on close.
-        if importlib.util.find_spec("bot.scheduler") is None:
-            return
-        module = importlib.import_module("bot.scheduler")
-        start = getattr(module, "start_scheduler", None)
-        if start is None:
-            return
-        result = start(self)
-        if inspect.isawaitable(result):
-            result = await result
-        self.scheduler = result if result is not None else self.scheduler
-        # -------------------------------------------------------------------------------------
 
     async def sync_commands(self) -> None:
         """Register the slash commands with Discord (dev server at once, else globally)."""
@@ -195,13 +178,9 @@ class BriefBot(commands.AutoShardedBot):
                 await refresher
         scheduler, self.scheduler = self.scheduler, None
         if scheduler is not None:
-            for name in ("shutdown", "stop", "close"):
-                stop = getattr(scheduler, name, None)
-                if callable(stop):
-                    with contextlib.suppress(Exception):
-                        outcome = stop()
-                        if inspect.isawaitable(outcome):
-                            await outcome
-                    break
+            try:
+                await scheduler.shutdown()
+            except Exception:
+                log.exception("stopping the scheduler failed; closing the bot anyway")
         await super().close()
         self.executor.shutdown(wait=False, cancel_futures=True)

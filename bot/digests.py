@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiohttp
 
@@ -36,6 +36,9 @@ from briefs.schedules import DueWindow, due_window
 from briefs.settings import ScheduleSettings
 from briefs.store.base import process_owner
 from briefs.store.schedules import Schedule
+
+if TYPE_CHECKING:
+    from bot.engine import Engine
 
 log = logging.getLogger("briefbot.schedules")
 T = TypeVar("T")
@@ -74,7 +77,7 @@ class DigestService:
 
     def __init__(
         self,
-        engine: Any,
+        engine: Engine,
         *,
         client: Any = None,
         session: aiohttp.ClientSession | None = None,

@@ -10,9 +10,9 @@ catch-up of windows missed while down. Only the schedules of guilds on this proc
 are run (``bot.shards``), and feeds are claimed with leases before polling, so several
 processes can share one store (docs/scaling.md).
 
-Job functions are plain module-level coroutines taking ids (``run_schedule(schedule_id)``,
-``poll_feeds()``, ``sweep()``), so they are testable without the scheduler: they look up the
-installed ``Scheduler`` (``install``) and do their work through its ``DigestService``.
+Jobs are the scheduler's own coroutine methods taking ids (``run_schedule(schedule_id)``,
+``poll_feeds()``, ``sweep()``; the job store is in memory, so nothing is pickled), so a test
+calls them directly to move time without sleeping; the state they need is on the instance.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -36,9 +36,11 @@ from briefs.feeds.poll import LEASED, PollSummary
 from briefs.schedules import Timing, next_fire
 from briefs.store.schedules import Schedule
 
+if TYPE_CHECKING:
+    from bot.app import BriefBot
+
 log = logging.getLogger("briefbot.scheduler")
 poll_log = logging.getLogger("briefbot.polling")
-_CURRENT: Scheduler | None = None
 
 
 class TimingTrigger(BaseTrigger):  # type: ignore[misc]
@@ -71,36 +73,6 @@ class TimingTrigger(BaseTrigger):  # type: ignore[misc]
 
 def job_id(schedule_id: int) -> str:
     return f"schedule:{schedule_id}"
-
-
-# -- job functions (module level, ids only) -------------------------------------------------
-
-
-def install(scheduler: Scheduler | None) -> None:
-    """Make ``scheduler`` the one the job functions use (None: uninstall)."""
-    global _CURRENT
-    _CURRENT = scheduler
-
-
-def current() -> Scheduler:
-    if _CURRENT is None:
-        raise RuntimeError("no scheduler installed (bot.scheduler.install)")
-    return _CURRENT
-
-
-async def run_schedule(schedule_id: int) -> RunResult:
-    """The job of one schedule: post the window it owes now, if nobody has."""
-    return await current().service.run_schedule(schedule_id)
-
-
-async def sweep() -> list[RunResult]:
-    """Re-read schedules, abandon stale claims, post anything due (also the catch-up)."""
-    return await current().sweep()
-
-
-async def poll_feeds() -> int:
-    """Claim and poll the due feeds no other process holds; returns how many were polled."""
-    return await current().poll_feeds()
 
 
 # -- the scheduler ---------------------------------------------------------------------------
@@ -137,7 +109,7 @@ class Scheduler:
         self.sync(self.engine.store.schedules.enabled())
         grace = int(self.settings.catch_up_hours * 3600)
         self.aps.add_job(
-            sweep,
+            self.sweep,
             IntervalTrigger(minutes=self.settings.sweep_minutes),
             id="sweep",
             replace_existing=True,
@@ -147,7 +119,7 @@ class Scheduler:
         )
         if self.poll:
             self.aps.add_job(
-                poll_feeds,
+                self.poll_feeds,
                 IntervalTrigger(
                     seconds=self.settings.poll_tick_seconds,
                     jitter=self.settings.poll_jitter_seconds,
@@ -198,7 +170,7 @@ class Scheduler:
             if self._known.get(schedule.id) == schedule:
                 continue
             self.aps.add_job(
-                run_schedule,
+                self.run_schedule,
                 TimingTrigger(schedule.timing, self.engine.clock),
                 args=[schedule.id],
                 id=job_id(schedule.id),
@@ -219,7 +191,12 @@ class Scheduler:
         with contextlib.suppress(Exception):
             self.aps.remove_job(job_id(schedule_id))
 
+    async def run_schedule(self, schedule_id: int) -> RunResult:
+        """The job of one schedule: post the window it owes now, if nobody has."""
+        return await self.service.run_schedule(schedule_id)
+
     async def sweep(self) -> list[RunResult]:
+        """Re-read schedules, abandon stale claims, post anything due (also the catch-up)."""
         store = self.engine.store
         stale = timedelta(minutes=self.settings.stale_claim_minutes)
         for delivery in await self.service.blocking(
@@ -282,22 +259,17 @@ class Scheduler:
         session = self.service.session
         if session is not None and not session.closed:
             await session.close()
-        if _CURRENT is self:
-            install(None)
         log.info("scheduler stopped")
 
 
-async def start_scheduler(bot: Any) -> Scheduler:
-    """Called from the bot's ``setup_hook``: the scheduler on the bot's loop, installed."""
+async def start_scheduler(bot: BriefBot) -> Scheduler:
+    """Called from the bot's ``setup_hook``: the scheduler on the bot's loop."""
     session = aiohttp.ClientSession()
     shards = Shards.from_settings(bot.engine.settings.discord)
     service = DigestService(
         bot.engine, client=bot, session=session, blocking=bot.blocking, shards=shards
     )
-    scheduler = Scheduler(
-        service, ready=bot.wait_until_ready, resolver=getattr(bot, "resolver", None)
-    )
-    install(scheduler)
+    scheduler = Scheduler(service, ready=bot.wait_until_ready, resolver=bot.resolver)
     await bot.blocking(bot.engine.store.schedules.enabled)  # open the store off the loop
     scheduler.start()
     bot.next_digest = scheduler.next_digest

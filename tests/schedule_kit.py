@@ -17,10 +17,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.app import BriefBot
 from bot.digests import DigestService
 from bot.discord_render import DiscordMessage
 from bot.engine import Engine
-from bot.scheduler import Scheduler, install
+from bot.scheduler import Scheduler
 from briefs.clock import Clock, FrozenClock
 from briefs.ingest import ingest_files, seed_files
 from briefs.lexicon import load_lexicon
@@ -90,16 +91,13 @@ def process(
 
 
 def scheduler_for(service: DigestService, **options: Any) -> Scheduler:
-    """A Scheduler around ``service``, installed for the module-level job functions (its
-    APScheduler is not started: tests call the job functions themselves)."""
-    scheduler = Scheduler(service, **options)
-    install(scheduler)
-    return scheduler
+    """A Scheduler around ``service`` whose APScheduler is not started: tests call its job
+    methods (``sweep``, ``poll_feeds``, ``run_schedule``) themselves."""
+    return Scheduler(service, **options)
 
 
 def stop(service: DigestService) -> None:
     """The process ends (or is killed): its store connections go away."""
-    install(None)
     service.engine.close()
 
 
@@ -138,3 +136,9 @@ def build_seed_store(path: Path, fetched_at: datetime) -> Path:
     finally:
         store.close()
     return path
+
+
+def scheduler_of(bot: BriefBot) -> Scheduler:
+    """The running bot's scheduler (started by its ``setup_hook``)."""
+    assert bot.scheduler is not None, "the bot's scheduler is not running"
+    return bot.scheduler

@@ -21,7 +21,6 @@ from typing import Any
 import discord
 import pytest
 
-import bot.cogs.common as common
 from bot.app import BriefBot
 from bot.engine import Engine
 from briefs import __version__
@@ -580,12 +579,6 @@ def test_sigterm_closes_the_bot_the_scheduler_and_the_store(
         asyncio.run_coroutine_threadsafe(double.stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
-
-
-@pytest.fixture(autouse=True)
-def _forget_recent_refs() -> Iterator[None]:
-    yield
-    common._RECENT.clear()
 
 
 @pytest.mark.asyncio

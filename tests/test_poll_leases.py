@@ -14,7 +14,6 @@ from pathlib import Path
 
 from aiohttp import web
 
-from bot import scheduler as jobs
 from briefs.clock import FrozenClock
 from briefs.feeds.poll import claim_batch
 from briefs.settings import FeedSettings
@@ -56,9 +55,9 @@ def test_polling_skips_held_feeds_and_takes_over_expired_ones(db_url: str, tmp_p
             # Another process claimed the first feed and died without polling it.
             [held] = feeds.claim_due(NOW, "host:99999:dead", LEASE, limit=1)
             assert held.id == ids[0]
-            scheduler_for(service)
+            scheduler = scheduler_for(service)
 
-            assert asyncio.run(jobs.poll_feeds()) == 2
+            assert asyncio.run(scheduler.poll_feeds()) == 2
             assert sorted(p for p, _ in server.requests) == ["/f1.xml", "/f2.xml"]
             after = {fid: feeds.get(fid) for fid in ids}
             assert after[ids[0]].lease_owner == "host:99999:dead"
@@ -67,9 +66,9 @@ def test_polling_skips_held_feeds_and_takes_over_expired_ones(db_url: str, tmp_p
             assert all(after[i].last_fetched_at == NOW for i in ids[1:])
 
             clock.advance(LEASE - timedelta(seconds=1))  # still the dead process's
-            assert asyncio.run(jobs.poll_feeds()) == 0
+            assert asyncio.run(scheduler.poll_feeds()) == 0
             clock.advance(timedelta(seconds=1))  # its lease ran out: taken over
-            assert asyncio.run(jobs.poll_feeds()) == 1
+            assert asyncio.run(scheduler.poll_feeds()) == 1
             taken = feeds.get(ids[0])
             assert taken.lease_owner is None and taken.last_fetched_at == clock.now
             assert taken.entries == 1
@@ -94,10 +93,10 @@ def test_a_round_cut_short_gives_its_feeds_back(db_url: str, tmp_path: Path) -> 
             for n in range(2):
                 server.routes[f"/h{n}.xml"] = held
                 ids.append(feeds.add(server.url(f"/h{n}.xml"), f"h{n}", "1", None, NOW, False).id)
-            scheduler_for(service)
+            scheduler = scheduler_for(service)
 
             async def cut_short() -> None:
-                task = asyncio.create_task(jobs.poll_feeds())
+                task = asyncio.create_task(scheduler.poll_feeds())
                 loop = asyncio.get_running_loop()
                 deadline = loop.time() + 10
                 while len(server.requests) < 2:  # both fetches in flight

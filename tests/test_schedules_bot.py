@@ -38,7 +38,7 @@ from tests.discord_double import (
     InteractionRecord,
     MessageRecord,
 )
-from tests.schedule_kit import TickingClock, build_seed_store, settings_env
+from tests.schedule_kit import TickingClock, build_seed_store, scheduler_of, settings_env
 
 SEEDS_AT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 SET_AT = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
@@ -79,7 +79,7 @@ async def running(
     engines.append(engine)
     bot = BriefBot(engine)
     async with double.running(bot):
-        await bot.scheduler.caught_up()
+        await scheduler_of(bot).caught_up()
         yield bot
 
 
@@ -206,7 +206,7 @@ async def test_schedule_set_show_clear(
         assert text == (
             f"Schedule 1: daily at 14:00 Europe/Kyiv to <#{digests.id}>. Next digest <t:{fire}:F>."
         )
-        job = bot.scheduler.aps.get_job(jobs.job_id(1))
+        job = scheduler_of(bot).aps.get_job(jobs.job_id(1))
         assert job is not None and job.args == (1,)  # the scheduler re-read the store at once
 
         _, text = await ask(discord_double, guild, "schedule show", {})
@@ -226,7 +226,7 @@ async def test_schedule_set_show_clear(
         assert text == "no schedule '7' here (see: /schedule show)"
         _, text = await ask(discord_double, guild, "schedule clear", {"schedule": "1"})
         assert text == "Schedule 1 cleared."
-        assert bot.scheduler.aps.get_job(jobs.job_id(1)) is None
+        assert scheduler_of(bot).aps.get_job(jobs.job_id(1)) is None
         _, text = await ask(discord_double, guild, "schedule show", {})
         assert text.startswith("No schedules here")
     assert posted(discord_double, guild) == []
@@ -240,7 +240,7 @@ async def test_post_now_posts_once_per_window(
     guild = discord_double.add_guild(channels=("general", "digests"))
     digests = guild.channel("digests")
     clock = FrozenClock(SET_AT)
-    async with running(discord_double, env, clock, engines):
+    async with running(discord_double, env, clock, engines) as bot:
         kyiv = {"channel": digests.id, "time": "14:00", "timezone": "Europe/Kyiv"}
         await ask(discord_double, guild, "schedule set", kyiv)
         _, text = await ask(discord_double, guild, "schedule post-now", {"schedule": "1"})
@@ -256,7 +256,7 @@ async def test_post_now_posts_once_per_window(
         assert text == "Nothing new since the last digest; nothing posted."
         # The regular digest starts where the manual one ended: nothing new, nothing posted.
         clock.now = FIRE + timedelta(seconds=5)
-        regular = await jobs.run_schedule(1)
+        regular = await scheduler_of(bot).run_schedule(1)
         assert regular.status == "empty" and regular.window is not None
         assert regular.window.start == SET_AT + timedelta(minutes=10)
         _, text = await ask(discord_double, guild, "schedule post-now", {"schedule": "9"})
@@ -321,7 +321,7 @@ async def test_jobs_are_rebuilt_from_the_store_at_start_up(
     store.disable(off.id, "Discord answered 403 (missing permissions, code 50013)", SET_AT)
 
     async with running(discord_double, env, FrozenClock(SET_AT), engines) as bot:
-        aps = bot.scheduler.aps
+        aps = scheduler_of(bot).aps
         assert aps.running
         ids = {job.id for job in aps.get_jobs()}
         assert ids == {"sweep", "poll-feeds", f"schedule:{kyiv.id}", f"schedule:{seoul.id}"}
@@ -331,7 +331,7 @@ async def test_jobs_are_rebuilt_from_the_store_at_start_up(
             (seoul, datetime(2026, 11, 22, 23, 30, tzinfo=UTC)),
         ):
             job = aps.get_job(jobs.job_id(schedule.id))
-            assert job.func is jobs.run_schedule and job.args == (schedule.id,)
+            assert job.func == scheduler_of(bot).run_schedule and job.args == (schedule.id,)
             assert job.coalesce and job.max_instances == 1
             assert job.misfire_grace_time == 12 * 3600  # [schedules] catch_up_hours
             # APScheduler waits in wall time: the engine's fire time, as far from now.
@@ -341,7 +341,7 @@ async def test_jobs_are_rebuilt_from_the_store_at_start_up(
         # A schedule set by another process (briefbot schedule set): the sweep adds its job.
         later = store.save("77", make_timing("daily", "06:00", "UTC"), SET_AT, channel_id="78")
         assert aps.get_job(jobs.job_id(later.id)) is None
-        assert await jobs.sweep() == []
+        assert await scheduler_of(bot).sweep() == []
         assert aps.get_job(jobs.job_id(later.id)) is not None
     assert bot.scheduler is None  # stopped with the bot
     quiet(discord_double)
@@ -356,7 +356,7 @@ async def test_the_real_scheduler_fires_a_due_schedule(
     clock = TickingClock(SET_AT)
     executed: list[JobExecutionEvent] = []
     async with running(discord_double, env, clock, engines) as bot:
-        bot.scheduler.aps.add_listener(executed.append, EVENT_JOB_EXECUTED)
+        scheduler_of(bot).aps.add_listener(executed.append, EVENT_JOB_EXECUTED)
         # A second before 14:00 Kyiv the schedule is set for 14:00; then the engine's time
         # runs. (Had the job fired before the clock ran, it would find nothing due and its
         # trigger would ask again for 14:00 engine time: the run below is still the one.)
@@ -367,7 +367,7 @@ async def test_the_real_scheduler_fires_a_due_schedule(
             "schedule set",
             {"channel": digests.id, "time": "14:00", "timezone": "Europe/Kyiv"},
         )
-        job = bot.scheduler.aps.get_job(jobs.job_id(1))
+        job = scheduler_of(bot).aps.get_job(jobs.job_id(1))
         assert job is not None
         assert job.next_run_time - datetime.now(UTC) <= timedelta(seconds=1)
         clock.run_from(FIRE - timedelta(seconds=1))
@@ -413,7 +413,7 @@ async def test_restarts_post_each_window_once_and_a_missed_window_once(
 
     async def start_at(now: datetime) -> list[RunResult]:
         async with running(discord_double, env, FrozenClock(now), engines) as bot:
-            done: list[RunResult] = await bot.scheduler.caught_up()
+            done: list[RunResult] = await scheduler_of(bot).caught_up()
             return done
 
     first = await start_at(FIRE + timedelta(seconds=5))  # the start-up catch-up posts it

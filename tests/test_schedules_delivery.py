@@ -40,7 +40,7 @@ from tests.discord_double import (
     MessageRecord,
     Webhook,
 )
-from tests.schedule_kit import build_seed_store, settings_env
+from tests.schedule_kit import build_seed_store, scheduler_of, settings_env
 
 SEEDS_AT = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)  # when the seed articles came in
 SET_AT = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)  # when the schedule was set
@@ -89,12 +89,12 @@ class World:
         done; the digest service's waits recorded instead of slept."""
         bot = BriefBot(self.engine(), **options)
         async with self.double.running(bot):
-            await bot.scheduler.caught_up()
+            await scheduler_of(bot).caught_up()
 
             async def record(seconds: float) -> None:
                 self.waits.append(seconds)
 
-            bot.scheduler.service.sleep = record
+            scheduler_of(bot).service.sleep = record
             yield bot
 
     def posted(self) -> list[MessageRecord]:
@@ -143,10 +143,10 @@ async def test_a_digest_is_posted_once_with_no_mentions(world: World, webhook: b
     hook = world.double.add_webhook(world.channel) if webhook else None
     sid = world.schedule(hook)
     async with world.bot() as bot:
-        assert bot.scheduler.aps.get_job(jobs.job_id(sid)) is not None
+        assert scheduler_of(bot).aps.get_job(jobs.job_id(sid)) is not None
         assert world.posted() == []  # 09:00: nothing due at start-up
         world.clock.now = DUE
-        result = await jobs.run_schedule(sid)
+        result = await scheduler_of(bot).run_schedule(sid)
         assert result.status == "sent", result.error
         posted = world.posted()
         assert [str(m.id) for m in posted] == result.message_ids
@@ -161,10 +161,10 @@ async def test_a_digest_is_posted_once_with_no_mentions(world: World, webhook: b
         assert TITLE in text and CITATION.search(text)
         # The same job retried, a sweep, half an hour later: nothing more.
         world.clock.now = DUE + timedelta(minutes=30)
-        assert (await jobs.run_schedule(sid)).status == "not_due"
-        assert await jobs.sweep() == []
+        assert (await scheduler_of(bot).run_schedule(sid)).status == "not_due"
+        assert await scheduler_of(bot).sweep() == []
     async with world.bot() as bot:  # restarted: the start-up catch-up posts nothing more
-        assert bot.scheduler.aps.get_job(jobs.job_id(sid)) is not None
+        assert scheduler_of(bot).aps.get_job(jobs.job_id(sid)) is not None
     assert len(world.posted()) == len(result.message_ids)
     assert world.ledger() == [("sent", None)]
     assert world.waits == []
@@ -193,18 +193,18 @@ async def test_403_and_404_disable_the_schedule_and_say_why(
         else:
             world.double.remove_channel(world.channel)  # the webhook goes with its channel
         world.clock.now = DUE
-        result = await jobs.run_schedule(sid)
+        result = await scheduler_of(bot).run_schedule(sid)
         assert result.status == "disabled"
         assert result.error is not None and result.error.startswith(words)
-        assert bot.scheduler.aps.get_job(jobs.job_id(sid)) is None  # no job left to stop
+        assert scheduler_of(bot).aps.get_job(jobs.job_id(sid)) is None  # no job left to stop
         # The guild is told in its system channel, without pinging anyone.
         notice = world.double.channel_messages(general.id)
         assert len(notice) == 1 and f"schedule {sid}" in notice[0].content
         assert words in notice[0].content and "/schedule set" in notice[0].content
         # Later runs post nothing and say why.
         world.clock.now = DUE + timedelta(days=1)
-        assert (await jobs.run_schedule(sid)).status == "inactive"
-        assert await jobs.sweep() == []
+        assert (await scheduler_of(bot).run_schedule(sid)).status == "inactive"
+        assert await scheduler_of(bot).sweep() == []
         # /schedule show tells the managers.
         ix = await world.double.command(
             "schedule show", {}, guild=world.guild, user=world.guild.member("manager")
@@ -231,10 +231,10 @@ async def test_403_and_404_disable_the_schedule_and_say_why(
 @pytest.mark.asyncio
 async def test_5xx_is_retried_with_backoff(world: World) -> None:
     sid = world.schedule()
-    async with world.bot():
+    async with world.bot() as bot:
         world.double.fail_next("POST", MESSAGES, Failure.server_error(503), times=2)
         world.clock.now = DUE
-        result = await jobs.run_schedule(sid)
+        result = await scheduler_of(bot).run_schedule(sid)
     assert result.status == "sent"
     assert world.waits == [5.0, 10.0]  # doubling from retry_backoff_seconds
     assert [r.status for r in world.double.injected] == [503, 503]
@@ -249,10 +249,10 @@ async def test_a_webhook_5xx_is_retried_and_the_window_sent_once(world: World) -
     service's own retries: one 503, then the digest goes out once and the ledger says sent."""
     hook = world.double.add_webhook(world.channel)
     sid = world.schedule(hook)
-    async with world.bot():
+    async with world.bot() as bot:
         world.double.fail_next("POST", f"/webhooks/{hook.id}/*", Failure.server_error(503))
         world.clock.now = DUE
-        result = await jobs.run_schedule(sid)
+        result = await scheduler_of(bot).run_schedule(sid)
     assert result.status == "sent"
     assert [r.status for r in world.double.injected] == [503]
     posted = world.double.webhook_messages(hook.id)
@@ -264,15 +264,15 @@ async def test_a_webhook_5xx_is_retried_and_the_window_sent_once(world: World) -
 @pytest.mark.asyncio
 async def test_5xx_beyond_the_retries_fails_the_window_not_the_schedule(world: World) -> None:
     sid = world.schedule()
-    async with world.bot():
+    async with world.bot() as bot:
         world.double.fail_next("POST", MESSAGES, Failure.server_error(503), times=3)
         world.clock.now = DUE
-        failed = await jobs.run_schedule(sid)
+        failed = await scheduler_of(bot).run_schedule(sid)
         assert failed.status == "failed" and world.posted() == []
         assert world.waits == [5.0, 10.0]
         # The next day's digest covers the failed window too: it starts where that one did.
         world.clock.now = DUE + timedelta(days=1)
-        result = await jobs.run_schedule(sid)
+        result = await scheduler_of(bot).run_schedule(sid)
     assert result.status == "sent" and result.window is not None
     assert result.window.start == datetime(2026, 11, 21, 12, tzinfo=UTC)
     assert CITATION.search("\n".join(m.text() for m in world.posted()))
@@ -288,10 +288,10 @@ async def test_429_waits_as_told_then_sends(world: World, webhook: bool) -> None
     hook = world.double.add_webhook(world.channel) if webhook else None
     sid = world.schedule(hook)
     path = f"/webhooks/{hook.id}/*" if hook is not None else MESSAGES
-    async with world.bot():
+    async with world.bot() as bot:
         world.double.fail_next("POST", path, Failure.rate_limited(0.05))
         world.clock.now = DUE
-        result = await jobs.run_schedule(sid)
+        result = await scheduler_of(bot).run_schedule(sid)
     assert result.status == "sent"
     limited = world.double.injected[0]
     retry = next(r for r in world.double.requests if r.at > limited.at and r.method == "POST")
@@ -314,12 +314,12 @@ async def test_a_long_429_is_waited_out_by_the_service_or_fails_beyond_its_limit
         assert bot.http.max_ratelimit_timeout == 60.0
         world.double.fail_next("POST", MESSAGES, Failure.rate_limited(3600.0))
         world.clock.now = DUE
-        failed = await jobs.run_schedule(sid)
+        failed = await scheduler_of(bot).run_schedule(sid)
         assert failed.status == "failed" and failed.error is not None and "429" in failed.error
         assert world.waits == [] and world.posted() == []
         world.double.fail_next("POST", MESSAGES, Failure.rate_limited(90.0))
         world.clock.now = DUE + timedelta(days=1)
-        result = await jobs.run_schedule(sid)
+        result = await scheduler_of(bot).run_schedule(sid)
     assert result.status == "sent"
     assert world.waits == [90.0]
     assert world.engine().store.schedules.get(sid).enabled

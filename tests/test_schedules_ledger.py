@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot import scheduler as jobs
 from bot.digests import DigestService
 from briefs.clock import FrozenClock
 from briefs.errors import InputError
@@ -52,9 +51,9 @@ def make_schedule(env: dict[str, str], at: datetime, when: str = "08:00", tz: st
 def run_due(env: dict[str, str], at: datetime, recorder: Recorder) -> list[str]:
     """Start a process at ``at``, do its start-up sweep (catch-up), stop it."""
     service = process(env, FrozenClock(at), recorder)
-    scheduler_for(service, poll=False)
+    scheduler = scheduler_for(service, poll=False)
     try:
-        results = asyncio.run(jobs.sweep())
+        results = asyncio.run(scheduler.sweep())
     finally:
         stop(service)
     return [r.status for r in results]
@@ -135,9 +134,9 @@ def test_killed_right_after_sending_posts_nothing_more(env: dict[str, str]) -> N
             raise Killed
 
     service.target_factory = DiesAfterSending  # type: ignore[assignment]
-    scheduler_for(service, poll=False)
+    scheduler = scheduler_for(service, poll=False)
     with pytest.raises(Killed):
-        asyncio.run(jobs.sweep())
+        asyncio.run(scheduler.sweep())
     stop(service)
     assert len(recorder.posts) == 1
     assert ledger(env) == [("2026-11-22T06:00:00+00:00", "claimed", None)]
@@ -209,12 +208,12 @@ def test_dst_change_day_posts_once_at_the_right_local_time(env: dict[str, str]) 
     recorder = Recorder()
     clock = FrozenClock(utc(2026, 3, 7, 0))
     service = process(env, clock, recorder)
-    scheduler_for(service, poll=False)
+    scheduler = scheduler_for(service, poll=False)
     posted_at: list[datetime] = []
     try:
         while clock.now < utc(2026, 3, 10, 0):
             before = len(recorder.posts)
-            asyncio.run(jobs.sweep())
+            asyncio.run(scheduler.sweep())
             if len(recorder.posts) > before:
                 posted_at.append(clock.now)
             clock.advance(timedelta(minutes=15))
@@ -235,9 +234,9 @@ def test_an_item_published_during_downtime_is_in_the_next_digest(env: dict[str, 
         service.engine.store.schedules.save(
             GUILD, make_timing("daily", "08:00", KYIV), day1(), channel_id=CHANNEL
         )
-        scheduler_for(service, poll=False)
+        scheduler = scheduler_for(service, poll=False)
         day1.now = utc(2026, 11, 21, 6)
-        assert [r.status for r in asyncio.run(jobs.sweep())] == ["sent"]
+        assert [r.status for r in asyncio.run(scheduler.sweep())] == ["sent"]
         assert "designation 1 " not in recorder.posts[-1].text  # first add: not news
         stop(service)  # down from day 1 06:00 (UTC) to day 2 05:00
         server.routes["/feed"] = Route(
@@ -246,9 +245,9 @@ def test_an_item_published_during_downtime_is_in_the_next_digest(env: dict[str, 
         day2 = FrozenClock(utc(2026, 11, 22, 5))
         service = process(env, day2, recorder)
         scheduler = scheduler_for(service)
-        assert asyncio.run(jobs.poll_feeds()) == 1
+        assert asyncio.run(scheduler.poll_feeds()) == 1
         day2.now = utc(2026, 11, 22, 6)
-        assert [r.status for r in asyncio.run(jobs.sweep())] == ["sent"]
+        assert [r.status for r in asyncio.run(scheduler.sweep())] == ["sent"]
         stop(service)
         assert scheduler.service is service
     digest = recorder.posts[-1].text

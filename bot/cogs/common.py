@@ -204,31 +204,34 @@ def choices(candidates: Iterable[tuple[str, str]], current: str) -> list[app_com
     return [app_commands.Choice(name=n[:100], value=v[:100]) for n, v in picked]
 
 
-# Citations of the latest answers each user saw, for /source autocomplete.
-_RECENT: OrderedDict[int, list[tuple[str, str]]] = OrderedDict()
-_RECENT_USERS = 1000
+class RecentCitations:
+    """The citations each user was last shown, newest first, to suggest them to ``/source``
+    (bounded: the latest 200 of each of the latest 1,000 users; one per bot, not global)."""
+
+    def __init__(self, users: int = 1000, per_user: int = 200) -> None:
+        self._by_user: OrderedDict[int, list[tuple[str, str]]] = OrderedDict()
+        self._users = users
+        self._per_user = per_user
+
+    def remember(self, user: int, brief: Brief) -> None:
+        titles = {s.ref: s.title for s in brief.sources}
+        cited = [c for i in brief.items() for c in i.citations]
+        cited += [c for t in brief.timeline for c in t.citations]
+        found = [(f"{c.sentence} · {titles.get(c.ref, '')}", c.sentence) for c in cited]
+        if not found:
+            return
+        earlier = self._by_user.pop(user, [])
+        self._by_user[user] = list(dict.fromkeys([*found, *earlier]))[: self._per_user]
+        while len(self._by_user) > self._users:
+            self._by_user.popitem(last=False)
+
+    def of(self, user: int) -> list[tuple[str, str]]:
+        return list(self._by_user.get(user, []))
 
 
 def remember(interaction: discord.Interaction[Any], brief: Brief) -> None:
-    """Keep the citations a user was just shown, newest first, to suggest them to /source."""
-    titles = {s.ref: s.title for s in brief.sources}
-    found: list[tuple[str, str]] = []
-    cited = [c for i in brief.items() for c in i.citations]
-    cited += [c for t in brief.timeline for c in t.citations]
-    for citation in cited:
-        found.append((f"{citation.sentence} · {titles.get(citation.ref, '')}", citation.sentence))
-    if not found:
-        return
-    user = interaction.user.id
-    earlier = _RECENT.pop(user, [])
-    merged = list(dict.fromkeys([*found, *earlier]))[:200]
-    _RECENT[user] = merged
-    while len(_RECENT) > _RECENT_USERS:
-        _RECENT.popitem(last=False)
-
-
-def recent_refs(user_id: int) -> list[tuple[str, str]]:
-    return list(_RECENT.get(user_id, []))
+    """Keep the citations a user was just shown, to suggest them to /source."""
+    bot_of(interaction).recent_citations.remember(interaction.user.id, brief)
 
 
 def text_pages(title: str, blocks: Sequence[str], budget: int = 3800) -> list[DiscordMessage]:

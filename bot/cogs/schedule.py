@@ -7,7 +7,6 @@ permission removed, a channel deleted), so a stop is never silent.
 
 from __future__ import annotations
 
-import contextlib
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -44,18 +43,18 @@ COMMON_ZONES = [
 
 
 def _service(bot: BriefBot) -> tuple[DigestService, aiohttp.ClientSession | None]:
-    """The running scheduler's service, or a one-off one (with its own HTTP session)."""
-    scheduler = getattr(bot, "scheduler", None)
-    if scheduler is not None and hasattr(scheduler, "service"):
-        return scheduler.service, None
+    """The running scheduler's service, or a one-off one with its own HTTP session (for
+    webhook posts) when the scheduler is not running."""
+    if bot.scheduler is not None:
+        return bot.scheduler.service, None
     session = aiohttp.ClientSession()
     return DigestService(bot.engine, client=bot, session=session, blocking=bot.blocking), session
 
 
 def _refresh(bot: BriefBot) -> None:
-    scheduler = getattr(bot, "scheduler", None)
-    if scheduler is not None and hasattr(scheduler, "refresh"):
-        scheduler.refresh()
+    """Make the running scheduler re-read the store now (a schedule was set or cleared)."""
+    if bot.scheduler is not None:
+        bot.scheduler.refresh()
 
 
 def _split(text: str | None) -> list[str]:
@@ -216,10 +215,8 @@ class ScheduleCog(commands.Cog):
         await defer(interaction, ephemeral=True)
         bot = bot_of(interaction)
         guild_id = str(interaction.guild_id) if interaction.guild_id else ""
-        service, session = _service(bot)
-        if session is not None:
-            with contextlib.suppress(Exception):
-                await session.close()
+        # A preview posts nothing: no HTTP session needed.
+        service = DigestService(bot.engine, client=bot, blocking=bot.blocking)
         try:
             brief = await bot.blocking(
                 service.preview, guild_id, topics=_split(topics), entities=_split(entities)

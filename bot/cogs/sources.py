@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.cogs.common import answer_brief, bot_of, choices, defer, recent_refs, scope
+from bot.cogs.common import answer_brief, bot_of, choices, defer, scope
 from briefs.lookup import parse_ref
 
 
@@ -16,7 +16,7 @@ async def ref_autocomplete(
     interaction: discord.Interaction[Any], current: str
 ) -> list[app_commands.Choice[str]]:
     """The citations the caller was shown last (a brief, a search), matching what is typed."""
-    return choices(recent_refs(interaction.user.id), current)
+    return choices(bot_of(interaction).recent_citations.of(interaction.user.id), current)
 
 
 class Sources(commands.Cog):
