@@ -29,7 +29,7 @@ from briefs.ingest import ingest_files
 from briefs.lexicon import load_lexicon
 from briefs.pipeline import analyze_pending
 from briefs.store import open_store
-from briefs.store.schema import mentions, sentences
+from briefs.store.schema import documents, mentions, sentences
 from tests.conftest import NOW
 from tests.eval.build_feeds import CORPUS_PATH, FEEDS_DIR, load_corpus
 from tests.eval.score import (
@@ -258,10 +258,19 @@ def run_product(files: Sequence[Path], window: tuple[date, date], budget: int) -
             if errors:
                 raise RuntimeError(f"ingest refused part of the set: {errors[:3]}")
             analyze_pending(store, lexicon)
-            docs = store.summaries()
-            url_of = {d.id: d.url or d.id for d in docs}
-            story_of = {url_of[d.id]: d.story_id or d.id for d in docs}
-            publisher_of = {url_of[d.id]: d.publisher for d in docs}
+            # Read from the table: summaries() leaves out documents stored as duplicates of
+            # another (the same text under a second URL), which belong to their original's story.
+            cols = (documents.c.id, documents.c.url, documents.c.publisher)
+            extra = (documents.c.story_id, documents.c.duplicate_of)
+            with store.engine.connect() as conn:
+                docs = conn.execute(select(*cols, *extra)).all()
+            url_of = {str(d.id): str(d.url or d.id) for d in docs}
+            own = {str(d.id): str(d.story_id or d.id) for d in docs}
+            story_of = {
+                url_of[str(d.id)]: own.get(str(d.duplicate_of or d.id), own[str(d.id)])
+                for d in docs
+            }
+            publisher_of = {url_of[str(d.id)]: d.publisher for d in docs}
             query = select(sentences.c.document_id, sentences.c.text, mentions.c.entity_id).join(
                 mentions, mentions.c.sentence_id == sentences.c.id
             )
