@@ -475,8 +475,8 @@ def entity_linking(
     whose entity is in ``scored_entities`` (the kinds the labels cover: people, organisations,
     vessels) is right when the same document has a gold mention of that entity whose surface
     its sentence names. Labels are maximal names, so "UN" linked inside "UN Security Council"
-    is right only where the document also names the UN on its own. No gold mentions: recall 1.0; no scored predictions:
-    precision 1.0.
+    is right only where the document also names the UN on its own. No gold mentions: recall
+    1.0; no scored predictions: precision 1.0.
 
     Returns (scores, missed gold mentions, wrong links), the last two as readable lines.
     """

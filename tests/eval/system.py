@@ -26,6 +26,7 @@ from tests.conftest import NOW
 from tests.eval.score import (
     GOLD_PATH,
     Gold,
+    bcubed_prf,
     brief_statements,
     citation_validity,
     date_accuracy,
@@ -33,10 +34,9 @@ from tests.eval.score import (
     key_fact_coverage,
     load_gold,
     oracle_fact_coverage,
-    quote_speaker_accuracy,
-    bcubed_prf,
     outlet_accuracy,
     pairwise_prf,
+    quote_speaker_accuracy,
     story_f1,
 )
 from tests.eval.sets import (
