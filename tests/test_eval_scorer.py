@@ -11,18 +11,27 @@ import pytest
 from briefs.articles import read_article
 from briefs.segment import split_sentences
 from tests.eval.score import (
+    PRF,
     Fact,
     Gold,
     GoldDate,
+    GoldMention,
     GoldQuote,
+    PredictedMention,
     Story,
+    bcubed_prf,
     brief_statements,
     citation_validity,
     date_accuracy,
+    entity_linking,
     expression_matches,
     fact_coverage,
     load_gold,
+    names,
     normalise,
+    outlet_accuracy,
+    outlet_name,
+    pairwise_prf,
     quote_speaker_accuracy,
     speaker_matches,
     story_f1,
@@ -313,3 +322,110 @@ def test_the_whole_corpus_scores_full_marks_on_facts(
     every_sentence = [s for ss in seed_sentences.values() for s in ss]
     assert fact_coverage(every_sentence, gold)[0] == 1.0
     assert fact_coverage(every_sentence[:5], gold)[0] < 0.5
+
+
+# -- story clustering, entity linking, outlets (issue 12) -----------------------------------
+
+ABCD = ("a", "b", "c", "d")
+GOLD_ABC_D = [{"a", "b", "c"}, {"d"}]
+
+
+def test_pairwise_and_bcubed_by_hand() -> None:
+    """Gold {a,b,c}{d}, predicted {a,b}{c,d}: gold pairs ab ac bc, predicted ab cd, one hit.
+    B-cubed per item (p, r): a (1, 2/3), b (1, 2/3), c (1/2, 1/3), d (1/2, 1)."""
+    pairwise = pairwise_prf([{"a", "b"}, {"c", "d"}], GOLD_ABC_D, ABCD)
+    assert (pairwise.precision, pairwise.recall) == pytest.approx((1 / 2, 1 / 3))
+    assert pairwise.f1 == pytest.approx(0.4)
+    b3 = bcubed_prf([{"a", "b"}, {"c", "d"}], GOLD_ABC_D, ABCD)
+    assert (b3.precision, b3.recall) == pytest.approx((3 / 4, 2 / 3))
+    assert b3.f1 == pytest.approx(12 / 17)
+
+
+def test_all_singletons_predict_no_pair() -> None:
+    """Nothing grouped: pairwise precision 1 (no pair claimed), recall 0; B-cubed recall is
+    the mean of 1/3, 1/3, 1/3 and 1."""
+    pairwise = pairwise_prf([], GOLD_ABC_D, ABCD)
+    assert (pairwise.precision, pairwise.recall, pairwise.f1) == (1.0, 0.0, 0.0)
+    b3 = bcubed_prf([], GOLD_ABC_D, ABCD)
+    assert (b3.precision, b3.recall) == pytest.approx((1.0, 0.5))
+    assert b3.f1 == pytest.approx(2 / 3)
+
+
+def test_one_big_cluster() -> None:
+    """Everything in one story: 6 pairs predicted, the 3 gold ones among them; B-cubed
+    precision is the mean of 3/4, 3/4, 3/4 and 1/4."""
+    pairwise = pairwise_prf([set(ABCD)], GOLD_ABC_D, ABCD)
+    assert (pairwise.precision, pairwise.recall) == pytest.approx((0.5, 1.0))
+    assert pairwise.f1 == pytest.approx(2 / 3)
+    b3 = bcubed_prf([set(ABCD)], GOLD_ABC_D, ABCD)
+    assert (b3.precision, b3.recall) == pytest.approx((0.625, 1.0))
+    assert b3.f1 == pytest.approx(10 / 13)
+
+
+def test_perfect_clustering_and_empty_universe() -> None:
+    assert pairwise_prf(GOLD_ABC_D, GOLD_ABC_D, ABCD) == PRF(1.0, 1.0, 1.0)
+    assert bcubed_prf(GOLD_ABC_D, GOLD_ABC_D, ABCD) == PRF(1.0, 1.0, 1.0)
+    assert bcubed_prf([], [], []) == PRF(1.0, 1.0, 1.0)
+    # Only singletons in the gold and the prediction: no pair to find or claim.
+    assert pairwise_prf([], [], ABCD) == PRF(1.0, 1.0, 1.0)
+
+
+def test_the_universe_bounds_what_is_scored() -> None:
+    """Items outside the universe (not stored, or left out) are dropped from both sides."""
+    got = pairwise_prf([{"a", "b", "x"}], [{"a", "b"}, {"x", "y"}], ("a", "b"))
+    assert got == PRF(1.0, 1.0, 1.0)
+
+
+def test_an_item_in_two_groups_is_refused() -> None:
+    with pytest.raises(ValueError, match="two groups"):
+        pairwise_prf([{"a", "b"}, {"b", "c"}], GOLD_ABC_D, ABCD)
+
+
+def test_entity_linking_by_hand() -> None:
+    """Three labelled mentions, one found; two scored links, one a false merge of Kim
+    Yo-jong into Kim Jong-un. A link to an entity of a kind the labels do not cover (a
+    state) is not scored."""
+    gold = [
+        GoldMention("d1", "Kim Jong-un", "kim-jong-un"),
+        GoldMention("d1", "Choe Son Hui", "choe-son-hui"),
+        GoldMention("d2", "Kim Yo-jong", "kim-yo-jong"),
+    ]
+    predicted = [
+        PredictedMention("d1", "Kim Jong-un met Choe Son Hui in Pyongyang.", "kim-jong-un"),
+        PredictedMention("d1", "Kim Jong-un met Choe Son Hui in Pyongyang.", "north-korea"),
+        PredictedMention("d2", "Kim Yo-jong issued a statement.", "kim-jong-un"),
+    ]
+    scored = {"kim-jong-un", "kim-yo-jong", "choe-son-hui"}
+    got, missed, wrong = entity_linking(predicted, gold, scored)
+    assert (got.precision, got.recall) == pytest.approx((1 / 2, 1 / 3))
+    assert missed == ["d1: 'Choe Son Hui' -> choe-son-hui", "d2: 'Kim Yo-jong' -> kim-yo-jong"]
+    assert len(wrong) == 1 and wrong[0].startswith("d2: kim-jong-un")
+
+
+def test_entity_linking_edges() -> None:
+    assert entity_linking([], [], set())[0] == PRF(1.0, 1.0, 1.0)
+    # The right entity in the wrong document is no help.
+    gold = [GoldMention("d1", "Shoigu", "sergei-shoigu")]
+    other = [PredictedMention("d2", "Shoigu spoke.", "sergei-shoigu")]
+    got, missed, wrong = entity_linking(other, gold, {"sergei-shoigu"})
+    assert (got.precision, got.recall) == (0.0, 0.0)
+    assert len(missed) == len(wrong) == 1
+
+
+def test_names_matches_whole_words() -> None:
+    assert names("Eleven countries acted outside the UN.", "UN")
+    assert not names("The launch was delayed.", "UN")
+    assert names("a breach of U.N. sanctions", "U.N.")
+    assert names("KIM JONG-UN  arrived", "Kim Jong-un")
+
+
+def test_outlet_accuracy() -> None:
+    """Case, a leading "the" and end punctuation are forgiven; a feed's own title is not
+    its outlet, and no prediction is a miss."""
+    predicted = {"a": "The Harbor Times", "b": "The Harbor Times – Asia", "c": None}
+    gold = {"a": "harbor times.", "b": "The Harbor Times", "c": "Reuters"}
+    accuracy, misses = outlet_accuracy(predicted, gold)
+    assert accuracy == pytest.approx(1 / 3)
+    assert [m.split(":")[0] for m in misses] == ["b", "c"]
+    assert outlet_accuracy({}, {}) == (1.0, [])
+    assert outlet_name("The Associated Press") == "associated press"

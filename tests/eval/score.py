@@ -10,6 +10,7 @@ straight ones, runs of white space read as one space.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -370,3 +371,153 @@ def story_f1(predicted_groups: Sequence[set[str]], gold: Gold) -> tuple[float, f
     recall = hits / len(want) if want else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, f1
+
+
+# -- clustering, entity linking and outlets (issue 12: the multi-outlet and feed-entries sets) --
+
+
+@dataclass(frozen=True)
+class PRF:
+    precision: float
+    recall: float
+    f1: float
+
+
+def _f1(precision: float, recall: float) -> float:
+    return 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+
+
+def _as_clusters(groups: Iterable[Iterable[str]], universe: set[str]) -> dict[str, frozenset[str]]:
+    """Item -> its cluster, restricted to ``universe``; an item of the universe in no group is
+    a cluster of its own. An item in two groups is an error (clusterings partition)."""
+    of: dict[str, frozenset[str]] = {}
+    for group in groups:
+        members = frozenset(g for g in group if g in universe)
+        for item in members:
+            if item in of:
+                raise ValueError(f"{item!r} is in two groups")
+            of[item] = members
+    for item in universe:
+        of.setdefault(item, frozenset((item,)))
+    return of
+
+
+def pairwise_prf(
+    predicted: Iterable[Iterable[str]], gold: Iterable[Iterable[str]], universe: Iterable[str]
+) -> PRF:
+    """Pairwise precision, recall and F1 of a clustering of ``universe`` against the gold one.
+
+    A pair of items is "same story" when one group holds both; items outside ``universe`` are
+    ignored and items of it in no group are singletons. Precision is 1.0 when no pair is
+    predicted and recall 1.0 when the gold has no pair (nothing to find).
+    """
+    items = set(universe)
+    pred = _pairs(set(c) for c in _as_clusters(predicted, items).values())
+    want = _pairs(set(c) for c in _as_clusters(gold, items).values())
+    hits = len(pred & want)
+    precision = hits / len(pred) if pred else 1.0
+    recall = hits / len(want) if want else 1.0
+    return PRF(precision, recall, _f1(precision, recall))
+
+
+def bcubed_prf(
+    predicted: Iterable[Iterable[str]], gold: Iterable[Iterable[str]], universe: Iterable[str]
+) -> PRF:
+    """B-cubed precision, recall and F1 (Bagga and Baldwin, 1998) over ``universe``.
+
+    Per item: precision is the share of its predicted cluster that shares its gold cluster,
+    recall the share of its gold cluster found in its predicted cluster; both are averaged
+    over items. Unlike pairwise scores, large clusters do not dominate, and singletons count.
+    An empty universe scores 1.0.
+    """
+    items = set(universe)
+    if not items:
+        return PRF(1.0, 1.0, 1.0)
+    pred = _as_clusters(predicted, items)
+    want = _as_clusters(gold, items)
+    p = r = 0.0
+    for item in items:
+        both = len(pred[item] & want[item])
+        p += both / len(pred[item])
+        r += both / len(want[item])
+    precision, recall = p / len(items), r / len(items)
+    return PRF(precision, recall, _f1(precision, recall))
+
+
+@dataclass(frozen=True)
+class GoldMention:
+    document: str
+    surface: str
+    entity: str
+
+
+@dataclass(frozen=True)
+class PredictedMention:
+    document: str
+    sentence: str
+    entity: str
+
+
+def names(sentence: str, surface: str) -> bool:
+    """Whether ``surface`` occurs in ``sentence`` as whole words (``normalise``d): "UN" is in
+    "outside the UN." but not in "launch"."""
+    pattern = r"(?<!\w)" + re.escape(normalise(surface)) + r"(?!\w)"
+    return re.search(pattern, normalise(sentence)) is not None
+
+
+def entity_linking(
+    predicted: Sequence[PredictedMention], gold: Sequence[GoldMention], scored_entities: set[str]
+) -> tuple[PRF, list[str], list[str]]:
+    """Precision and recall of the product's entity links against labelled mentions.
+
+    Recall: a gold mention is found when a predicted mention of the same document and entity
+    sits in a sentence naming the gold surface (``names``). Precision: a predicted mention
+    whose entity is in ``scored_entities`` (the kinds the labels cover: people, organisations,
+    vessels) is right when the same document has a gold mention of that entity whose surface
+    its sentence names. Labels are maximal names, so "UN" linked inside "UN Security Council"
+    is right only where the document also names the UN on its own. No gold mentions: recall
+    1.0; no scored predictions: precision 1.0.
+
+    Returns (scores, missed gold mentions, wrong links), the last two as readable lines.
+    """
+    by_doc: dict[tuple[str, str], list[str]] = {}
+    for g in gold:
+        by_doc.setdefault((g.document, g.entity), []).append(g.surface)
+    pred_by: dict[tuple[str, str], list[str]] = {}
+    for p in predicted:
+        pred_by.setdefault((p.document, p.entity), []).append(p.sentence)
+    missed = [
+        f"{g.document}: {g.surface!r} -> {g.entity}"
+        for g in gold
+        if not any(names(s, g.surface) for s in pred_by.get((g.document, g.entity), []))
+    ]
+    scored = [p for p in predicted if p.entity in scored_entities]
+    wrong = [
+        f"{p.document}: {p.entity} in {p.sentence[:80]!r}"
+        for p in scored
+        if not any(names(p.sentence, s) for s in by_doc.get((p.document, p.entity), []))
+    ]
+    recall = (len(gold) - len(missed)) / len(gold) if gold else 1.0
+    precision = (len(scored) - len(wrong)) / len(scored) if scored else 1.0
+    return PRF(precision, recall, _f1(precision, recall)), missed, wrong
+
+
+def outlet_name(name: str | None) -> str:
+    """An outlet name as compared: ``normalise``d, without a leading "the" and end punctuation
+    ("The Harbor Times" and "harbor times" are one outlet; "The Harbor Times – Asia" is not)."""
+    text = normalise(name or "").strip(" .,;:")
+    return text[4:] if text.startswith("the ") else text
+
+
+def outlet_accuracy(
+    predicted: Mapping[str, str | None], gold: Mapping[str, str]
+) -> tuple[float, list[str]]:
+    """Share of labelled documents whose predicted outlet names the labelled one
+    (``outlet_name`` equal). A document with no prediction is wrong; no labels scores 1.0.
+    Returns (accuracy, one line per miss)."""
+    misses = [
+        f"{doc}: {predicted.get(doc)!r}, want {want!r}"
+        for doc, want in sorted(gold.items())
+        if outlet_name(predicted.get(doc)) != outlet_name(want)
+    ]
+    return ((len(gold) - len(misses)) / len(gold) if gold else 1.0), misses
