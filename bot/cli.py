@@ -324,7 +324,9 @@ def cmd_ingest(app: App, args: argparse.Namespace) -> int:
             total=len(files), unit="file", file=app.err, disable=not app.err.isatty(), leave=False
         )
         # One file at a time: only each file's result is kept, never its text.
-        for result in ingest_files(store, files, "file", app.clock, app.engine.ingest_limits):
+        for result in ingest_files(
+            store, files, "file", app.clock, app.engine.ingest_limits, app.engine.outlets
+        ):
             progress.update(1)
             if result.error:
                 progress.write(f"briefbot: error: {result.error}", file=app.err)

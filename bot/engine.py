@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from briefs.feeds.poll import FeedOutcome, Poller, PollSummary
     from briefs.feeds.suggested import SuggestedFeed
     from briefs.ingest import IngestLimits
+    from briefs.outlets import OutletTable
     from briefs.settings import Settings
     from briefs.store.feeds import Feed
 
@@ -160,6 +161,14 @@ class Engine:
 
         return IngestLimits(self.settings.max_file_bytes, self.settings.feeds.max_items_per_fetch)
 
+    @cached_property
+    def outlets(self) -> OutletTable:
+        """Who publishes what: the shipped table, then [feeds] outlets_file."""
+        from briefs.outlets import load_outlets
+
+        extra = self.settings.feeds.outlets_file
+        return load_outlets([extra] if extra is not None else [])
+
     def render(self, brief: Brief, fmt: str = "md") -> str:
         from briefs.render import render
 
@@ -191,7 +200,9 @@ class Engine:
             f"briefbot: first use of this store; ingesting the seed corpus first "
             f"({len(files)} articles from {self.settings.seeds_dir})"
         )
-        for result in ingest_files(store, files, "seed", self.clock, self.ingest_limits):
+        for result in ingest_files(
+            store, files, "seed", self.clock, self.ingest_limits, self.outlets
+        ):
             if result.error:
                 self.say(f"briefbot: seed skipped: {result.error}")
         store.set_meta(SEEDED, self.clock().isoformat(timespec="seconds"))
@@ -429,6 +440,7 @@ class Engine:
             concurrency=feeds.concurrency,
             analyze=self.analyze,
             max_items=feeds.max_items_per_fetch,
+            outlets=self.outlets,
         )
 
     async def poll_due(

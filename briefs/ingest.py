@@ -10,14 +10,15 @@ at all: memory holds one file, however many are ingested.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 from briefs.articles import MANIFEST_NAME, read_article, read_bytes
 from briefs.cleaning import load_rules
 from briefs.errors import InputError
-from briefs.models import Origin
+from briefs.models import Origin, ParsedArticle
+from briefs.outlets import OutletTable, shipped_outlets
 from briefs.pages import is_page_file, read_page
 from briefs.store.base import IngestOutcome, Store
 
@@ -89,12 +90,27 @@ def is_feed_file(path: Path) -> bool:
     return head.startswith((b"<?xml", b"<rss", b"<feed", b"<rdf:rdf"))
 
 
+def credited(article: ParsedArticle, outlets: OutletTable) -> ParsedArticle:
+    """An article file or saved page credited to its outlet: an agency's credit line, else
+    its stated publisher by the table's name for it, else its link's domain."""
+    publisher, evidence = outlets.outlet_of(
+        url=article.url, text=article.body, stated=article.publisher
+    )
+    if publisher is None or publisher == article.publisher:
+        return article
+    provenance = dict(article.provenance)
+    if evidence in {"wire", "domain"}:
+        provenance["publisher"] = "inferred"
+    return replace(article, publisher=publisher, provenance=provenance)
+
+
 def ingest_feed_file(
     store: Store,
     path: Path,
     origin: Origin,
     now: Callable[[], datetime],
     limits: IngestLimits | None = None,
+    outlets: OutletTable | None = None,
 ) -> Iterator[FileResult]:
     """Store each entry of an RSS/Atom file, as the poller stores a fetched feed's entries
     (keyed by canonical article URL, so a feed bringing the same article later adds nothing).
@@ -105,6 +121,7 @@ def ingest_feed_file(
     from briefs.feeds.parse import parse_feed
 
     limits = limits or IngestLimits()
+    outlets = outlets or shipped_outlets()
     try:
         body = read_bytes(path, limits.max_file_bytes)
     except InputError as exc:
@@ -125,7 +142,8 @@ def ingest_feed_file(
         yield FileResult(path, error=f"{path}: a feed with no entries, nothing to ingest")
     fallback = source_key(path, origin)
     batch = [
-        (entry_article(entry, parsed.title), entry_key(entry, fallback)) for entry in parsed.entries
+        (entry_article(entry, parsed.title, outlets=outlets), entry_key(entry, fallback))
+        for entry in parsed.entries
     ]
     # One transaction for the file's entries, as a poll stores a fetch: a commit per entry
     # cost more than parsing the feed.
@@ -148,21 +166,23 @@ def ingest_files(
     origin: Origin,
     now: Callable[[], datetime],
     limits: IngestLimits | None = None,
+    outlets: OutletTable | None = None,
 ) -> Iterator[FileResult]:
     """Ingest each file, yielding its result as soon as it is stored (for progress bars).
 
     One file at a time: nothing of a file is kept once its result is yielded.
     """
     limits = limits or IngestLimits()
+    outlets = outlets or shipped_outlets()
     rules = load_rules()
     for path in files:
         page = is_page_file(path)  # by its ending: an XHTML page may begin like a feed
         if not page and is_feed_file(path):
-            yield from ingest_feed_file(store, path, origin, now, limits)
+            yield from ingest_feed_file(store, path, origin, now, limits, outlets)
             continue
         try:
             read = read_page if page else read_article
-            article = read(path, rules, now().date(), limits.max_file_bytes)
+            article = credited(read(path, rules, now().date(), limits.max_file_bytes), outlets)
         except InputError as exc:
             yield FileResult(path, error=str(exc))
             continue

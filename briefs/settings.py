@@ -41,6 +41,8 @@ class FeedSettings:
     full_text: bool = False
     # A team's own list of suggested feeds, instead of the shipped config/feeds.toml.
     suggested_file: Path | None = None
+    # A team's own outlets, read after the shipped config/outlets.toml (theirs win).
+    outlets_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -275,7 +277,7 @@ def _feed_settings(values: Mapping[str, Any], origins: Mapping[str, str]) -> Fee
             ok = isinstance(value, str)
         if not ok:
             raise SettingsError(f"{where}: expected {_kind(default, key)}, got {value!r}")
-        checked[key] = _optional_path(value) if key == "suggested_file" else value
+        checked[key] = _optional_path(value) if key in _PATH_KEYS else value
     feeds = replace(defaults, **checked)
     if not (
         feeds.min_interval_minutes <= feeds.default_interval_minutes <= feeds.max_interval_minutes
@@ -393,6 +395,9 @@ def _kind(default: Any, key: str) -> str:
     if isinstance(default, tuple):
         return "a list of host names"
     return "text"
+
+
+_PATH_KEYS = frozenset({"suggested_file", "outlets_file"})
 
 
 def _optional_path(value: Any) -> Path | None:

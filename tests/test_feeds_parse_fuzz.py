@@ -44,6 +44,7 @@ from briefs.feeds.parse import (
 )
 from briefs.feeds.urls import check_feed_url
 from briefs.ingest import ingest_feed_file
+from briefs.outlets import shipped_outlets
 from briefs.store import SqlStore
 
 URL = "http://fuzz.example/feed"
@@ -106,7 +107,7 @@ def check(parsed: ParsedFeed) -> None:
         # What the poller and `ingest` do with every entry must not fail either.
         assert 0 < len(source_key(entry, "feed:" + URL).encode("utf-8")) <= MAX_KEY_BYTES
         assert len(entry_hash(entry)) == 64
-        article = entry_article(entry, parsed.title)
+        article = entry_article(entry, parsed.title, outlets=shipped_outlets())
         assert article.body and article.title == entry.title
 
 

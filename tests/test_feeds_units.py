@@ -14,6 +14,7 @@ from briefs.feeds.fetch import max_age_seconds, retry_after_seconds
 from briefs.feeds.parse import NotAFeedError, html_to_text, parse_feed
 from briefs.feeds.safety import AddressPolicy, address_problem
 from briefs.feeds.urls import canonical_url, check_feed_url
+from briefs.outlets import shipped_outlets
 from briefs.settings import load_settings
 from tests.feedserver import item, rss
 
@@ -235,7 +236,7 @@ def test_unreadable_date_stays_missing_with_a_warning() -> None:
     parsed = parse_feed(rss("W", [item(1, pubDate="sometime soon")]))
     assert parsed.entries[0].published_at is None
     assert any("unreadable date" in w for w in parsed.warnings)
-    article = entry_article(parsed.entries[0], parsed.title)
+    article = entry_article(parsed.entries[0], parsed.title, outlets=shipped_outlets())
     assert article.published_at is None and article.provenance["published"] == "none"
 
 
@@ -365,7 +366,7 @@ def test_source_key_is_the_canonical_url() -> None:
     assert source_key(entry, "feed:x") == "url:http://news.example/story/1"
     bare = parse_feed(rss("W", [{"title": "t", "guid": "g"}])).entries[0]
     assert source_key(bare, "feed:x") == "feed:x#g"
-    article = entry_article(entry, "Wire")
+    article = entry_article(entry, "Wire", outlets=shipped_outlets())
     assert article.url == "http://news.example/story/1"
     assert article.publisher == "Wire" and article.provenance["published"] == "text"
 

@@ -12,6 +12,18 @@ from datetime import datetime
 from briefs.feeds.parse import FeedEntry
 from briefs.feeds.urls import canonical_url
 from briefs.models import ParsedArticle, Provenance
+from briefs.outlets import Evidence, OutletTable
+
+# How each kind of evidence for the outlet is recorded: stated by the feed, or inferred
+# (from a credit line, the link's domain, or the feed's title).
+_EVIDENCE: dict[Evidence, Provenance] = {
+    "source": "text",
+    "stated": "text",
+    "wire": "inferred",
+    "domain": "inferred",
+    "feed": "text",
+    "none": "none",
+}
 
 
 def entry_url(entry: FeedEntry) -> str | None:
@@ -46,14 +58,23 @@ def entry_hash(entry: FeedEntry, text: str | None = None) -> str:
 
 
 def entry_article(
-    entry: FeedEntry, feed_title: str | None, text: str | None = None
+    entry: FeedEntry, feed_title: str | None, text: str | None = None, *, outlets: OutletTable
 ) -> ParsedArticle:
-    """A feed entry as an article. A missing date stays missing: never silently "now"
+    """A feed entry as an article, credited to the outlet that published it, not to the feed
+    that carried it (``briefs.outlets``). A missing date stays missing: never silently "now"
     (the time briefbot first saw the entry is kept apart, as ``first_seen_at``)."""
     body = (text if text is not None else entry.text) or entry.title
+    publisher, evidence = outlets.outlet_of(
+        url=entry.link,
+        text=body,
+        source_title=entry.source_title,
+        source_url=entry.source_url,
+        stated=entry.publisher,
+        feed_title=feed_title,
+    )
     provenance: dict[str, Provenance] = {
         "title": "text",
-        "publisher": "text" if feed_title else "none",
+        "publisher": _EVIDENCE[evidence],
         "byline": "text" if entry.author else "none",
         "published": "text" if entry.published_at is not None else "none",
     }
@@ -61,7 +82,7 @@ def entry_article(
         provenance["body"] = "inferred"  # extracted from the article page
     return ParsedArticle(
         title=entry.title,
-        publisher=feed_title,
+        publisher=publisher,
         byline=entry.author,
         published_at=entry.published_at,
         published_precision=entry.published_precision,

@@ -71,6 +71,11 @@ class FeedEntry:
     published_at: datetime | None  # aware UTC; None when the feed gives no usable date
     published_precision: Precision  # "day" for a date without a time of day
     text: str  # clean text of the longest of content and summary
+    # Who published the item, where the feed says so: an aggregator's <source> (title and
+    # URL), or dc:publisher. The outlet is read from these first (briefs.outlets).
+    source_title: str | None = None
+    source_url: str | None = None
+    publisher: str | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +217,16 @@ def _entry(entry: Any, warnings: list[str], base: str = "") -> FeedEntry:
     # A link stands in for a missing id under the same bound as an id (up to 2,048 characters
     # of URL would not fit PostgreSQL's index on feed_entries).
     entry_id = _clean_id(entry.get("id")) or _clean_id(link) or entry_hash_id(title, published)
+    source = entry.get("source")
+    source_title = source_url = None
+    if isinstance(source, dict):
+        title_of = source.get("title")
+        source_title = (
+            _shorten(html_to_text(title_of, False), 200) if isinstance(title_of, str) else None
+        )
+        href = source.get("href") or source.get("link")
+        source_url = href[:2048] if isinstance(href, str) and href.strip() else None
+    publisher = entry.get("publisher")
     return FeedEntry(
         entry_id=entry_id,
         title=title,
@@ -220,6 +235,11 @@ def _entry(entry: Any, warnings: list[str], base: str = "") -> FeedEntry:
         published_at=published,
         published_precision=precision,
         text=text,
+        source_title=source_title or None,
+        source_url=source_url,
+        publisher=_shorten(html_to_text(publisher, False), 200) or None
+        if isinstance(publisher, str)
+        else None,
     )
 
 

@@ -29,6 +29,7 @@ from briefs.feeds.fetch import PAGE_ACCEPT, Fetcher, FetchResult
 from briefs.feeds.parse import FeedEntry, NotAFeedError, ParsedFeed, parse_feed
 from briefs.feeds.urls import canonical_url, check_feed_url
 from briefs.models import ParsedArticle
+from briefs.outlets import OutletTable, shipped_outlets
 from briefs.pages import main_text
 from briefs.settings import FeedSettings
 from briefs.store.base import IngestOutcome
@@ -168,8 +169,10 @@ class Poller:
         concurrency: int = 8,
         analyze: Callable[[], object] | None = None,
         max_items: int = MAX_ITEMS_PER_FETCH,
+        outlets: OutletTable | None = None,
     ) -> None:
         self.store = store
+        self.outlets = outlets or shipped_outlets()
         self.max_items = max_items
         self.fetcher = fetcher
         self.policy = policy
@@ -342,7 +345,9 @@ class Poller:
         queued: set[str] = set()
         for entry, _ in plan.todo:
             try:
-                article = entry_article(entry, parsed.title, texts.get(entry.entry_id))
+                article = entry_article(
+                    entry, parsed.title, texts.get(entry.entry_id), outlets=self.outlets
+                )
             except Exception as exc:  # one bad entry never loses the others
                 self._skip(feed, entry, exc, outcome)
                 continue
