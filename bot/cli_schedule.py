@@ -82,10 +82,9 @@ def _service(app: App, session: aiohttp.ClientSession | None = None) -> DigestSe
 
 
 def cmd_schedule(app: App, args: argparse.Namespace) -> int:
-    from bot.services.schedules import ScheduleService
 
     action = args.schedule_command
-    service = ScheduleService(app.engine)
+    service = app.engine.schedules
     if action == "set":
         saved = service.set(
             args.guild,
@@ -127,9 +126,7 @@ def cmd_schedule(app: App, args: argparse.Namespace) -> int:
 async def _run(app: App) -> int:
     import aiohttp
 
-    from bot.services.schedules import ScheduleService
-
-    schedules = ScheduleService(app.engine)
+    schedules = app.engine.schedules
     async with aiohttp.ClientSession() as session:
         service = _service(app, session)
         results = [
@@ -186,9 +183,8 @@ async def _post(app: App, args: argparse.Namespace, since: datetime | None) -> i
 
     from bot.delivery import DeliveryFailed, WebhookTarget, send_all
     from bot.digests import policy_of
-    from bot.services.schedules import ScheduleService
 
-    scoped = ScheduleService(app.engine).of_scope(args.guild)
+    scoped = app.engine.schedules.of_scope(args.guild)
     known = [s for s in scoped if s.webhook_url == args.webhook.strip()]
     async with aiohttp.ClientSession() as session:
         service = _service(app, session)

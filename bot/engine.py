@@ -12,11 +12,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from briefs.analysis import analysis_version
 from briefs.compose import BriefRequest, check_filters, compose_brief
@@ -29,19 +28,15 @@ from briefs.store.sql import default_database_url
 # Jinja2 to render, the ingest path to seed a new store, the analysis pipeline before a read,
 # feeds (aiohttp, feedparser) for feed commands, look-ups and profiles for their commands.
 if TYPE_CHECKING:
-    from aiohttp.abc import AbstractResolver
     from jinja2 import Environment
 
+    from bot.services.feeds import FeedService
+    from bot.services.schedules import ScheduleService
     from briefs.brief import Brief
     from briefs.clock import Clock
-    from briefs.feeds.fetch import Fetcher, FetchResult
-    from briefs.feeds.parse import ParsedFeed
-    from briefs.feeds.poll import FeedOutcome, Poller, PollSummary
-    from briefs.feeds.suggested import SuggestedFeed
     from briefs.ingest import IngestLimits
     from briefs.outlets import OutletTable
     from briefs.settings import Settings
-    from briefs.store.feeds import Feed
 
 log = logging.getLogger("briefbot")
 SEEDED = "seed_corpus_ingested_at"
@@ -389,137 +384,16 @@ class Engine:
         """(name, aliases) of every gazetteer entity."""
         return [(e.name, e.aliases) for e in self.lexicon.entities]
 
-    # -- feeds ---------------------------------------------------------------------------
+    @cached_property
+    def feeds(self) -> FeedService:
+        """Feeds of a scope: follow, list, test, poll (one implementation for every front end)."""
+        from bot.services.feeds import FeedService
 
-    def list_feeds(self, guild_id: str | None) -> list[Feed]:
-        return self.store.feeds.list_feeds(guild_id)
+        return FeedService(self)
 
-    def suggested_feeds(self, guild_id: str | None) -> list[tuple[SuggestedFeed, Feed | None]]:
-        """The suggested feeds (shipped, or the user's [feeds] suggested_file), each with the
-        scope's feed that follows it, or None. Read on every call: the file is small, and an
-        edit then shows without a restart."""
-        from briefs.feeds.suggested import load_suggested, mark_followed
+    @cached_property
+    def schedules(self) -> ScheduleService:
+        """Scheduled digests of a scope: set, show, clear."""
+        from bot.services.schedules import ScheduleService
 
-        suggested = load_suggested(self.settings.feeds.suggested_file, set(self.lexicon.topics))
-        return mark_followed(suggested, self.list_feeds(guild_id))
-
-    def remove_feed(self, ref: str, guild_id: str | None) -> Feed:
-        """Stop following a feed of the guild's scope (its items stay)."""
-        feed = self.store.feeds.find(ref, guild_id)
-        self.store.feeds.remove(feed.id, self.clock())
-        return feed
-
-    def enable_feed(self, ref: str, guild_id: str | None) -> Feed:
-        feed = self.store.feeds.find(ref, guild_id)
-        self.store.feeds.enable(feed.id, self.clock())
-        return feed
-
-    def fetcher(self, resolver: AbstractResolver | None = None) -> Fetcher:
-        """An HTTP fetcher with the [feeds] settings (use as ``async with``)."""
-        from briefs.feeds.fetch import Fetcher, FetchSettings
-
-        return Fetcher(FetchSettings.from_settings(self.settings.feeds), resolver, self.clock)
-
-    def poller(self, fetcher: Fetcher) -> Poller:
-        """A poller over this store that analyses what new items bring."""
-        from briefs.feeds.decide import Policy
-        from briefs.feeds.poll import Poller
-
-        feeds = self.settings.feeds
-        policy = Policy(
-            min_interval=timedelta(minutes=feeds.min_interval_minutes),
-            default_interval=timedelta(minutes=feeds.default_interval_minutes),
-            max_interval=timedelta(minutes=feeds.max_interval_minutes),
-            max_failures=feeds.max_failures,
-        )
-        return Poller(
-            self.store,
-            fetcher,
-            policy,
-            self.clock,
-            concurrency=feeds.concurrency,
-            analyze=self.analyze,
-            max_items=feeds.max_items_per_fetch,
-            outlets=self.outlets,
-        )
-
-    async def poll_due(
-        self,
-        owner: str,
-        *,
-        resolver: AbstractResolver | None = None,
-        progress: Callable[[FeedOutcome], None] | None = None,
-        on_batch: Callable[[PollSummary], None] | None = None,
-        blocking: Callable[..., Awaitable[Any]] | None = None,
-    ) -> PollSummary:
-        """One polling round over leases (async): the due feeds no other process holds, as
-        ``owner``, for ``[schedules] poll_lease_seconds``; feeds held elsewhere are skipped
-        ("leased" outcomes). The bot's polling job and ``briefbot poll`` both run this."""
-        import asyncio
-
-        from briefs.feeds.poll import claim_batch, poll_leased
-
-        lease = timedelta(seconds=self.settings.schedules.poll_lease_seconds)
-
-        @asynccontextmanager
-        async def open_poller() -> AsyncIterator[Poller]:
-            async with self.fetcher(resolver) as fetcher:
-                yield self.poller(fetcher)
-
-        run = blocking or asyncio.to_thread
-        await run(lambda: self.store)  # open the store off the event loop
-        return await poll_leased(
-            self.store.feeds,
-            self.clock,
-            open_poller,
-            owner,
-            lease,
-            claim_batch(self.settings.feeds, lease),
-            progress=progress,
-            on_batch=on_batch,
-            blocking=run,
-        )
-
-    async def add_feed(
-        self,
-        url: str,
-        guild_id: str | None,
-        *,
-        backfill: int = 0,
-        full_text: bool | None = None,
-        channel_id: str | None = None,
-        include: Sequence[str] = (),
-        exclude: Sequence[str] = (),
-        resolver: AbstractResolver | None = None,
-    ) -> tuple[Feed, FeedOutcome, ParsedFeed]:
-        """Follow a feed in a guild's scope: fetched once now, its items stored (async)."""
-        import asyncio
-
-        from briefs.feeds.poll import add_feed
-
-        if full_text is None:
-            full_text = self.settings.feeds.full_text
-        await asyncio.to_thread(lambda: self.store)  # open the store off the event loop
-        async with self.fetcher(resolver) as fetcher:
-            feed, outcome, parsed = await add_feed(
-                self.poller(fetcher), url, guild_id, backfill, full_text
-            )
-        if channel_id:
-            await asyncio.to_thread(
-                self.store.feeds.subscribe,
-                feed.id,
-                channel_id,
-                self.clock(),
-                list(include),
-                list(exclude),
-            )
-        return feed, outcome, parsed
-
-    async def test_feed(
-        self, url: str, resolver: AbstractResolver | None = None
-    ) -> tuple[FetchResult, ParsedFeed]:
-        """Fetch and parse a feed, storing nothing (async)."""
-        from briefs.feeds.poll import preview_feed
-
-        async with self.fetcher(resolver) as fetcher:
-            return await preview_feed(fetcher, url, self.settings.feeds.max_items_per_fetch)
+        return ScheduleService(self)

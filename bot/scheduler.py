@@ -217,7 +217,7 @@ class Scheduler:
         """Claim the due feeds no other process holds, poll them, give back any not polled
         (``Engine.poll_due``: the same leases as ``briefbot poll``). Returns how many feeds
         were polled."""
-        summary: PollSummary = await self.engine.poll_due(
+        summary: PollSummary = await self.engine.feeds.poll_due(
             self.service.owner,
             resolver=self.resolver,
             on_batch=self._log_round,

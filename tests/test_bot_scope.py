@@ -46,7 +46,7 @@ def feed_a(engine: Engine) -> Iterator[str]:
     with FeedServer() as server:
         server.routes["/a.xml"] = Route(rss("Guild A wire", [item(1, description=description)]))
         engine.ensure_ready()
-        asyncio.run(engine.add_feed(server.url("/a.xml"), "111"))
+        asyncio.run(engine.feeds.add(server.url("/a.xml"), "111"))
     hits = engine.search(MARK, visible=None)
     refs = [c.sentence for i in hits.items() for c in i.citations]
     assert refs, "the feed item was stored"

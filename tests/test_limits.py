@@ -292,14 +292,14 @@ def test_the_bots_poller_takes_the_newest_items_of_a_fetch(
     settings = load_settings({**env, **LOCAL, "BRIEFBOT_FEEDS_MAX_ITEMS_PER_FETCH": "4"})
     engine = Engine(settings, clock)
     try:
-        feed, outcome, parsed = asyncio.run(engine.add_feed(server.url("/feed"), "42"))
+        feed, outcome, parsed = asyncio.run(engine.feeds.add(server.url("/feed"), "42"))
         assert (outcome.items, outcome.stored, parsed.over_limit) == (4, 4, 8)
         server.routes["/feed"] = Route(rss("Busy Wire", [item(n) for n in range(200, 220)]))
         clock.advance(timedelta(days=1))
 
         async def round_() -> int:
-            async with engine.fetcher() as fetcher:  # what the bot's polling job runs
-                summary = await engine.poller(fetcher).round()
+            async with engine.feeds.fetcher() as fetcher:  # what the bot's polling job runs
+                summary = await engine.feeds.poller(fetcher).round()
             return summary.total("new")
 
         assert asyncio.run(round_()) == 4

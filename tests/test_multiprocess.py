@@ -443,7 +443,7 @@ def _follow_and_schedule(
     feed_ids: list[int] = []
     timing = make_timing("daily", "08:00", "UTC")
     for guild, path in zip(guilds, feeds.paths, strict=True):
-        feed, _, _ = asyncio.run(engine.add_feed(feeds.server.url(path), str(guild.id)))
+        feed, _, _ = asyncio.run(engine.feeds.add(feeds.server.url(path), str(guild.id)))
         feed_ids.append(feed.id)
         saved = engine.store.schedules.save(
             str(guild.id), timing, engine.clock(), channel_id=str(guild.channel("briefs").id)

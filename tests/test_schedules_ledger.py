@@ -230,7 +230,7 @@ def test_an_item_published_during_downtime_is_in_the_next_digest(env: dict[str, 
         server.routes["/feed"] = Route(rss("Sanctions Wire", [item(n) for n in range(1, 4)]))
         day1 = FrozenClock(utc(2026, 11, 21, 5))
         service = process(env, day1, recorder)
-        asyncio.run(service.engine.add_feed(server.url("/feed"), GUILD))
+        asyncio.run(service.engine.feeds.add(server.url("/feed"), GUILD))
         service.engine.store.schedules.save(
             GUILD, make_timing("daily", "08:00", KYIV), day1(), channel_id=CHANNEL
         )

@@ -23,7 +23,7 @@ class About(commands.Cog):
         await defer(interaction, ephemeral=True)
         guild = str(interaction.guild_id) if interaction.guild_id is not None else None
         documents = await bot.blocking(bot.engine.corpus_size, scope(interaction))
-        feeds = await bot.blocking(bot.engine.list_feeds, guild) if guild else []
+        feeds = await bot.blocking(bot.engine.feeds.of_scope, guild) if guild else []
         next_digest = bot.next_digest(interaction.guild_id) if bot.next_digest else None
         lines = [
             "Sourced briefs on sanctions and arms-trade news: every statement is a verbatim "

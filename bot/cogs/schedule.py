@@ -18,7 +18,6 @@ from bot.checks import manage_guild_only
 from bot.cogs.common import NO_MENTIONS, bot_of, choices, defer, send_brief
 from bot.digests import DigestService
 from bot.errors import user_message
-from bot.services.schedules import ScheduleService
 from briefs.errors import BriefbotError
 from briefs.schedules import WEEKDAYS
 
@@ -80,7 +79,7 @@ class ScheduleCog(commands.Cog):
 
     def __init__(self, bot: BriefBot) -> None:
         self.bot = bot
-        self.schedules = ScheduleService(bot.engine)
+        self.schedules = bot.engine.schedules
 
     @schedule.command(name="set", description="Post a digest to a channel every day or week")
     @app_commands.describe(
