@@ -31,10 +31,10 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.digests import DigestService
 from bot.discord_render import DiscordMessage
 from bot.engine import Engine
 from bot.scheduler import Scheduler
+from bot.services.digests import DigestService
 from briefs.clock import FrozenClock
 from briefs.schedules import fire_times, make_timing
 from briefs.settings import load_settings

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     import aiohttp
 
     from bot.cli import App
-    from bot.digests import DigestService, RunResult
+    from bot.services.digests import DigestService, RunResult
 
 
 def register(subparsers: Any) -> None:
@@ -76,7 +76,7 @@ def register(subparsers: Any) -> None:
 
 
 def _service(app: App, session: aiohttp.ClientSession | None = None) -> DigestService:
-    from bot.digests import DigestService
+    from bot.services.digests import DigestService
 
     return DigestService(app.engine, session=session, notify=False)
 
@@ -182,7 +182,7 @@ async def _post(app: App, args: argparse.Namespace, since: datetime | None) -> i
     import aiohttp
 
     from bot.delivery import DeliveryFailed, WebhookTarget, send_all
-    from bot.digests import policy_of
+    from bot.services.digests import policy_of
 
     scoped = app.engine.schedules.of_scope(args.guild)
     known = [s for s in scoped if s.webhook_url == args.webhook.strip()]

@@ -29,7 +29,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.digests import DigestService, RunResult
+from bot.services.digests import DigestService, RunResult
 from bot.shards import Shards
 from briefs.clock import Clock
 from briefs.feeds.poll import LEASED, PollSummary

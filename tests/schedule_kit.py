@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import BriefBot
-from bot.digests import DigestService
 from bot.discord_render import DiscordMessage
 from bot.engine import Engine
 from bot.scheduler import Scheduler
+from bot.services.digests import DigestService
 from briefs.clock import Clock, FrozenClock
 from briefs.ingest import ingest_files, seed_files
 from briefs.lexicon import load_lexicon

@@ -24,8 +24,8 @@ from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 
 from bot import scheduler as jobs
 from bot.app import BriefBot
-from bot.digests import RunResult
 from bot.engine import Engine
+from bot.services.digests import RunResult
 from briefs.clock import FrozenClock
 from briefs.ingest import ingest_files
 from briefs.schedules import make_timing

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bot.digests import DigestService
+from bot.services.digests import DigestService
 from briefs.clock import FrozenClock
 from briefs.errors import InputError
 from briefs.schedules import make_timing

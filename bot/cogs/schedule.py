@@ -16,8 +16,8 @@ from discord.ext import commands
 
 from bot.checks import manage_guild_only
 from bot.cogs.common import NO_MENTIONS, bot_of, choices, defer, send_brief
-from bot.digests import DigestService
 from bot.errors import user_message
+from bot.services.digests import DigestService
 from briefs.errors import BriefbotError
 from briefs.schedules import WEEKDAYS
 

@@ -3,7 +3,7 @@
 One implementation for every front end: ``briefbot schedule`` and ``/schedule`` parse their
 input, call these, and format what comes back, so a rule (a weekday only for a weekly
 schedule, a known topic, a safe webhook URL) holds the same on both. Nothing here posts a
-digest; ``bot.digests.DigestService`` does.
+digest; ``bot.services.digests.DigestService`` does.
 """
 
 from __future__ import annotations
