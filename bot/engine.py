@@ -148,9 +148,10 @@ class Engine:
     @cached_property
     def environment(self) -> Environment:
         """Jinja2 templates: the user's folder first, then the shipped ones."""
-        from briefs.render import make_environment
+        from briefs.render import make_environment, template_cache
 
-        return make_environment(self.settings.templates_dir)
+        cache = template_cache(self.settings.cache_dir) if self.settings.cache_dir else None
+        return make_environment(self.settings.templates_dir, cache)
 
     @property
     def ingest_limits(self) -> IngestLimits:
@@ -215,6 +216,10 @@ class Engine:
         stale = not self.refresh_in_background
         if self.store.read_only:
             self._note_unanalysed(stale)
+            return
+        # One query when nothing awaits analysis (every brief on a ready store): the
+        # pipeline, with its process pool machinery, is imported only when there is work.
+        if not self.store.pending_analysis(analysis_version(self.lexicon), stale=stale):
             return
         from briefs.pipeline import analyze_pending
 
