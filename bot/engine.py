@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from briefs.analysis import analysis_version
 from briefs.compose import BriefRequest, check_filters, compose_brief
 from briefs.errors import InputError
 from briefs.lexicon import Lexicon, load_lexicon
 from briefs.store import SqlStore, StoreStats, Visibility, open_store
 from briefs.store.sql import default_database_url
+from briefs.versioning import analysis_version
 
 # What only some answers need is imported where they run (start-up, docs/performance.md):
 # Jinja2 to render, the ingest path to seed a new store, the analysis pipeline before a read,
