@@ -129,10 +129,16 @@ def _default_data_dir(env: Mapping[str, str]) -> Path:
     return Path(base) / "briefbot"
 
 
-def _default_cache_dir(env: Mapping[str, str]) -> Path:
-    """$XDG_CACHE_HOME/briefbot, else ~/.cache/briefbot (HOME as ``env`` has it)."""
-    home = Path(env["HOME"]) if env.get("HOME") else Path.home()
-    return Path(env.get("XDG_CACHE_HOME") or home / ".cache") / "briefbot"
+def _default_cache_dir(env: Mapping[str, str]) -> Path | None:
+    """$XDG_CACHE_HOME/briefbot, else ~/.cache/briefbot (HOME as ``env`` has it); None when
+    there is no home to find (a cache is never worth an error)."""
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]) / "briefbot"
+    try:
+        home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    except RuntimeError:
+        return None
+    return home / ".cache" / "briefbot"
 
 
 def _read_toml(path: Path, what: str) -> dict[str, Any]:
