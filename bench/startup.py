@@ -9,6 +9,9 @@ and fastest wall time of each and the ratios between them:
 - ``briefbot stats`` and ``briefbot brief`` on a seeded, analysed SQLite store (set up once
   per tree before timing, so no run seeds or analyses).
 
+Besides wall time it reports the median CPU time (user + system) of each command, which the
+load of a shared machine disturbs far less than wall time.
+
 ``--compare DIR`` also times another checkout of the code (for instance ``main`` unpacked
 with ``git archive main | tar -x -C DIR``) in the same run, with ``PYTHONPATH=DIR`` and the
 same interpreter, so "before" and "after" are measured side by side under the same load.
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -66,10 +70,20 @@ def tree_env(tree: Path, store: Path) -> dict[str, str]:
     return env
 
 
-def run(cmd: list[str], env: dict[str, str]) -> float:
+# CPU seconds (user + system) of each timed run, by command: on a loaded machine wall time
+# mostly measures the load, CPU time much less so.
+CPU: dict[str, list[float]] = {}
+
+
+def run(cmd: list[str], env: dict[str, str], label: str | None = None) -> float:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     took = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if label is not None:
+        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        CPU.setdefault(label, []).append(cpu)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed ({done.returncode}): {done.stderr.strip()}")
     return took
@@ -158,7 +172,7 @@ def main() -> None:
             order = list(commands.items())
             order = order[i % len(order) :] + order[: i % len(order)]  # rotate: no fixed slot
             for label, (cmd, env) in order:
-                times[label].append(run(cmd, env))
+                times[label].append(run(cmd, env, label))
         modules: list[tuple[str, str, str]] = []
         for name, tree in trees.items() if args.modules else ():
             for argv in (["--help"], ["stats"], ["brief"]):
@@ -175,18 +189,21 @@ def main() -> None:
         f"# {cpu_model()}, {os.cpu_count()} cores (shared), Python {platform.python_version()}, "
         f"{args.runs} runs each, interleaved\n"
     )
-    print("| command | median s | fastest s | × python -c pass |")
-    print("| --- | ---: | ---: | ---: |")
+    print("| command | median s | fastest s | × python -c pass | median CPU s |")
+    print("| --- | ---: | ---: | ---: | ---: |")
     for label, values in times.items():
         median = statistics.median(values)
-        print(f"| {label} | {median:.3f} | {min(values):.3f} | {median / floor:.1f} |")
+        cpu = statistics.median(CPU[label])
+        print(f"| {label} | {median:.3f} | {min(values):.3f} | {median / floor:.1f} | {cpu:.3f} |")
     if args.compare:
-        print("\n| command | this tree ÷ compared (median) |")
-        print("| --- | ---: |")
+        print("\n| command | this tree ÷ compared (median) | the same, CPU |")
+        print("| --- | ---: | ---: |")
         for label in ("--help", "stats", "brief"):
             after = statistics.median(times[f"briefbot {label} [this tree]"])
             before = statistics.median(times[f"briefbot {label} [compared]"])
-            print(f"| briefbot {label} | {after / before:.2f} |")
+            cpu_after = statistics.median(CPU[f"briefbot {label} [this tree]"])
+            cpu_before = statistics.median(CPU[f"briefbot {label} [compared]"])
+            print(f"| briefbot {label} | {after / before:.2f} | {cpu_after / cpu_before:.2f} |")
     if modules:
         print("\n| command | tree | heavy modules imported |")
         print("| --- | --- | --- |")

@@ -223,9 +223,11 @@ def write_atomically(path: Path, text: str) -> None:
 
 
 def _window(args: argparse.Namespace) -> tuple[datetime | None, datetime | None]:
+    since = until = None
+    if args.since is None and args.until is None:
+        return since, until  # the date parser (briefs.dates) is not even imported
     from briefs.dates import DateParseError, parse_cli_date
 
-    since = until = None
     try:
         if args.since is not None:  # an empty value is refused, not taken as "no bound"
             since = parse_cli_date(args.since)

@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from briefs.analysis import analysis_version
 from briefs.compose import BriefRequest, check_filters, compose_brief
 from briefs.errors import InputError
 from briefs.lexicon import Lexicon, load_lexicon
 from briefs.store import SqlStore, StoreStats, Visibility, open_store
 from briefs.store.sql import default_database_url
+from briefs.versioning import analysis_version
 
 # What only some answers need is imported where they run (start-up, docs/performance.md):
 # Jinja2 to render, the ingest path to seed a new store, the analysis pipeline before a read,
@@ -144,9 +144,10 @@ class Engine:
     @cached_property
     def environment(self) -> Environment:
         """Jinja2 templates: the user's folder first, then the shipped ones."""
-        from briefs.render import make_environment
+        from briefs.render import make_environment, template_cache
 
-        return make_environment(self.settings.templates_dir)
+        cache = template_cache(self.settings.cache_dir) if self.settings.cache_dir else None
+        return make_environment(self.settings.templates_dir, cache)
 
     @property
     def ingest_limits(self) -> IngestLimits:
@@ -221,6 +222,10 @@ class Engine:
         stale = not self.refresh_in_background
         if self.store.read_only:
             self._note_unanalysed(stale)
+            return
+        # One query when nothing awaits analysis (every brief on a ready store): the
+        # pipeline, with its process pool machinery, is imported only when there is work.
+        if not self.store.pending_analysis(analysis_version(self.lexicon), stale=stale):
             return
         from briefs.pipeline import analyze_pending
 

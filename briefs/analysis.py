@@ -7,7 +7,6 @@ hash of both), so editing the gazetteer takes effect without re-ingesting anythi
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections import Counter
@@ -20,12 +19,14 @@ from briefs.dates import DateMention, find_dates, reference_date
 from briefs.lexicon import Lexicon
 from briefs.quotes import Speaker, attribute
 from briefs.rank import terms
+from briefs.versioning import ANALYSIS_CODE_VERSION as ANALYSIS_CODE_VERSION
+from briefs.versioning import analysis_version as analysis_version
 
 if TYPE_CHECKING:
     from briefs.store.base import AnalysisInput
 
-# Bump when analysis code changes in a way that changes stored results.
-ANALYSIS_CODE_VERSION = "4"
+# The analysis version (bump ANALYSIS_CODE_VERSION when analysis code changes in a way that
+# changes stored results) lives in briefs.versioning, which reads import without this module.
 SIGNATURE_TERMS = 80
 STORY_WINDOW_DAYS = 2
 STORY_SIMILARITY = 0.30
@@ -45,13 +46,6 @@ _NOT_NAMES = frozenset(
     "Council White House State Department Ministry Press Foreign Domestic Other Staunch "
     "Democratic Middle East Victory Republic People".split()
 )
-
-
-def analysis_version(lexicon: Lexicon) -> str:
-    """Changes when the analysis code or any domain data file it reads changes."""
-    return hashlib.sha256(f"{ANALYSIS_CODE_VERSION}:{lexicon.fingerprint}".encode()).hexdigest()[
-        :16
-    ]
 
 
 @dataclass(frozen=True)

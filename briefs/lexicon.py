@@ -1,7 +1,8 @@
 """Topic lexicons, section cues and the entity gazetteer, read from config/ TOML files.
 
-Matching is plain regular expressions compiled once; the data stays in config/ so a user
-adds a topic or an alias without touching code.
+Matching is plain regular expressions, each compiled once, when first used (most commands
+use a few of them); the data stays in config/ so a user adds a topic or an alias without
+touching code.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from briefs.errors import NotFoundError, SettingsError
+from briefs.lazyre import lazy_compile
 from briefs.resources import config_dir
 
 
@@ -26,7 +28,7 @@ def _terms_pattern(terms: Iterable[str], *, ignore_case: bool) -> re.Pattern[str
     ordered = sorted({t for t in terms if t}, key=len, reverse=True)
     body = "|".join(re.escape(t) for t in ordered) or "(?!)"
     flags = re.IGNORECASE if ignore_case else 0
-    return re.compile(rf"(?<![\w])(?:{body})", flags)
+    return lazy_compile(rf"(?<![\w])(?:{body})", flags)
 
 
 def _trie(words: Iterable[str]) -> str:
@@ -254,7 +256,7 @@ class Lexicon:
 def _entity_pattern(aliases: Iterable[str], *, ignore_case: bool = False) -> re.Pattern[str]:
     ordered = sorted(set(aliases), key=len, reverse=True)
     body = "|".join(re.escape(a) for a in ordered)
-    return re.compile(rf"(?<![\w.-])(?:{body})(?![\w-])", re.IGNORECASE if ignore_case else 0)
+    return lazy_compile(rf"(?<![\w.-])(?:{body})(?![\w-])", re.IGNORECASE if ignore_case else 0)
 
 
 def load_lexicon(

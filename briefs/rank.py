@@ -7,6 +7,7 @@ plenty for the few thousand candidates a brief ranks (candidates come from the i
 from __future__ import annotations
 
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -14,6 +15,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
+
+# numpy's OpenBLAS starts a pool of threads when it is first imported, and they spin for
+# about 0.1 s of CPU each before they sleep: more than ranking a brief costs, on a small
+# machine. Ranking matrices (at most compose.MAX_CANDIDATES rows) multiply as fast or faster
+# on one thread (docs/performance.md, "Start-up"), so that is the default; an explicit
+# OPENBLAS_NUM_THREADS in the environment wins. Set before numpy is imported, below.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+|\d+")
 STOPWORDS = frozenset(

@@ -2,12 +2,18 @@
 
 Templates are looked up first in the user's folder (settings [templates] dir), then in the
 shipped templates/. StrictUndefined turns a misspelt variable into an error, not a blank.
+The command line and the bot keep compiled templates in a user cache folder
+(``template_cache``): compiling them costs more than the rest of rendering a brief.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import json
+import os
 import re
+import stat
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -15,21 +21,71 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from jinja2 import (
+    BytecodeCache,
     ChoiceLoader,
     Environment,
+    FileSystemBytecodeCache,
     FileSystemLoader,
     StrictUndefined,
     TemplateError,
 )
+from jinja2 import __version__ as jinja_version
+from jinja2.bccache import Bucket
 
 from briefs.brief import Brief
 from briefs.errors import InputError, SettingsError
 from briefs.resources import templates_dir
 
 FORMATS = ("md", "json", "html")
+# Jinja2 keys a compiled template on its name and source only, not on the options that
+# compiled it nor on Jinja2's own version: both are part of every cached file's name. Bump
+# CACHE_VERSION whenever make_environment changes how templates compile (its options, the
+# autoescape rule).
+CACHE_VERSION = 1
+_CACHE_TAG = hashlib.sha256(f"{CACHE_VERSION}:{jinja_version}".encode()).hexdigest()[:12]
 
 
-def make_environment(user_dir: Path | None = None) -> Environment:
+class _TemplateCache(FileSystemBytecodeCache):
+    """Jinja2's file cache, except that a cache it cannot read or write is no cache: a full
+    disk or a folder made read-only later costs a compile, never an answer."""
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        try:
+            super().load_bytecode(bucket)
+        except OSError:
+            bucket.reset()
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+
+def template_cache(cache_dir: Path) -> BytecodeCache | None:
+    """Compiled templates in ``cache_dir``/templates, or None when that folder cannot be
+    made, is not a folder of this user's, or others may write to it (what is loaded from
+    it runs as code). Each entry is checked against its template's source before use, so an
+    edited template (shipped or the user's) is compiled afresh."""
+    folder = cache_dir / "templates"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = folder.lstat()
+    except OSError:
+        return None
+    if (
+        not stat.S_ISDIR(info.st_mode)
+        or (hasattr(os, "getuid") and info.st_uid != os.getuid())
+        or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+        or not os.access(folder, os.W_OK | os.X_OK)
+    ):
+        return None
+    return _TemplateCache(str(folder), f"{_CACHE_TAG}-%s.cache")
+
+
+def make_environment(
+    user_dir: Path | None = None, cache: BytecodeCache | None = None
+) -> Environment:
+    """Templates from the user's folder, then the shipped ones; compiled ones kept in
+    ``cache`` when given (``template_cache``)."""
     loaders = []
     if user_dir is not None:
         loaders.append(FileSystemLoader(str(user_dir)))
@@ -41,6 +97,7 @@ def make_environment(user_dir: Path | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=cache,
     )
     env.filters["day"] = _day
     env.filters["last_day"] = _last_day

@@ -116,6 +116,9 @@ class Settings:
     schedules: ScheduleSettings = field(default_factory=ScheduleSettings)
     extra_entities: Path | None = None
     extra_topics: Path | None = None
+    # Compiled templates kept between runs (briefs.render.template_cache): from the
+    # environment, $XDG_CACHE_HOME/briefbot or ~/.cache/briefbot; None: compile every run.
+    cache_dir: Path | None = None
     # Where each value came from: "file <path>" or "environment variable NAME".
     origins: Mapping[str, str] = field(default_factory=dict)
 
@@ -126,6 +129,18 @@ class Settings:
 def _default_data_dir(env: Mapping[str, str]) -> Path:
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "briefbot"
+
+
+def _default_cache_dir(env: Mapping[str, str]) -> Path | None:
+    """$XDG_CACHE_HOME/briefbot, else ~/.cache/briefbot (HOME as ``env`` has it); None when
+    there is no home to find (a cache is never worth an error)."""
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]) / "briefbot"
+    try:
+        home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    except RuntimeError:
+        return None
+    return home / ".cache" / "briefbot"
 
 
 def _read_toml(path: Path, what: str) -> dict[str, Any]:
@@ -227,6 +242,7 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
         schedules=_schedule_settings(raw.get("schedules", {}), origins),
         extra_entities=_optional_path(get("analysis", "entities")),
         extra_topics=_optional_path(get("analysis", "topics")),
+        cache_dir=_default_cache_dir(env),
         origins=origins,
     )
 

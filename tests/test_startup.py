@@ -46,6 +46,9 @@ NOT_FOR_READS = (
     "trafilatura",
     "apscheduler",
 )
+# Analysis code (and its many patterns) and the pipeline's process pool: a read on an
+# analysed store needs none of them (the analysis version is in briefs.versioning).
+ANALYSIS = ("briefs.analysis", "briefs.dates", "briefs.quotes", "briefs.pipeline")
 GOOD = """Title: Ministry announces new export controls
 Publisher: Test Wire
 Date: 2026-11-20
@@ -120,14 +123,35 @@ def test_reads_from_sqlite_import_only_what_they_need(
     assert loaded(modules, ("sqlalchemy", "numpy", "jinja2")) == ["sqlalchemy", "numpy", "jinja2"]
     assert loaded(modules, NOT_FOR_READS) == []
     assert "sqlalchemy.dialects.sqlite" in modules
+    assert loaded(modules, ANALYSIS) == []
 
     code, out, modules = run_cli(["search", "sanctions"], env)
     assert code == 0 and out
-    assert loaded(modules, NOT_FOR_READS) == []
+    assert loaded(modules, (*NOT_FOR_READS, *ANALYSIS)) == []
 
     code, out, modules = run_cli(["stats", "--format", "json"], env)
     assert code == 0 and json.loads(out)["documents"] == 5
-    assert loaded(modules, (*NOT_FOR_READS, "numpy", "jinja2")) == []
+    assert loaded(modules, (*NOT_FOR_READS, *ANALYSIS, "numpy", "jinja2")) == []
+
+    # Dates given: their parser, still no analysis.
+    code, out, modules = run_cli(["brief", "--since", "2020-01-01"], env)
+    assert code == 0 and "[1]" in out
+    assert "briefs.dates" in modules
+    assert loaded(modules, ("briefs.analysis", "briefs.quotes", "briefs.pipeline")) == []
+
+
+def test_ranking_uses_one_blas_thread_unless_told_otherwise() -> None:
+    """numpy's OpenBLAS threads cost more to start than ranking a brief (briefs.rank)."""
+    probe = "import briefs.rank, os\nprint(os.environ['OPENBLAS_NUM_THREADS'])"
+    code, out, _ = imported_by(probe, {"OPENBLAS_NUM_THREADS": ""})
+    assert code == 0 and out.strip() == ""  # set, even empty: left as it is
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert done.stdout.strip() == "1", done.stderr
+    code, out, _ = imported_by(probe, {"OPENBLAS_NUM_THREADS": "4"})
+    assert code == 0 and out.strip() == "4"
 
 
 def test_ingesting_text_files_imports_no_feed_or_page_parser(tmp_path: Path) -> None:

@@ -33,7 +33,6 @@ from sqlalchemy.engine import URL, Connection, Engine, ExceptionContext, make_ur
 from sqlalchemy.exc import ArgumentError, DatabaseError, IntegrityError
 from sqlalchemy.sql import Select
 
-from briefs.analysis import DocumentAnalysis, SentenceFacts
 from briefs.errors import BriefbotError, SettingsError, StoreDamaged, StoreReadOnly
 from briefs.models import Document, Origin, ParsedArticle
 from briefs.segment import split_sentences
@@ -51,6 +50,7 @@ from briefs.store.schema import date_mentions, documents, mentions, meta, senten
 from briefs.store.schema import names as names_table
 
 if TYPE_CHECKING:
+    from briefs.analysis import DocumentAnalysis, SentenceFacts
     from briefs.store.feeds import FeedStore
     from briefs.store.schedules import ScheduleStore
 
@@ -701,6 +701,8 @@ class SqlStore:
         signature: dict[str, int],
     ) -> None:
         """Replace a document's analysis in one transaction."""
+        from briefs.analysis import DocumentAnalysis  # not at the top: reads never need it
+
         self.save_analyses(
             version, [DocumentAnalysis(doc_id, sentence_ids, facts, names, signature)]
         )
