@@ -12,7 +12,7 @@ public API here: ``Candidate``, ``score_candidates``, ``citer``, ``cited_item`` 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -255,12 +255,19 @@ def citer(
     candidates: Sequence[Candidate], refs: dict[str, int]
 ) -> Callable[[Candidate], list[Citation]]:
     """Cite a candidate, and every other candidate with the very same text (wire copy)."""
+    # Each group is sorted by citation once (wire copy can put a hundred candidates in one):
+    # a candidate is cited first, then the rest of its group in that order.
     by_text: dict[str, list[Candidate]] = defaultdict(list)
     for c in candidates:
         by_text[_norm(c.row.text)].append(c)
+    for group in by_text.values():
+        group.sort(key=lambda o: o.row.ref)
+    members = {id(c) for c in candidates}
 
     def cite(c: Candidate) -> list[Citation]:
-        same = sorted(by_text[_norm(c.row.text)], key=lambda o: (o is not c, o.row.ref))
+        group = by_text.get(_norm(c.row.text), [])
+        # One that is not a candidate is cited only through its copies among them.
+        same = [c, *(o for o in group if o is not c)] if id(c) in members else group
         out = []
         for o in same:
             ref = refs.setdefault(o.row.document_id, len(refs) + 1)
@@ -288,7 +295,26 @@ def score_candidates(
     oldest, newest = (min(stamps), max(stamps)) if stamps else (0.0, 0.0)
     span = (newest - oldest) or 1.0
     top_salience = max((c.row.salience or 0.0 for c in candidates), default=0.0) or 1.0
+    # The cue patterns are the dearest part after the matrix: each distinct text (wire copy
+    # repeats one across outlets) is matched once.
+    by_text: dict[str, tuple[float, bool]] = {}
+    sections: dict[tuple[str, str | None, bool, bool], str] = {}
     for c, cent in zip(candidates, central, strict=True):
+        text = c.row.text
+        known = by_text.get(text)
+        if known is None:
+            known = by_text[text] = (quality(text, lexicon), lexicon.cue("measures", text))
+        c.quality, measures = known
+        section_key = (
+            text,
+            c.row.stance,
+            bool(c.row.direct and c.row.speaker),
+            "sanctions" in c.row.topic_keys,
+        )
+        section = sections.get(section_key)
+        if section is None:
+            section = sections[section_key] = section_of(c.row, lexicon)
+        c.section = section
         lead = 1.0 if c.row.position == 0 else 0.9 if c.row.position < 3 else 0.8
         published = c.doc.published_at
         recency = 0.9 + 0.1 * ((published.timestamp() - oldest) / span) if published else 0.9
@@ -296,12 +322,10 @@ def score_candidates(
         # Central (said across outlets) or informative (names, topics, measures, dates):
         # a designation reported once matters as much as a concern repeated five times.
         informative = (c.row.salience or 0.0) / top_salience
-        if lexicon.cue("measures", c.row.text):
+        if measures:
             informative = min(1.0, informative * MEASURE_BOOST)
         blend = CENTRALITY_WEIGHT * cent + (1 - CENTRALITY_WEIGHT) * informative
-        c.quality = quality(c.row.text, lexicon)
         c.relevance = blend * lead * recency * relevance * c.quality
-        c.section = section_of(c.row, lexicon)
     return matrix
 
 
@@ -309,13 +333,24 @@ def _select(
     candidates: list[Candidate], matrix: TermMatrix, request: BriefRequest, lexicon: Lexicon
 ) -> tuple[list[Candidate], dict[str, list[Candidate]]]:
     relevance = [c.relevance for c in candidates]
+    stories = [c.story for c in candidates]
+    doc_ids = [c.row.document_id for c in candidates]
+    # mmr asks for every candidate's bonus against one selection: its stories and outlets
+    # are counted once per selection, not once per candidate.
+    selections: dict[tuple[int, ...], tuple[Counter[str], set[str]]] = {}
 
     def story_bonus(i: int, chosen: list[int]) -> float:
         """Cover distinct stories, then distinct outlets, before a second sentence of one."""
-        same_story = [j for j in chosen if candidates[j].story == candidates[i].story]
-        outlets = {candidates[j].row.document_id for j in chosen}
-        bonus = STORY_BONUS if not same_story else -STORY_REPEAT * len(same_story)
-        return bonus + (0.03 if candidates[i].row.document_id not in outlets else 0.0)
+        key = tuple(chosen)
+        seen = selections.get(key)
+        if seen is None:
+            seen = selections[key] = (
+                Counter(stories[j] for j in chosen),
+                {doc_ids[j] for j in chosen},
+            )
+        same_story = seen[0][stories[i]]
+        bonus = STORY_BONUS if not same_story else -STORY_REPEAT * same_story
+        return bonus + (0.03 if doc_ids[i] not in seen[1] else 0.0)
 
     budget = request.max_items
     declarative = [
@@ -336,13 +371,15 @@ def _select(
     if COVER_STORIES:
         # Every story gets a statement before any story gets a second (largest stories first).
         weight: dict[str, float] = defaultdict(float)
-        for c in candidates:
-            weight[c.story] = max(weight[c.story], c.relevance)
-        covered = {candidates[i].story for i in chosen}
+        for story, c in zip(stories, candidates, strict=True):
+            weight[story] = max(weight[story], c.relevance)
+        covered = {stories[i] for i in chosen}
         for story in sorted(weight, key=lambda s: -weight[s]):
-            if len(chosen) >= budget or story in covered:
+            if len(chosen) >= budget:
+                break
+            if story in covered:
                 continue
-            pool = [i for i, c in enumerate(candidates) if c.story == story and i not in chosen]
+            pool = [i for i, s in enumerate(stories) if s == story and i not in chosen]
             for i in mmr(pool, relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY):
                 by_section[candidates[i].section].append(i)
                 chosen.append(i)
