@@ -36,7 +36,7 @@ from briefs.brief import (
 )
 from briefs.errors import InputError
 from briefs.lexicon import Entity, Lexicon, Topic
-from briefs.rank import TermMatrix, centrality, mmr, tfidf_vectors
+from briefs.rank import TermMatrix, centrality, mmr
 from briefs.store.base import DocumentSummary, SentenceRow, Store, Visibility
 
 # Ranking never looks at more sentences than this; the indexes narrow the field first.
@@ -254,25 +254,34 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
 def citer(
     candidates: Sequence[Candidate], refs: dict[str, int]
 ) -> Callable[[Candidate], list[Citation]]:
-    """Cite a candidate, and every other candidate with the very same text (wire copy)."""
-    # Each group is sorted by citation once (wire copy can put a hundred candidates in one):
-    # a candidate is cited first, then the rest of its group in that order.
+    """Cite a candidate, and every other candidate with the very same text (wire copy).
+
+    A candidate is cited first, then the rest of its group by citation. Wire copy can put a
+    hundred candidates in one group, cited again by every statement of the group: the group
+    is sorted once, and its citations are made once (the first time numbers its documents in
+    ``refs``, for good), then reordered.
+    """
     by_text: dict[str, list[Candidate]] = defaultdict(list)
+    group_of: dict[int, list[Candidate]] = {}
     for c in candidates:
-        by_text[_norm(c.row.text)].append(c)
+        group = by_text[_norm(c.row.text)]
+        group.append(c)
+        group_of[id(c)] = group
     for group in by_text.values():
         group.sort(key=lambda o: o.row.ref)
-    members = {id(c) for c in candidates}
+    made: dict[int, Citation] = {}
+
+    def number(o: Candidate) -> Citation:
+        return Citation(refs.setdefault(o.row.document_id, len(refs) + 1), o.row.ref)
 
     def cite(c: Candidate) -> list[Citation]:
-        group = by_text.get(_norm(c.row.text), [])
-        # One that is not a candidate is cited only through its copies among them.
-        same = [c, *(o for o in group if o is not c)] if id(c) in members else group
-        out = []
-        for o in same:
-            ref = refs.setdefault(o.row.document_id, len(refs) + 1)
-            out.append(Citation(ref, o.row.ref))
-        return out
+        group = group_of.get(id(c))
+        if group is None:  # not a candidate: cited through its copies among them alone
+            return [number(o) for o in by_text.get(_norm(c.row.text), [])]
+        if id(c) not in made:
+            for o in (c, *(o for o in group if o is not c)):
+                made[id(o)] = number(o)
+        return [made[id(c)], *(made[id(o)] for o in group if o is not c)]
 
     return cite
 
@@ -289,7 +298,7 @@ def score_candidates(
     candidates: list[Candidate], lexicon: Lexicon, query_scores: dict[str, float]
 ) -> TermMatrix:
     """Set each candidate's relevance and section; return their term matrix."""
-    matrix = TermMatrix(tfidf_vectors([c.row.text for c in candidates]))
+    matrix = TermMatrix.from_texts([c.row.text for c in candidates])
     central = centrality(matrix, [c.row.document_id for c in candidates])
     stamps = [c.doc.published_at.timestamp() for c in candidates if c.doc.published_at]
     oldest, newest = (min(stamps), max(stamps)) if stamps else (0.0, 0.0)

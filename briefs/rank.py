@@ -44,11 +44,16 @@ def terms(text: str) -> list[str]:
 
 
 def tfidf_vectors(texts: Sequence[str]) -> list[Vector]:
-    """Unit-length TF-IDF vectors, IDF computed over ``texts`` themselves.
+    """Unit-length TF-IDF vectors, IDF computed over ``texts`` themselves."""
+    unit = _unit_vectors(texts)
+    return [dict(unit[text]) for text in texts]
 
-    Each distinct text is weighed once (wire copy repeats a sentence across many outlets);
-    a repeat counts in the document frequencies as often as it occurs, and gets its own copy
-    of the vector.
+
+def _unit_vectors(texts: Sequence[str]) -> dict[str, Vector]:
+    """Each distinct text's TF-IDF vector, in order of first occurrence.
+
+    A text is weighed once however often it repeats (wire copy repeats a sentence across
+    outlets); each repeat still counts in the document frequencies.
     """
     occurrences = Counter(texts)
     bags = {text: Counter(terms(text)) for text in occurrences}
@@ -64,7 +69,7 @@ def tfidf_vectors(texts: Sequence[str]) -> list[Vector]:
         vec = {term: (1 + math.log(tf)) * idf[term] for term, tf in bag.items()}
         norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
         unit[text] = {term: v / norm for term, v in vec.items()}
-    return [dict(unit[text]) for text in texts]
+    return unit
 
 
 class TermMatrix:
@@ -87,6 +92,16 @@ class TermMatrix:
         if columns:
             row_ids = np.repeat(np.arange(len(vectors)), lengths)
             self.rows[row_ids, np.asarray(columns)] = np.asarray(weights, dtype=np.float64)
+
+    @classmethod
+    def from_texts(cls, texts: Sequence[str]) -> TermMatrix:
+        """``TermMatrix(tfidf_vectors(texts))``, the very same rows, each distinct text's
+        row made once and copied to its repeats."""
+        unit = _unit_vectors(texts)
+        matrix = cls(list(unit.values()))
+        position = {text: i for i, text in enumerate(unit)}
+        matrix.rows = matrix.rows[[position[text] for text in texts]]
+        return matrix
 
     def similarity(self) -> np.ndarray:
         """Cosine similarity of every pair of rows."""

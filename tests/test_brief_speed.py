@@ -103,6 +103,10 @@ def test_term_matrix_is_filled_as_before(texts: list[str]) -> None:
     expected = _plain_rows(vectors)
     assert rows.dtype == expected.dtype and rows.shape == expected.shape
     assert np.array_equal(rows, expected)
+    # From the texts at once, each distinct one made once: the same rows again.
+    direct = TermMatrix.from_texts(texts).rows
+    assert direct.dtype == expected.dtype and direct.shape == expected.shape
+    assert np.array_equal(direct, expected) and direct.flags.c_contiguous
 
 
 def _plain_escape(text: str | None) -> str:
