@@ -30,12 +30,31 @@ from briefs.resources import templates_dir
 FORMATS = ("md", "json", "html")
 
 
+# What ``dict`` itself has: for these names ``x.name`` is the attribute, not the key.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Environment(Environment):
+    """Templates read the brief as dicts (``item.text``): Jinja2 looks a name up as an
+    attribute first and as a key only after that fails, and the failure (an exception) was a
+    third of a long brief's rendering. A dict's key is taken at once when ``dict`` has no
+    attribute of that name; what is found is the same either way."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                pass
+        return super().getattr(obj, attribute)
+
+
 def make_environment(user_dir: Path | None = None) -> Environment:
     loaders = []
     if user_dir is not None:
         loaders.append(FileSystemLoader(str(user_dir)))
     loaders.append(FileSystemLoader(str(templates_dir())))
-    env = Environment(
+    env = _Environment(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,
         autoescape=_autoescape,

@@ -13,7 +13,9 @@ from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+import jinja2
 import numpy as np
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -43,6 +45,7 @@ from briefs.render import (
     _MD_WWW,
     _ZWSP,
     escape_markdown,
+    make_environment,
 )
 from briefs.store.base import DocumentSummary, SentenceRow
 
@@ -205,3 +208,15 @@ def test_citations_put_the_statement_first_then_its_copies_by_reference() -> Non
 
 def test_plain_text_needs_no_escape_pass() -> None:
     assert escape_markdown("Plain  text,\nwith (brackets).") == "Plain text, with (brackets)."
+
+
+def test_templates_find_a_dicts_keys_and_attributes_as_jinja_does() -> None:
+    env = make_environment()
+    plain = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    source = "{{ d.text }}|{{ d.items is callable }}|{{ d['items'] }}|{{ o.real }}|{{ d.get('x') }}"
+    context = {"d": {"text": "a", "items": [1], "x": 2}, "o": 3}
+    assert env.from_string(source).render(context) == plain.from_string(source).render(context)
+    assert env.from_string(source).render(context) == "a|True|[1]|3|2"
+    for missing in ("{{ d.nothing }}", "{{ d.nothing.deeper }}"):
+        with pytest.raises(jinja2.UndefinedError):
+            env.from_string(missing).render(d={"text": "a"})
