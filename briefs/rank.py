@@ -121,7 +121,7 @@ def centrality(
     group_index = {g: k for k, g in enumerate(dict.fromkeys(groups))}
     group_ids = np.array([group_index[g] for g in groups])
     same = group_ids[:, None] == group_ids[None, :]
-    similarity = np.where(same, similarity * same_group_weight, similarity)
+    similarity[same] *= same_group_weight  # in place: np.where made two more n x n arrays
     np.fill_diagonal(similarity, 0.0)
     scores = similarity.sum(axis=1) / max(1, n - 1)
     top = float(scores.max()) or 1.0

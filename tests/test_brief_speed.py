@@ -34,7 +34,7 @@ from briefs.brief import (
     TimelineEntry,
 )
 from briefs.compose import Candidate, citer
-from briefs.rank import TermMatrix, Vector, terms, tfidf_vectors
+from briefs.rank import TermMatrix, Vector, centrality, terms, tfidf_vectors
 from briefs.render import (
     _MD_CLOSING_HASHES,
     _MD_EMAIL,
@@ -220,3 +220,35 @@ def test_templates_find_a_dicts_keys_and_attributes_as_jinja_does() -> None:
     for missing in ("{{ d.nothing }}", "{{ d.nothing.deeper }}"):
         with pytest.raises(jinja2.UndefinedError):
             env.from_string(missing).render(d={"text": "a"})
+
+
+def _plain_centrality(
+    matrix: TermMatrix, groups: Sequence[str], weight: float = 0.3
+) -> list[float]:
+    """centrality as it was: same-document pairs weighed through np.where."""
+    n = matrix.rows.shape[0]
+    if n == 0:
+        return []
+    similarity = matrix.similarity()
+    group_index = {g: k for k, g in enumerate(dict.fromkeys(groups))}
+    group_ids = np.array([group_index[g] for g in groups])
+    same = group_ids[:, None] == group_ids[None, :]
+    similarity = np.where(same, similarity * weight, similarity)
+    np.fill_diagonal(similarity, 0.0)
+    scores = similarity.sum(axis=1) / max(1, n - 1)
+    top = float(scores.max()) or 1.0
+    return [float(s) / top for s in scores]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([*TEXTS, "Kim met Shoigu.", "Shoigu met Kim in Pyongyang."]),
+            st.sampled_from("abc"),
+        )
+    )
+)
+def test_centrality_weighs_same_document_pairs_as_before(pairs: list[tuple[str, str]]) -> None:
+    matrix = TermMatrix.from_texts([text for text, _ in pairs])
+    groups = [doc for _, doc in pairs]
+    assert centrality(matrix, groups) == _plain_centrality(matrix, groups)
