@@ -263,8 +263,13 @@ def citer(
     """
     by_text: dict[str, list[Candidate]] = defaultdict(list)
     group_of: dict[int, list[Candidate]] = {}
+    norms: dict[str, str] = {}
     for c in candidates:
-        group = by_text[_norm(c.row.text)]
+        text = c.row.text
+        norm = norms.get(text)
+        if norm is None:
+            norm = norms[text] = _norm(text)
+        group = by_text[norm]
         group.append(c)
         group_of[id(c)] = group
     for group in by_text.values():
@@ -450,8 +455,12 @@ def _timeline(
         key=lambda c: (c.row.date_precision != "day", -c.relevance),
     )
     seen: set[str] = set()
+    seen_raw: set[str] = set()  # texts as stored: a repeat is skipped without normalising
     picked: list[Candidate] = []
     for c in dated:
+        if c.row.text in seen_raw:
+            continue
+        seen_raw.add(c.row.text)
         key = _norm(c.row.text)
         if key not in seen:
             seen.add(key)
