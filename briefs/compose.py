@@ -12,7 +12,7 @@ public API here: ``Candidate``, ``score_candidates``, ``citer``, ``cited_item`` 
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,7 +36,7 @@ from briefs.brief import (
 )
 from briefs.errors import InputError
 from briefs.lexicon import Entity, Lexicon, Topic
-from briefs.rank import TermMatrix, centrality, mmr, tfidf_vectors
+from briefs.rank import TermMatrix, centrality, mmr
 from briefs.store.base import DocumentSummary, SentenceRow, Store, Visibility
 
 # Ranking never looks at more sentences than this; the indexes narrow the field first.
@@ -254,18 +254,39 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
 def citer(
     candidates: Sequence[Candidate], refs: dict[str, int]
 ) -> Callable[[Candidate], list[Citation]]:
-    """Cite a candidate, and every other candidate with the very same text (wire copy)."""
+    """Cite a candidate, and every other candidate with the very same text (wire copy).
+
+    A candidate is cited first, then the rest of its group by citation. Wire copy can put a
+    hundred candidates in one group, cited again by every statement of the group: the group
+    is sorted once, and its citations are made once (the first time numbers its documents in
+    ``refs``, for good), then reordered.
+    """
     by_text: dict[str, list[Candidate]] = defaultdict(list)
+    group_of: dict[int, list[Candidate]] = {}
+    norms: dict[str, str] = {}
     for c in candidates:
-        by_text[_norm(c.row.text)].append(c)
+        text = c.row.text
+        norm = norms.get(text)
+        if norm is None:
+            norm = norms[text] = _norm(text)
+        group = by_text[norm]
+        group.append(c)
+        group_of[id(c)] = group
+    for group in by_text.values():
+        group.sort(key=lambda o: o.row.ref)
+    made: dict[int, Citation] = {}
+
+    def number(o: Candidate) -> Citation:
+        return Citation(refs.setdefault(o.row.document_id, len(refs) + 1), o.row.ref)
 
     def cite(c: Candidate) -> list[Citation]:
-        same = sorted(by_text[_norm(c.row.text)], key=lambda o: (o is not c, o.row.ref))
-        out = []
-        for o in same:
-            ref = refs.setdefault(o.row.document_id, len(refs) + 1)
-            out.append(Citation(ref, o.row.ref))
-        return out
+        group = group_of.get(id(c))
+        if group is None:  # not a candidate: cited through its copies among them alone
+            return [number(o) for o in by_text.get(_norm(c.row.text), [])]
+        if id(c) not in made:
+            for o in (c, *(o for o in group if o is not c)):
+                made[id(o)] = number(o)
+        return [made[id(c)], *(made[id(o)] for o in group if o is not c)]
 
     return cite
 
@@ -282,13 +303,32 @@ def score_candidates(
     candidates: list[Candidate], lexicon: Lexicon, query_scores: dict[str, float]
 ) -> TermMatrix:
     """Set each candidate's relevance and section; return their term matrix."""
-    matrix = TermMatrix(tfidf_vectors([c.row.text for c in candidates]))
+    matrix = TermMatrix.from_texts([c.row.text for c in candidates])
     central = centrality(matrix, [c.row.document_id for c in candidates])
     stamps = [c.doc.published_at.timestamp() for c in candidates if c.doc.published_at]
     oldest, newest = (min(stamps), max(stamps)) if stamps else (0.0, 0.0)
     span = (newest - oldest) or 1.0
     top_salience = max((c.row.salience or 0.0 for c in candidates), default=0.0) or 1.0
+    # The cue patterns are the dearest part after the matrix: each distinct text (wire copy
+    # repeats one across outlets) is matched once.
+    by_text: dict[str, tuple[float, bool]] = {}
+    sections: dict[tuple[str, str | None, bool, bool], str] = {}
     for c, cent in zip(candidates, central, strict=True):
+        text = c.row.text
+        known = by_text.get(text)
+        if known is None:
+            known = by_text[text] = (quality(text, lexicon), lexicon.cue("measures", text))
+        c.quality, measures = known
+        section_key = (
+            text,
+            c.row.stance,
+            bool(c.row.direct and c.row.speaker),
+            "sanctions" in c.row.topic_keys,
+        )
+        section = sections.get(section_key)
+        if section is None:
+            section = sections[section_key] = section_of(c.row, lexicon)
+        c.section = section
         lead = 1.0 if c.row.position == 0 else 0.9 if c.row.position < 3 else 0.8
         published = c.doc.published_at
         recency = 0.9 + 0.1 * ((published.timestamp() - oldest) / span) if published else 0.9
@@ -296,12 +336,10 @@ def score_candidates(
         # Central (said across outlets) or informative (names, topics, measures, dates):
         # a designation reported once matters as much as a concern repeated five times.
         informative = (c.row.salience or 0.0) / top_salience
-        if lexicon.cue("measures", c.row.text):
+        if measures:
             informative = min(1.0, informative * MEASURE_BOOST)
         blend = CENTRALITY_WEIGHT * cent + (1 - CENTRALITY_WEIGHT) * informative
-        c.quality = quality(c.row.text, lexicon)
         c.relevance = blend * lead * recency * relevance * c.quality
-        c.section = section_of(c.row, lexicon)
     return matrix
 
 
@@ -309,13 +347,24 @@ def _select(
     candidates: list[Candidate], matrix: TermMatrix, request: BriefRequest, lexicon: Lexicon
 ) -> tuple[list[Candidate], dict[str, list[Candidate]]]:
     relevance = [c.relevance for c in candidates]
+    stories = [c.story for c in candidates]
+    doc_ids = [c.row.document_id for c in candidates]
+    # mmr asks for every candidate's bonus against one selection: its stories and outlets
+    # are counted once per selection, not once per candidate.
+    selections: dict[tuple[int, ...], tuple[Counter[str], set[str]]] = {}
 
     def story_bonus(i: int, chosen: list[int]) -> float:
         """Cover distinct stories, then distinct outlets, before a second sentence of one."""
-        same_story = [j for j in chosen if candidates[j].story == candidates[i].story]
-        outlets = {candidates[j].row.document_id for j in chosen}
-        bonus = STORY_BONUS if not same_story else -STORY_REPEAT * len(same_story)
-        return bonus + (0.03 if candidates[i].row.document_id not in outlets else 0.0)
+        key = tuple(chosen)
+        seen = selections.get(key)
+        if seen is None:
+            seen = selections[key] = (
+                Counter(stories[j] for j in chosen),
+                {doc_ids[j] for j in chosen},
+            )
+        same_story = seen[0][stories[i]]
+        bonus = STORY_BONUS if not same_story else -STORY_REPEAT * same_story
+        return bonus + (0.03 if doc_ids[i] not in seen[1] else 0.0)
 
     budget = request.max_items
     declarative = [
@@ -336,13 +385,15 @@ def _select(
     if COVER_STORIES:
         # Every story gets a statement before any story gets a second (largest stories first).
         weight: dict[str, float] = defaultdict(float)
-        for c in candidates:
-            weight[c.story] = max(weight[c.story], c.relevance)
-        covered = {candidates[i].story for i in chosen}
+        for story, c in zip(stories, candidates, strict=True):
+            weight[story] = max(weight[story], c.relevance)
+        covered = {stories[i] for i in chosen}
         for story in sorted(weight, key=lambda s: -weight[s]):
-            if len(chosen) >= budget or story in covered:
+            if len(chosen) >= budget:
+                break
+            if story in covered:
                 continue
-            pool = [i for i, c in enumerate(candidates) if c.story == story and i not in chosen]
+            pool = [i for i, s in enumerate(stories) if s == story and i not in chosen]
             for i in mmr(pool, relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY):
                 by_section[candidates[i].section].append(i)
                 chosen.append(i)
@@ -404,8 +455,12 @@ def _timeline(
         key=lambda c: (c.row.date_precision != "day", -c.relevance),
     )
     seen: set[str] = set()
+    seen_raw: set[str] = set()  # texts as stored: a repeat is skipped without normalising
     picked: list[Candidate] = []
     for c in dated:
+        if c.row.text in seen_raw:
+            continue
+        seen_raw.add(c.row.text)
         key = _norm(c.row.text)
         if key not in seen:
             seen.add(key)
