@@ -251,7 +251,7 @@ def _visible(args: argparse.Namespace) -> Visibility | None:
 
 def cmd_brief(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    brief = app.engine.brief(
+    brief = app.engine.briefs.brief(
         topic=args.topic,
         entity=args.entity,
         query=args.query,
@@ -265,40 +265,42 @@ def cmd_brief(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_source(app: App, args: argparse.Namespace) -> int:
-    brief = app.engine.source(args.ref, args.context, _visible(args))
+    brief = app.engine.briefs.source(args.ref, args.context, _visible(args))
     app.emit(app.engine.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_search(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    brief = app.engine.search(args.query, args.limit, since, until, _visible(args))
+    brief = app.engine.briefs.search(args.query, args.limit, since, until, _visible(args))
     app.emit(app.engine.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_timeline(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    brief = app.engine.timeline(args.entity, args.topic, since, until, args.limit, _visible(args))
+    brief = app.engine.briefs.timeline(
+        args.entity, args.topic, since, until, args.limit, _visible(args)
+    )
     app.emit(app.engine.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_entity(app: App, args: argparse.Namespace) -> int:
-    brief = app.engine.entity(args.name, _visible(args))
+    brief = app.engine.briefs.entity(args.name, _visible(args))
     app.emit(app.engine.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_stories(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    brief = app.engine.stories(since, until, _visible(args))
+    brief = app.engine.briefs.stories(since, until, _visible(args))
     app.emit(app.engine.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_stats(app: App, args: argparse.Namespace) -> int:
-    stats = app.engine.stats()
+    stats = app.engine.briefs.stats()
     if args.format == "json":
         data = asdict(stats)
         for key in ("first_published", "last_published"):

@@ -12,15 +12,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from briefs.compose import BriefRequest, check_filters, compose_brief
 from briefs.errors import InputError
 from briefs.lexicon import Lexicon, load_lexicon
-from briefs.store import SqlStore, StoreStats, Visibility, open_store
+from briefs.store import SqlStore, Visibility, open_store
 from briefs.store.sql import default_database_url
 from briefs.versioning import analysis_version
 
@@ -30,6 +29,7 @@ from briefs.versioning import analysis_version
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+    from bot.services.briefs import BriefService
     from bot.services.feeds import FeedService
     from bot.services.schedules import ScheduleService
     from briefs.brief import Brief
@@ -271,123 +271,17 @@ class Engine:
                 workers=self.settings.analysis_workers,
             )
 
-    # -- answers -------------------------------------------------------------------------
-
-    def brief(
-        self,
-        *,
-        topic: str | None = None,
-        entity: str | None = None,
-        query: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        max_items: int | None = None,
-        visible: Visibility | None = None,
-    ) -> Brief:
-        """A sourced brief of what ``visible`` sees, narrowed by topic, entity, query, window."""
-        check_filters(topic, entity, query)  # before seeding or analysing anything
-        self.ensure_ready()
-        items = max_items or self.settings.max_items
-        request = BriefRequest(
-            topic=topic,
-            entity=entity,
-            query=query,
-            since=since,
-            until=until,
-            max_items=items,
-            bluf_items=min(self.settings.bluf_items, items),
-            visible=visible,
-        )
-        return compose_brief(self.store, self.lexicon, request, self.clock())
-
-    def source(self, ref: str, radius: int = 1, visible: Visibility | None = None) -> Brief:
-        from briefs.lookup import lookup_source, parse_ref
-
-        parse_ref(ref)  # a malformed reference is refused before any analysis runs
-        self.ensure_ready()
-        return lookup_source(self.store, ref, self.clock(), radius=radius, visible=visible)
-
-    def search(
-        self,
-        query: str,
-        limit: int | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        visible: Visibility | None = None,
-    ) -> Brief:
-        from briefs.lookup import search_statements
-
-        self.ensure_ready()
-        return search_statements(
-            self.store,
-            query,
-            limit or self.settings.search_limit,
-            self.clock(),
-            since,
-            until,
-            visible=visible,
-        )
-
-    def timeline(
-        self,
-        entity: str | None = None,
-        topic: str | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 40,
-        visible: Visibility | None = None,
-    ) -> Brief:
-        from briefs.profiles import compose_timeline
-
-        check_filters(topic, entity)
-        self.ensure_ready()
-        return compose_timeline(
-            self.store, self.lexicon, self.clock(), entity, topic, since, until, limit, visible
-        )
-
-    def entity(self, name: str, visible: Visibility | None = None) -> Brief:
-        from briefs.profiles import compose_entity
-
-        self.ensure_ready()
-        return compose_entity(self.store, self.lexicon, name, self.clock(), visible)
-
-    def stories(
-        self,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        visible: Visibility | None = None,
-    ) -> Brief:
-        from briefs.profiles import compose_stories
-
-        self.ensure_ready()
-        return compose_stories(self.store, self.clock(), since, until, visible)
-
-    def stats(self) -> StoreStats:
-        """What the store holds, with how many documents await analysis: counted, not
-        analysed (the next read analyses them, and says so), so ``stats`` answers at once
-        however much a large ingest or an upgrade left to analyse. A new store is seeded
-        first, as for every read."""
+    def ensure_seeded(self) -> None:
+        """Seed a new store, analysing nothing (for counts, which need no facts)."""
         with self._analysing:
             self.ensure_corpus()
-        return self.store.stats(analysis_version(self.lexicon))
 
-    def corpus_size(self, visible: Visibility | None = None) -> int:
-        """Documents ``visible`` sees: counted, not analysed (a count needs no facts)."""
-        with self._analysing:
-            self.ensure_corpus()
-        if visible is None:
-            return self.store.stats().documents
-        return len(self.store.feeds.visible_documents(visible.guild_id))
+    @cached_property
+    def briefs(self) -> BriefService:
+        """Briefs, sources, search, timelines, profiles, stories and counts of a scope."""
+        from bot.services.briefs import BriefService
 
-    # -- lookups for autocomplete --------------------------------------------------------
-
-    def topic_names(self) -> list[tuple[str, str]]:
-        """(key, label) of every topic."""
-        return sorted((t.key, t.label) for t in self.lexicon.topics.values())
-
-    def entity_names(self) -> list[tuple[str, Sequence[str]]]:
-        """(name, aliases) of every gazetteer entity."""
-        return [(e.name, e.aliases) for e in self.lexicon.entities]
+        return BriefService(self)
 
     @cached_property
     def feeds(self) -> FeedService:

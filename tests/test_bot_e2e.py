@@ -220,7 +220,7 @@ async def test_unexpected_error_is_an_incident_with_an_id(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk on fire")
 
-    engine.stories = broken  # type: ignore[method-assign]
+    engine.briefs.stories = broken  # type: ignore[method-assign]
     with caplog.at_level(logging.ERROR, logger="briefbot.discord"):
         async with connected(discord_double, engine):
             ix = await discord_double.command("stories", {"days": 30})
@@ -240,13 +240,13 @@ async def test_slow_work_is_deferred_first(discord_double: DiscordDouble, make_e
     discord_double.add_guild()
     engine = make_engine()
     release = threading.Event()
-    search = engine.search
+    search = engine.briefs.search
 
     def slow(*args: Any, **kwargs: Any) -> Any:
         assert release.wait(10)
         return search(*args, **kwargs)
 
-    engine.search = slow  # type: ignore[method-assign]
+    engine.briefs.search = slow  # type: ignore[method-assign]
     async with connected(discord_double, engine):
         ix = await discord_double.command("search", {"query": "sanctions"})
         callback = await ix.wait_callback(timeout=3)

@@ -47,7 +47,7 @@ def feed_a(engine: Engine) -> Iterator[str]:
         server.routes["/a.xml"] = Route(rss("Guild A wire", [item(1, description=description)]))
         engine.ensure_ready()
         asyncio.run(engine.feeds.add(server.url("/a.xml"), "111"))
-    hits = engine.search(MARK, visible=None)
+    hits = engine.briefs.search(MARK, visible=None)
     refs = [c.sentence for i in hits.items() for c in i.citations]
     assert refs, "the feed item was stored"
     yield refs[0]
@@ -62,33 +62,33 @@ def _text(brief: Brief) -> str:
 
 def test_feed_items_stay_in_the_guild_that_brought_them(engine: Engine, feed_a: str) -> None:
     a, b = visibility(111), visibility(222)
-    assert MARK in _text(engine.search(MARK, visible=a))
-    assert MARK not in _text(engine.search(MARK, visible=b))
-    assert MARK not in _text(engine.search(MARK, visible=NO_GUILD))
-    assert MARK in _text(engine.brief(query=MARK, visible=a))
-    brief_b = engine.brief(query=MARK, visible=b)
+    assert MARK in _text(engine.briefs.search(MARK, visible=a))
+    assert MARK not in _text(engine.briefs.search(MARK, visible=b))
+    assert MARK not in _text(engine.briefs.search(MARK, visible=NO_GUILD))
+    assert MARK in _text(engine.briefs.brief(query=MARK, visible=a))
+    brief_b = engine.briefs.brief(query=MARK, visible=b)
     assert MARK not in _text(brief_b) and brief_b.items() == []
-    assert MARK not in _text(engine.brief(visible=b, max_items=40))
+    assert MARK not in _text(engine.briefs.brief(visible=b, max_items=40))
     # The source of it: guild A sees the passage, guild B is told it does not exist.
-    assert MARK in _text(engine.source(feed_a, visible=a))
+    assert MARK in _text(engine.briefs.source(feed_a, visible=a))
     with pytest.raises(NotFoundError, match="no document"):
-        engine.source(feed_a, visible=b)
+        engine.briefs.source(feed_a, visible=b)
     doc = feed_a.split(":")[0]
-    assert all(s.id != doc for s in engine.stories(visible=b).sources)
-    assert any(s.id == doc for s in engine.stories(visible=a).sources)
-    assert doc not in _text(engine.timeline(visible=b))
+    assert all(s.id != doc for s in engine.briefs.stories(visible=b).sources)
+    assert any(s.id == doc for s in engine.briefs.stories(visible=a).sources)
+    assert doc not in _text(engine.briefs.timeline(visible=b))
     # The command line (no scope) sees everything; the seed corpus is everyone's.
-    assert MARK in _text(engine.search(MARK))
-    assert "Shoigu" in _text(engine.search("Shoigu", visible=b))
+    assert MARK in _text(engine.briefs.search(MARK))
+    assert "Shoigu" in _text(engine.briefs.search("Shoigu", visible=b))
 
 
 def test_engine_is_safe_from_worker_threads(engine: Engine) -> None:
     """The bot runs the engine in a thread pool: concurrent first use seeds once, answers all."""
     with ThreadPoolExecutor(max_workers=6) as pool:
-        briefs = list(pool.map(lambda _: engine.brief(visible=NO_GUILD), range(12)))
+        briefs = list(pool.map(lambda _: engine.briefs.brief(visible=NO_GUILD), range(12)))
     assert all(b.items() for b in briefs)
     assert len({tuple(i.text for i in b.items()) for b in briefs}) == 1
-    assert engine.stats().documents == 5  # the seeds, ingested once
+    assert engine.briefs.stats().documents == 5  # the seeds, ingested once
 
 
 def test_cli_guild_option_scopes_reads(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -101,8 +101,8 @@ def test_new_names_from_a_guilds_feed_stay_in_that_guild(engine: Engine, feed_a:
     """ "New names" of a brief: a narrow window (read by key) and no window (a scan) alike."""
     name = f"{MARK} Trading"
     a, b = visibility(111), visibility(222)
-    assert name in {n.name for n in engine.brief(visible=a).new_names}
-    assert name not in {n.name for n in engine.brief(visible=b).new_names}
+    assert name in {n.name for n in engine.briefs.brief(visible=a).new_names}
+    assert name not in {n.name for n in engine.briefs.brief(visible=b).new_names}
     # The store's answer for the window holding only the feed item (1 of 6 documents: read
     # by key) and for none (a scan); guild B's brief of that window is empty anyway.
     for since in (datetime(2023, 11, 1, tzinfo=UTC), None):

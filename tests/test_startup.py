@@ -242,7 +242,7 @@ def test_a_bad_reference_and_a_corpus_count_analyse_nothing(
 
     engine = Engine(load_settings({**env, **no_seeds}), FrozenClock(NOW))
     try:
-        assert engine.corpus_size() == 2
+        assert engine.briefs.corpus_size() == 2
     finally:
         engine.close()
     assert pending() == 2

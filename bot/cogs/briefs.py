@@ -27,7 +27,7 @@ async def topic_autocomplete(
     interaction: discord.Interaction[Any], current: str
 ) -> list[app_commands.Choice[str]]:
     engine = bot_of(interaction).engine
-    return choices(((label, key) for key, label in engine.topic_names()), current)
+    return choices(((label, key) for key, label in engine.briefs.topic_names()), current)
 
 
 async def entity_autocomplete(
@@ -36,7 +36,7 @@ async def entity_autocomplete(
     engine = bot_of(interaction).engine
     typed = current.strip().casefold()
     found: list[tuple[str, str]] = []
-    for name, aliases in engine.entity_names():
+    for name, aliases in engine.briefs.entity_names():
         # Suggest the entity by its name when the typed text starts any of its aliases.
         if typed and not any(typed in a.casefold() for a in (name, *aliases)):
             continue
@@ -79,7 +79,7 @@ class Briefs(commands.Cog):
         )
         await answer_brief(
             interaction,
-            lambda: bot.engine.brief(
+            lambda: bot.engine.briefs.brief(
                 topic=topic, entity=entity, query=query, since=since, until=until, visible=visible
             ),
             fmt,
@@ -102,7 +102,7 @@ class Briefs(commands.Cog):
         since, until = days_window(bot.engine.clock(), days)
         visible = scope(interaction)
         await answer_brief(
-            interaction, lambda: bot.engine.timeline(entity, None, since, until, 40, visible)
+            interaction, lambda: bot.engine.briefs.timeline(entity, None, since, until, 40, visible)
         )
 
     @app_commands.command(name="entity", description="Profile of a person, state, organisation")
@@ -114,7 +114,7 @@ class Briefs(commands.Cog):
         bot = bot_of(interaction)
         await defer(interaction)
         visible = scope(interaction)
-        await answer_brief(interaction, lambda: bot.engine.entity(name, visible))
+        await answer_brief(interaction, lambda: bot.engine.briefs.entity(name, visible))
 
     @app_commands.command(name="stories", description="Events reported across outlets, paged")
     @app_commands.describe(days="only sources published in the last N days (1 to 365)")
@@ -126,7 +126,7 @@ class Briefs(commands.Cog):
         since, until = days_window(bot.engine.clock(), days)
         visible = scope(interaction)
         await answer_pages(
-            interaction, lambda: bot.engine.stories(since, until, visible), "stories"
+            interaction, lambda: bot.engine.briefs.stories(since, until, visible), "stories"
         )
 
 

@@ -35,7 +35,7 @@ class Search(commands.Cog):
         visible = scope(interaction)
         await answer_pages(
             interaction,
-            lambda: bot.engine.search(query, RESULTS, since, until, visible),
+            lambda: bot.engine.briefs.search(query, RESULTS, since, until, visible),
             "search",
         )
 
