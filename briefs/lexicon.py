@@ -29,15 +29,16 @@ def _terms_pattern(terms: Iterable[str], *, ignore_case: bool) -> re.Pattern[str
     return re.compile(rf"(?<![\w])(?:{body})", flags)
 
 
-def _trie(words: Iterable[str]) -> str:
+def _trie(words: Iterable[str], *, lower: bool = True) -> str:
     """One regular expression for many literal words, as a trie: at each character only the
     branch for that character is tried, where a plain alternation tries every word. Longer
     words are preferred (a word's continuation before its end), so the match at a position
-    is the longest word there, as in an alternation sorted longest first."""
+    is the longest word there, as in an alternation sorted longest first. The words are
+    lower-cased first (for a pattern that ignores case) unless ``lower`` is false."""
     root: dict[str, Any] = {}
     for word in words:
         node = root
-        for ch in word.lower():
+        for ch in word.lower() if lower else word:
             node = node.setdefault(ch, {})
         node[""] = {}
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from briefs.lexicon import Entity, Lexicon
+from briefs.lexicon import Entity, Lexicon, _trie
 
 SpeakerKind = Literal["person", "anonymous", "group", "organisation"]
 
@@ -134,32 +134,61 @@ def _descriptor_phrases(text: str, alias: str) -> Iterator[str]:
             after_last = m.end()
 
 
-def _written_in(entity: Entity) -> tuple[str, ...] | None:
+def _written(entity: Entity) -> tuple[str, ...] | None:
     """Strings of which one must appear in a text, as written, for ``entity.pattern`` to match
     it (its aliases: the pattern is their case-sensitive alternation), or None when unknown."""
-    if entity.pattern.flags & re.IGNORECASE:
-        return None
-    return entity.aliases
+    return None if entity.pattern.flags & re.IGNORECASE else entity.aliases
+
+
+class _Finder:
+    """Which of some entities may match in a text, found by one scan of it for their aliases
+    as written, instead of one pattern per entity (the patterns run only for those found).
+
+    The scan finds, at each position, the longest alias starting there; every alias that
+    occurs is a prefix of the longest at its position, so the aliases contained in the ones
+    found are exactly the aliases in the text. An entity whose pattern ignores case (none
+    that a lexicon file makes) is always kept.
+    """
+
+    def __init__(self, entities: Sequence[Entity]) -> None:
+        self.entities = tuple(entities)
+        self.always = frozenset(
+            i for i, e in enumerate(self.entities) if e.pattern.flags & re.IGNORECASE
+        )
+        owners: dict[str, set[int]] = {}
+        for i, entity in enumerate(self.entities):
+            if i not in self.always:
+                for alias in entity.aliases:
+                    owners.setdefault(alias, set()).add(i)
+        # For each alias, every entity with an alias inside it (itself included).
+        self.within = {
+            alias: frozenset(i for inner, ids in owners.items() if inner in alias for i in ids)
+            for alias in owners
+        }
+        body = _trie([a for a in owners if a], lower=False) or "(?!)"
+        self.scan = re.compile(f"(?=({body}))")
+
+    def present(self, text: str) -> list[Entity]:
+        """The entities, in their order, whose pattern may match in ``text``."""
+        found = set(self.always)
+        for m in self.scan.finditer(text):
+            found |= self.within[m.group(1)]
+        if not found:
+            return []
+        return [self.entities[i] for i in sorted(found)]
 
 
 class _Cast:
-    """The lexicon's people and bodies (states, organisations), and what rules each out of a
-    phrase without running its pattern: built once per lexicon, not once per article."""
+    """The lexicon's people and bodies (states, organisations), with their finders: built
+    once per lexicon, not once per article."""
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self.people = tuple(e for e in lexicon.entities if e.type == "person")
         self.bodies = tuple(e for e in lexicon.entities if e.type in {"state", "organisation"})
-        self.people_written = tuple((p, _written_in(p)) for p in self.people)
-        self.bodies_written = tuple((b, _written_in(b)) for b in self.bodies)
-
-    @staticmethod
-    def present(
-        phrase: str, written: tuple[tuple[Entity, tuple[str, ...] | None], ...]
-    ) -> list[Entity]:
-        """The entities, in lexicon order, whose pattern may match in ``phrase``: those with an
-        alias in it as written (a substring test, much cheaper than the pattern)."""
-        return [e for e, aliases in written if aliases is None or any(a in phrase for a in aliases)]
+        self.people_written = tuple((p, _written(p)) for p in self.people)
+        self.people_in = _Finder(self.people).present
+        self.bodies_in = _Finder(self.bodies).present
 
 
 _CASTS: dict[int, _Cast] = {}
@@ -193,9 +222,17 @@ class _Context:
         self.descriptors: dict[str, set[str]] = {}
         text = " ".join(sentences)
         # An alias must appear as written for the pattern to match: most people are not in a
-        # given article, and a substring test rules them out without a regex scan.
-        for person in self.cast.present(text, self.cast.people_written):
-            if person.pattern.search(text) is None:
+        # given article, and a substring test rules them out without a regex scan; for the
+        # others the pattern is searched from the first alias found, not the article's start.
+        for person, aliases in self.cast.people_written:
+            if aliases is None:
+                first = 0
+            else:
+                found = [at for at in map(text.find, aliases) if at >= 0]
+                if not found:
+                    continue
+                first = min(found)
+            if person.pattern.search(text, first) is None:
                 continue
             words = _words(person.role or "")
             raw = set((person.role or "").lower().split())
@@ -209,7 +246,7 @@ class _Context:
     def person_in(self, phrase: str) -> Entity | None:
         """The named person a subject phrase names (not a possessive: "Shoigu’s visit")."""
         best: tuple[int, Entity] | None = None
-        for person in self.cast.present(phrase, self.cast.people_written):
+        for person in self.cast.people_in(phrase):
             for m in person.pattern.finditer(phrase):
                 if phrase[m.end() : m.end() + 2] in {"’s", "'s"}:
                     continue
@@ -219,7 +256,7 @@ class _Context:
 
     def bodies_in(self, phrase: str) -> list[Entity]:
         found = []
-        for body in self.cast.present(phrase, self.cast.bodies_written):
+        for body in self.cast.bodies_in(phrase):
             m = body.pattern.search(phrase)
             if m:
                 found.append((m.start(), body))
@@ -229,7 +266,7 @@ class _Context:
         """A subject that opens with a list of states or bodies: "Pyongyang and Moscow ..."."""
         spans = sorted(
             (m.start(), m.end(), body)
-            for body in self.cast.present(phrase, self.cast.bodies_written)
+            for body in self.cast.bodies_in(phrase)
             for m in body.pattern.finditer(phrase)
         )
         members: list[Entity] = []
