@@ -246,7 +246,7 @@ class Lexicon:
                 ids = owners.setdefault(alias, [])
                 if entity.id not in ids:
                     ids.append(entity.id)
-        return _entity_pattern(owners), owners
+        return _aliases_pattern(owners), owners
 
     def by_id(self, entity_id: str) -> Entity | None:
         return next((e for e in self.entities if e.id == entity_id), None)
@@ -256,6 +256,19 @@ def _entity_pattern(aliases: Iterable[str], *, ignore_case: bool = False) -> re.
     ordered = sorted(set(aliases), key=len, reverse=True)
     body = "|".join(re.escape(a) for a in ordered)
     return re.compile(rf"(?<![\w.-])(?:{body})(?![\w-])", re.IGNORECASE if ignore_case else 0)
+
+
+def _aliases_pattern(aliases: Iterable[str]) -> re.Pattern[str]:
+    """What ``_entity_pattern(aliases)`` matches, faster for many aliases: a trie instead of
+    an alternation (the longest alias that fits is tried first, as in one sorted longest
+    first), behind a set of the characters an alias starts with, which rules out most
+    positions before the look-behind is tried."""
+    words = sorted(set(aliases))
+    if not words or "" in words:  # (an empty alias matches nothing but itself: left as is)
+        return _entity_pattern(words)
+    firsts = "".join(re.escape(ch) for ch in sorted({w[0] for w in words}))
+    body = _trie(words, lower=False)
+    return re.compile(rf"(?=[{firsts}])(?<![\w.-])(?:{body})(?![\w-])")
 
 
 def load_lexicon(
