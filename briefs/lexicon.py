@@ -82,24 +82,35 @@ class TermScan:
         # With exotic case folding ("ſ" matches "s") the longest match is not certain to
         # decide the lists, so each list is then checked at each position instead.
         self._exact_by_text = all(_folds_alone(w) for w in words)
+        # The same scan, heeding case, for ASCII text lower-cased first: then each of its
+        # characters matches a term's character ignoring case exactly when it equals that
+        # character lower-cased (the terms fold alone), and a pattern that heeds case is
+        # about twice as fast. Positions do not move (ASCII keeps its length).
+        self._lower_scan = re.compile(rf"(?<![\w])(?=({body}))")
         self._known: dict[str, tuple[ListName, ...]] = {}
 
     def first_starts(self, text: str) -> dict[ListName, int]:
         """Each list found in ``text``, with where its first match starts."""
         found: dict[ListName, int] = {}
-        for m in self._scan.finditer(text):
-            if self._exact_by_text:
-                word = m.group(1)
-                names = self._known.get(word)
-                if names is None:
-                    if len(self._known) > 50_000:
-                        self._known.clear()
-                    names = self._known[word] = tuple(
-                        n for n, p in self.patterns.items() if p.match(word)
-                    )
-            else:
+        if not self._exact_by_text:
+            for m in self._scan.finditer(text):
                 start = m.start()
-                names = tuple(n for n, p in self.patterns.items() if p.match(text, start))
+                for name, p in self.patterns.items():
+                    if name not in found and p.match(text, start):
+                        found[name] = start
+            return found
+        if text.isascii():
+            matches = self._lower_scan.finditer(text.lower())
+        else:
+            matches = self._scan.finditer(text)
+        known = self._known
+        for m in matches:
+            word = m.group(1)
+            names = known.get(word)
+            if names is None:
+                if len(known) > 50_000:
+                    known.clear()
+                names = known[word] = tuple(n for n, p in self.patterns.items() if p.match(word))
             for name in names:
                 if name not in found:
                     found[name] = m.start()
