@@ -296,9 +296,9 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
     # Each expression below needs a digit or one of a few words: a sentence without them
     # skips its pattern (most sentences hold no date at all).
     digit = _DIGIT.search(sentence) is not None
-    month = _MONTH_STEM.search(sentence) is not None
+    named_month = _MONTH_STEM.search(sentence) is not None
     lower = sentence.lower()
-    for m in _MONTH_DAY_RE.finditer(sentence) if digit and month else ():
+    for m in _MONTH_DAY_RE.finditer(sentence) if digit and named_month else ():
         month, day = MONTHS[m["month"].lower().rstrip(".")], int(m["day"])
         if m["year"]:
             add(m, _safe_date(int(m["year"]), month, day), "day")
@@ -318,7 +318,7 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
         else:
             base = published.replace(day=1) if day <= published.day else _month_back(published, 1)
         add(m, _safe_date(base.year, base.month, day), "day")
-    for m in _IN_MONTH_RE.finditer(sentence) if month else ():
+    for m in _IN_MONTH_RE.finditer(sentence) if named_month else ():
         months = [MONTHS[m["month"].lower()]]
         if m["second"]:
             months.append(MONTHS[m["second"].lower()])

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from briefs.lexicon import Entity, Lexicon, _trie
@@ -86,12 +87,14 @@ _EXPANSIONS = tuple(
 _WORD = re.compile(r"[a-z][a-z.-]+")
 
 
-def _words(text: str) -> set[str]:
+@lru_cache(maxsize=20_000)
+def _words(text: str) -> frozenset[str]:
+    """The distinctive words of a descriptor ("NSC coordinator"), remembered per phrase."""
     text = text.lower()
     for short, pattern, long in _EXPANSIONS:
         if short in text:  # the pattern matches the short form as written, or nothing
             text = pattern.sub(long, text)
-    return {w for w in _WORD.findall(text) if w not in _GENERIC}
+    return frozenset(w for w in _WORD.findall(text) if w not in _GENERIC)
 
 
 _ALIAS_PATTERNS: dict[str, re.Pattern[str]] = {}
@@ -179,18 +182,88 @@ class _Finder:
 
 
 class _Cast:
-    """The lexicon's people and bodies (states, organisations), with their finders: built
-    once per lexicon, not once per article."""
+    """The lexicon's people and bodies (states, organisations), with their finders, and what
+    was found in each phrase asked about: built once per lexicon, not once per article.
+
+    What a phrase names depends only on the phrase and the lexicon, and the same phrases
+    ("he", "the official", "North Korea") come back article after article: each is worked
+    out once and remembered (up to ``_REMEMBERED`` phrases per look-up).
+    """
 
     def __init__(self, lexicon: Lexicon) -> None:
         self.lexicon = lexicon
         self.people = tuple(e for e in lexicon.entities if e.type == "person")
         self.bodies = tuple(e for e in lexicon.entities if e.type in {"state", "organisation"})
         self.people_written = tuple((p, _written(p)) for p in self.people)
-        self.people_in = _Finder(self.people).present
-        self.bodies_in = _Finder(self.bodies).present
+        self._people_present = _Finder(self.people).present
+        self._bodies_present = _Finder(self.bodies).present
+        self._person_in: dict[str, Entity | None] = {}
+        self._bodies_in: dict[str, tuple[Entity, ...]] = {}
+        self._group_at_start: dict[str, Speaker | None] = {}
+
+    def person_in(self, phrase: str) -> Entity | None:
+        """The named person a subject phrase names (not a possessive: "Shoigu’s visit")."""
+        memo = self._person_in
+        if phrase in memo:
+            return memo[phrase]
+        best: tuple[int, Entity] | None = None
+        for person in self._people_present(phrase):
+            for m in person.pattern.finditer(phrase):
+                if phrase[m.end() : m.end() + 2] in {"’s", "'s"}:
+                    continue
+                if best is None or m.start() > best[0]:
+                    best = (m.start(), person)
+        if len(memo) >= _REMEMBERED:
+            memo.clear()
+        found = memo[phrase] = best[1] if best else None
+        return found
+
+    def bodies_in(self, phrase: str) -> tuple[Entity, ...]:
+        """The states and bodies named in ``phrase``, in the order of their first mention."""
+        memo = self._bodies_in
+        cached = memo.get(phrase)
+        if cached is not None:
+            return cached
+        found = []
+        for body in self._bodies_present(phrase):
+            m = body.pattern.search(phrase)
+            if m:
+                found.append((m.start(), body))
+        if len(memo) >= _REMEMBERED:
+            memo.clear()
+        bodies = memo[phrase] = tuple(b for _, b in sorted(found, key=lambda x: x[0]))
+        return bodies
+
+    def group_at_start(self, phrase: str) -> Speaker | None:
+        """A subject that opens with a list of states or bodies: "Pyongyang and Moscow ..."."""
+        memo = self._group_at_start
+        if phrase in memo:
+            return memo[phrase]
+        spans = sorted(
+            (m.start(), m.end(), body)
+            for body in self._bodies_present(phrase)
+            for m in body.pattern.finditer(phrase)
+        )
+        members: list[Entity] = []
+        position = 0
+        for start, end, body in spans:
+            gap = phrase[position:start]
+            if start < position or not _GAP.fullmatch(gap):
+                break
+            if body not in members:
+                members.append(body)
+            position = end
+        group = None
+        if len(members) >= 2:
+            names = [b.name for b in members]
+            group = Speaker(", ".join(names[:-1]) + " and " + names[-1], "group")
+        if len(memo) >= _REMEMBERED:
+            memo.clear()
+        memo[phrase] = group
+        return group
 
 
+_REMEMBERED = 20_000
 _CASTS: dict[int, _Cast] = {}
 
 
@@ -202,6 +275,14 @@ def _cast(lexicon: Lexicon) -> _Cast:
             _CASTS.clear()
         cast = _CASTS[id(lexicon)] = _Cast(lexicon)
     return cast
+
+
+@lru_cache(maxsize=20_000)
+def _bare(phrase: str) -> str:
+    """A subject phrase without its quotation marks, leading "but"/"and"..., trailing
+    "also"/"has"... (remembered per phrase)."""
+    phrase = _LEADING.sub("", phrase.strip(' ,—–-"“”'))
+    return _TRAILING.sub("", phrase).strip()
 
 
 class _Context:
@@ -234,7 +315,7 @@ class _Context:
                 first = min(found)
             if person.pattern.search(text, first) is None:
                 continue
-            words = _words(person.role or "")
+            words = set(_words(person.role or ""))
             raw = set((person.role or "").lower().split())
             for alias in person.aliases:
                 for phrase in _descriptor_phrases(text, alias):
@@ -244,44 +325,13 @@ class _Context:
             self.raw_descriptors[person.id] = raw
 
     def person_in(self, phrase: str) -> Entity | None:
-        """The named person a subject phrase names (not a possessive: "Shoigu’s visit")."""
-        best: tuple[int, Entity] | None = None
-        for person in self.cast.people_in(phrase):
-            for m in person.pattern.finditer(phrase):
-                if phrase[m.end() : m.end() + 2] in {"’s", "'s"}:
-                    continue
-                if best is None or m.start() > best[0]:
-                    best = (m.start(), person)
-        return best[1] if best else None
+        return self.cast.person_in(phrase)
 
-    def bodies_in(self, phrase: str) -> list[Entity]:
-        found = []
-        for body in self.cast.bodies_in(phrase):
-            m = body.pattern.search(phrase)
-            if m:
-                found.append((m.start(), body))
-        return [b for _, b in sorted(found, key=lambda x: x[0])]
+    def bodies_in(self, phrase: str) -> tuple[Entity, ...]:
+        return self.cast.bodies_in(phrase)
 
     def group_at_start(self, phrase: str) -> Speaker | None:
-        """A subject that opens with a list of states or bodies: "Pyongyang and Moscow ..."."""
-        spans = sorted(
-            (m.start(), m.end(), body)
-            for body in self.cast.bodies_in(phrase)
-            for m in body.pattern.finditer(phrase)
-        )
-        members: list[Entity] = []
-        position = 0
-        for start, end, body in spans:
-            gap = phrase[position:start]
-            if start < position or not _GAP.fullmatch(gap):
-                break
-            if body not in members:
-                members.append(body)
-            position = end
-        if len(members) < 2:
-            return None
-        names = [b.name for b in members]
-        return Speaker(", ".join(names[:-1]) + " and " + names[-1], "group")
+        return self.cast.group_at_start(phrase)
 
     def by_descriptor(self, phrase: str) -> Speaker | None:
         wanted = _words(phrase)
@@ -298,8 +348,7 @@ class _Context:
 
     def resolve(self, phrase: str) -> Speaker | None:
         """Turn a subject phrase into a speaker, or None when it names nobody."""
-        phrase = _LEADING.sub("", phrase.strip(' ,—–-"“”'))
-        phrase = _TRAILING.sub("", phrase).strip()
+        phrase = _bare(phrase)
         if not phrase:
             return None
         person = self.person_in(phrase)
