@@ -37,7 +37,10 @@ _INVERTED = re.compile(rf",[\"”]?\s+(?:{_VERBS})\s+(?P<subj>[A-Z][\w’'-]+(?:
 # 'quoted a U.S. official as saying'
 _QUOTED_AS = re.compile(r"quoted\s+(?P<subj>.{3,60}?)\s+as\s+saying")
 # 'X said ...', 'X told reporters ...', 'X added that ...', 'X warned ... that “...'
-_REPORTED = re.compile(rf"(?P<verb>\b(?:{_VERBS}))\b")
+# (The verbs as a trie: no verb is another followed by a word boundary, so at most one can
+# match at a position, and trying them in the trie's order finds the same one.)
+_VERB_LIST = _VERBS.replace("points? out", "point out|points out").split("|")
+_REPORTED = re.compile(rf"(?P<verb>\b(?:{_trie(_VERB_LIST, lower=False)}))\b")
 _ACCORDING = re.compile(r"according to (?P<subj>(?:the )?[A-Z][\w’' -]{2,60}?)(?=[,.;]|$)")
 _LEADING = re.compile(
     r"^(?:(?:but|and|so|however|now|meanwhile|then|also|is that|that)\s+)+", re.IGNORECASE
