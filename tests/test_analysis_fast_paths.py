@@ -84,7 +84,7 @@ def test_cast_look_ups_match_one_pattern_per_entity(
                 best = (m.start(), person)
     for _ in range(2):  # worked out, then remembered
         assert cast.person_in(phrase) == (best[1] if best else None)
-        found = [(m.start(), b) for b in bodies if (m := b.pattern.search(phrase))]
+        found = [(at.start(), b) for b in bodies if (at := b.pattern.search(phrase))]
         assert cast.bodies_in(phrase) == tuple(b for _, b in sorted(found, key=lambda x: x[0]))
 
 
@@ -105,8 +105,10 @@ def test_lower_cased_scan_finds_what_each_pattern_finds(
 ) -> None:
     """Terms that fold alone: ASCII text takes the lower-cased scan, other text the scan that
     ignores case; both agree with one pattern per list."""
-    named = {("topic", str(i)): tuple(t) for i, t in enumerate(lists)}
-    scan = TermScan(named)  # type: ignore[arg-type]
+    named: dict[tuple[str, str], tuple[str, ...]] = {
+        ("topic", str(i)): tuple(t) for i, t in enumerate(lists)
+    }
+    scan = TermScan(named)
     expected = {}
     for name, listed in named.items():
         found = _terms_pattern(listed, ignore_case=True).search(sample)
