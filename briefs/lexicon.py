@@ -275,7 +275,7 @@ def _aliases_pattern(aliases: Iterable[str]) -> re.Pattern[str]:
     first), behind a set of the characters an alias starts with, which rules out most
     positions before the look-behind is tried."""
     words = sorted(set(aliases))
-    if not words or "" in words:  # (an empty alias matches nothing but itself: left as is)
+    if not words or "" in words:  # an empty alias matches the empty string: no trie for it
         return _entity_pattern(words)
     firsts = "".join(re.escape(ch) for ch in sorted({w[0] for w in words}))
     body = _trie(words, lower=False)
