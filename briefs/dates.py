@@ -179,6 +179,18 @@ _DIGIT = re.compile(r"\d")
 # Words each relative expression contains, lower-cased ("late last year": "last").
 # (ignoring case as the expression does: "ſ" matches "s", which ``lower()`` would not show).
 _RELATIVE_WORDS = re.compile(r"last|this|yesterday|today", re.IGNORECASE)
+# Each month name starts with one of these, as written (the month patterns heed case).
+_MONTH_STEM = re.compile(r"Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec")
+
+
+def _relative_words(sentence: str, lower: str) -> bool:
+    """Whether ``sentence`` has a word of ``_RELATIVE_WORDS``: in ASCII text that is a
+    substring test of its lower case (cheaper than a search that ignores case)."""
+    if sentence.isascii():
+        return "last" in lower or "this" in lower or "today" in lower or "yesterday" in lower
+    return _RELATIVE_WORDS.search(sentence) is not None
+
+
 # Meteorological seasons: a season is dated by its first month.
 _SEASON_MONTH = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
 
@@ -284,8 +296,9 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
     # Each expression below needs a digit or one of a few words: a sentence without them
     # skips its pattern (most sentences hold no date at all).
     digit = _DIGIT.search(sentence) is not None
+    named_month = _MONTH_STEM.search(sentence) is not None
     lower = sentence.lower()
-    for m in _MONTH_DAY_RE.finditer(sentence) if digit else ():
+    for m in _MONTH_DAY_RE.finditer(sentence) if digit and named_month else ():
         month, day = MONTHS[m["month"].lower().rstrip(".")], int(m["day"])
         if m["year"]:
             add(m, _safe_date(int(m["year"]), month, day), "day")
@@ -305,7 +318,7 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
         else:
             base = published.replace(day=1) if day <= published.day else _month_back(published, 1)
         add(m, _safe_date(base.year, base.month, day), "day")
-    for m in _IN_MONTH_RE.finditer(sentence):
+    for m in _IN_MONTH_RE.finditer(sentence) if named_month else ():
         months = [MONTHS[m["month"].lower()]]
         if m["second"]:
             months.append(MONTHS[m["second"].lower()])
@@ -342,7 +355,7 @@ def find_dates(sentence: str, published: date) -> list[DateMention]:
         if m.group(0).lower().startswith("last") and back == 0:
             back = 7
         add(m, published - timedelta(days=back), "day")
-    for m in _RELATIVE_RE.finditer(sentence) if _RELATIVE_WORDS.search(sentence) else ():
+    for m in _RELATIVE_RE.finditer(sentence) if _relative_words(sentence, lower) else ():
         expr = " ".join(m["expr"].lower().split())
         if expr == "last week":
             monday = published - timedelta(days=published.weekday() + 7)

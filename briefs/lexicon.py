@@ -31,15 +31,16 @@ def _terms_pattern(terms: Iterable[str], *, ignore_case: bool) -> re.Pattern[str
     return lazy_compile(rf"(?<![\w])(?:{body})", flags)
 
 
-def _trie(words: Iterable[str]) -> str:
+def _trie(words: Iterable[str], *, lower: bool = True) -> str:
     """One regular expression for many literal words, as a trie: at each character only the
     branch for that character is tried, where a plain alternation tries every word. Longer
     words are preferred (a word's continuation before its end), so the match at a position
-    is the longest word there, as in an alternation sorted longest first."""
+    is the longest word there, as in an alternation sorted longest first. The words are
+    lower-cased first (for a pattern that ignores case) unless ``lower`` is false."""
     root: dict[str, Any] = {}
     for word in words:
         node = root
-        for ch in word.lower():
+        for ch in word.lower() if lower else word:
             node = node.setdefault(ch, {})
         node[""] = {}
 
@@ -83,24 +84,35 @@ class TermScan:
         # With exotic case folding ("ſ" matches "s") the longest match is not certain to
         # decide the lists, so each list is then checked at each position instead.
         self._exact_by_text = all(_folds_alone(w) for w in words)
+        # The same scan, heeding case, for ASCII text lower-cased first: then each of its
+        # characters matches a term's character ignoring case exactly when it equals that
+        # character lower-cased (the terms fold alone), and a pattern that heeds case is
+        # about twice as fast. Positions do not move (ASCII keeps its length).
+        self._lower_scan = re.compile(rf"(?<![\w])(?=({body}))")
         self._known: dict[str, tuple[ListName, ...]] = {}
 
     def first_starts(self, text: str) -> dict[ListName, int]:
         """Each list found in ``text``, with where its first match starts."""
         found: dict[ListName, int] = {}
-        for m in self._scan.finditer(text):
-            if self._exact_by_text:
-                word = m.group(1)
-                names = self._known.get(word)
-                if names is None:
-                    if len(self._known) > 50_000:
-                        self._known.clear()
-                    names = self._known[word] = tuple(
-                        n for n, p in self.patterns.items() if p.match(word)
-                    )
-            else:
+        if not self._exact_by_text:
+            for m in self._scan.finditer(text):
                 start = m.start()
-                names = tuple(n for n, p in self.patterns.items() if p.match(text, start))
+                for name, p in self.patterns.items():
+                    if name not in found and p.match(text, start):
+                        found[name] = start
+            return found
+        if text.isascii():
+            matches = self._lower_scan.finditer(text.lower())
+        else:
+            matches = self._scan.finditer(text)
+        known = self._known
+        for m in matches:
+            word = m.group(1)
+            names = known.get(word)
+            if names is None:
+                if len(known) > 50_000:
+                    known.clear()
+                names = known[word] = tuple(n for n, p in self.patterns.items() if p.match(word))
             for name in names:
                 if name not in found:
                     found[name] = m.start()
@@ -247,7 +259,7 @@ class Lexicon:
                 ids = owners.setdefault(alias, [])
                 if entity.id not in ids:
                     ids.append(entity.id)
-        return _entity_pattern(owners), owners
+        return _aliases_pattern(owners), owners
 
     def by_id(self, entity_id: str) -> Entity | None:
         return next((e for e in self.entities if e.id == entity_id), None)
@@ -257,6 +269,19 @@ def _entity_pattern(aliases: Iterable[str], *, ignore_case: bool = False) -> re.
     ordered = sorted(set(aliases), key=len, reverse=True)
     body = "|".join(re.escape(a) for a in ordered)
     return lazy_compile(rf"(?<![\w.-])(?:{body})(?![\w-])", re.IGNORECASE if ignore_case else 0)
+
+
+def _aliases_pattern(aliases: Iterable[str]) -> re.Pattern[str]:
+    """What ``_entity_pattern(aliases)`` matches, faster for many aliases: a trie instead of
+    an alternation (the longest alias that fits is tried first, as in one sorted longest
+    first), behind a set of the characters an alias starts with, which rules out most
+    positions before the look-behind is tried."""
+    words = sorted(set(aliases))
+    if not words or "" in words:  # an empty alias matches the empty string: no trie for it
+        return _entity_pattern(words)
+    firsts = "".join(re.escape(ch) for ch in sorted({w[0] for w in words}))
+    body = _trie(words, lower=False)
+    return re.compile(rf"(?=[{firsts}])(?<![\w.-])(?:{body})(?![\w-])")
 
 
 def load_lexicon(

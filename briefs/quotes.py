@@ -12,9 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
-from briefs.lexicon import Entity, Lexicon
+from briefs.lexicon import Entity, Lexicon, _trie
 
 SpeakerKind = Literal["person", "anonymous", "group", "organisation"]
 
@@ -36,7 +37,10 @@ _INVERTED = re.compile(rf",[\"”]?\s+(?:{_VERBS})\s+(?P<subj>[A-Z][\w’'-]+(?:
 # 'quoted a U.S. official as saying'
 _QUOTED_AS = re.compile(r"quoted\s+(?P<subj>.{3,60}?)\s+as\s+saying")
 # 'X said ...', 'X told reporters ...', 'X added that ...', 'X warned ... that “...'
-_REPORTED = re.compile(rf"(?P<verb>\b(?:{_VERBS}))\b")
+# (The verbs as a trie: no verb is another followed by a word boundary, so at most one can
+# match at a position, and trying them in the trie's order finds the same one.)
+_VERB_LIST = _VERBS.replace("points? out", "point out|points out").split("|")
+_REPORTED = re.compile(rf"(?P<verb>\b(?:{_trie(_VERB_LIST, lower=False)}))\b")
 _ACCORDING = re.compile(r"according to (?P<subj>(?:the )?[A-Z][\w’' -]{2,60}?)(?=[,.;]|$)")
 _LEADING = re.compile(
     r"^(?:(?:but|and|so|however|now|meanwhile|then|also|is that|that)\s+)+", re.IGNORECASE
@@ -45,6 +49,16 @@ _TRAILING = re.compile(
     r"(?:\s+(?:also|further|later|again|previously|has|have|had|so far|is|was|were|will))+$",
     re.IGNORECASE,
 )
+_HEAD = re.compile(r"\b(officials?|spokes(?:person|man|woman)|secretary)\b")
+_THE_THIS = re.compile(r"^(?:the|this)\b")
+_THE_THIS_SPACE = re.compile(r"^(?:the|this)\s+")
+_THE_OUR_SPACE = re.compile(r"^(?:the|our)\s+")
+_OWNED = re.compile(r"(\w+[’']s\s+[\w ]+)$")
+_INSTITUTION = re.compile(r"\b(?:government|ministry|ministers?|media|agency|office)\b")
+_COORDINATED = re.compile(r"^(?P<subj>.+?)\s+\w+ed\b.*\band$")
+_PASSIVE_END = re.compile(r"\b(?:was|were|is|are|been|be)\s*$")
+_PASSIVE_BEFORE = re.compile(r"\b(?:is|are|was|were|been|be)\s+$")
+_GAP = re.compile(r"\s*(?:(?:,|and|the)\s*)*")
 _PRONOUN = re.compile(r"^(?:he|she|they|we)$", re.IGNORECASE)
 _GENERIC = frozenset(
     "a an the senior us u.s. official officials source sources top local government "
@@ -69,11 +83,34 @@ class Attribution:
     direct: bool  # a direct quotation (or its continuation), not reported speech
 
 
-def _words(text: str) -> set[str]:
+_EXPANSIONS = tuple(
+    (short, re.compile(rf"(?<![\w.]){re.escape(short)}(?![\w])"), long)
+    for short, long in _EXPAND.items()
+)
+_WORD = re.compile(r"[a-z][a-z.-]+")
+
+
+@lru_cache(maxsize=20_000)
+def _words(text: str) -> frozenset[str]:
+    """The distinctive words of a descriptor ("NSC coordinator"), remembered per phrase."""
     text = text.lower()
-    for short, long in _EXPAND.items():
-        text = re.sub(rf"(?<![\w.]){re.escape(short)}(?![\w])", long, text)
-    return {w for w in re.findall(r"[a-z][a-z.-]+", text) if w not in _GENERIC}
+    for short, pattern, long in _EXPANSIONS:
+        if short in text:  # the pattern matches the short form as written, or nothing
+            text = pattern.sub(long, text)
+    return frozenset(w for w in _WORD.findall(text) if w not in _GENERIC)
+
+
+_ALIAS_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def _alias_pattern(alias: str) -> re.Pattern[str]:
+    """``alias`` followed by a word boundary, compiled once per alias (not once per article)."""
+    pattern = _ALIAS_PATTERNS.get(alias)
+    if pattern is None:
+        if len(_ALIAS_PATTERNS) > 10_000:
+            _ALIAS_PATTERNS.clear()
+        pattern = _ALIAS_PATTERNS[alias] = re.compile(rf"{re.escape(alias)}\b")
+    return pattern
 
 
 _TITLE_WORDS_BEFORE = re.compile(r"(?:[A-Z][\w.]*\s+){1,6}$")
@@ -86,7 +123,7 @@ def _descriptor_phrases(text: str, alias: str) -> Iterator[str]:
     ("Kirby, the NSC coordinator,"). Found from the alias outward, since a scan of the whole
     text for capitalised runs costs more than the rest of the document's analysis."""
     after_last = 0
-    for m in re.finditer(rf"{re.escape(alias)}\b", text):
+    for m in _alias_pattern(alias).finditer(text):
         if m.start() < after_last:
             continue  # inside the phrase of the previous mention
         before = text[max(after_last, m.start() - 120) : m.start()]
@@ -103,13 +140,162 @@ def _descriptor_phrases(text: str, alias: str) -> Iterator[str]:
             after_last = m.end()
 
 
+def _written(entity: Entity) -> tuple[str, ...] | None:
+    """Strings of which one must appear in a text, as written, for ``entity.pattern`` to match
+    it (its aliases: the pattern is their case-sensitive alternation), or None when unknown."""
+    return None if entity.pattern.flags & re.IGNORECASE else entity.aliases
+
+
+class _Finder:
+    """Which of some entities may match in a text, found by one scan of it for their aliases
+    as written, instead of one pattern per entity (the patterns run only for those found).
+
+    The scan finds, at each position, the longest alias starting there; every alias that
+    occurs is a prefix of the longest at its position, so the aliases contained in the ones
+    found are exactly the aliases in the text. An entity whose pattern ignores case (none
+    that a lexicon file makes) is always kept.
+    """
+
+    def __init__(self, entities: Sequence[Entity]) -> None:
+        self.entities = tuple(entities)
+        self.always = frozenset(
+            i for i, e in enumerate(self.entities) if e.pattern.flags & re.IGNORECASE
+        )
+        owners: dict[str, set[int]] = {}
+        for i, entity in enumerate(self.entities):
+            if i not in self.always:
+                for alias in entity.aliases:
+                    owners.setdefault(alias, set()).add(i)
+        # For each alias, every entity with an alias inside it (itself included).
+        self.within = {
+            alias: frozenset(i for inner, ids in owners.items() if inner in alias for i in ids)
+            for alias in owners
+        }
+        body = _trie([a for a in owners if a], lower=False) or "(?!)"
+        self.scan = re.compile(f"(?=({body}))")
+
+    def present(self, text: str) -> list[Entity]:
+        """The entities, in their order, whose pattern may match in ``text``."""
+        found = set(self.always)
+        for m in self.scan.finditer(text):
+            found |= self.within[m.group(1)]
+        if not found:
+            return []
+        return [self.entities[i] for i in sorted(found)]
+
+
+class _Cast:
+    """The lexicon's people and bodies (states, organisations), with their finders, and what
+    was found in each phrase asked about: built once per lexicon, not once per article.
+
+    What a phrase names depends only on the phrase and the lexicon, and the same phrases
+    ("he", "the official", "North Korea") come back article after article: each is worked
+    out once and remembered (up to ``_REMEMBERED`` phrases per look-up).
+    """
+
+    def __init__(self, lexicon: Lexicon) -> None:
+        self.lexicon = lexicon
+        self.people = tuple(e for e in lexicon.entities if e.type == "person")
+        self.bodies = tuple(e for e in lexicon.entities if e.type in {"state", "organisation"})
+        self.people_written = tuple((p, _written(p)) for p in self.people)
+        self._people_present = _Finder(self.people).present
+        self._bodies_present = _Finder(self.bodies).present
+        self._person_in: dict[str, Entity | None] = {}
+        self._bodies_in: dict[str, tuple[Entity, ...]] = {}
+        self._group_at_start: dict[str, Speaker | None] = {}
+
+    def person_in(self, phrase: str) -> Entity | None:
+        """The named person a subject phrase names (not a possessive: "Shoigu’s visit")."""
+        memo = self._person_in
+        if phrase in memo:
+            return memo[phrase]
+        best: tuple[int, Entity] | None = None
+        for person in self._people_present(phrase):
+            for m in person.pattern.finditer(phrase):
+                if phrase[m.end() : m.end() + 2] in {"’s", "'s"}:
+                    continue
+                if best is None or m.start() > best[0]:
+                    best = (m.start(), person)
+        if len(memo) >= _REMEMBERED:
+            memo.clear()
+        found = memo[phrase] = best[1] if best else None
+        return found
+
+    def bodies_in(self, phrase: str) -> tuple[Entity, ...]:
+        """The states and bodies named in ``phrase``, in the order of their first mention."""
+        memo = self._bodies_in
+        cached = memo.get(phrase)
+        if cached is not None:
+            return cached
+        found = []
+        for body in self._bodies_present(phrase):
+            m = body.pattern.search(phrase)
+            if m:
+                found.append((m.start(), body))
+        if len(memo) >= _REMEMBERED:
+            memo.clear()
+        bodies = memo[phrase] = tuple(b for _, b in sorted(found, key=lambda x: x[0]))
+        return bodies
+
+    def group_at_start(self, phrase: str) -> Speaker | None:
+        """A subject that opens with a list of states or bodies: "Pyongyang and Moscow ..."."""
+        memo = self._group_at_start
+        if phrase in memo:
+            return memo[phrase]
+        spans = sorted(
+            (m.start(), m.end(), body)
+            for body in self._bodies_present(phrase)
+            for m in body.pattern.finditer(phrase)
+        )
+        members: list[Entity] = []
+        position = 0
+        for start, end, body in spans:
+            gap = phrase[position:start]
+            if start < position or not _GAP.fullmatch(gap):
+                break
+            if body not in members:
+                members.append(body)
+            position = end
+        group = None
+        if len(members) >= 2:
+            names = [b.name for b in members]
+            group = Speaker(", ".join(names[:-1]) + " and " + names[-1], "group")
+        if len(memo) >= _REMEMBERED:
+            memo.clear()
+        memo[phrase] = group
+        return group
+
+
+_REMEMBERED = 20_000
+_CASTS: dict[int, _Cast] = {}
+
+
+def _cast(lexicon: Lexicon) -> _Cast:
+    """The lexicon's cast, built on its first article and remembered (by identity)."""
+    cast = _CASTS.get(id(lexicon))
+    if cast is None or cast.lexicon is not lexicon:
+        if len(_CASTS) >= 16:
+            _CASTS.clear()
+        cast = _CASTS[id(lexicon)] = _Cast(lexicon)
+    return cast
+
+
+@lru_cache(maxsize=20_000)
+def _bare(phrase: str) -> str:
+    """A subject phrase without its quotation marks, leading "but"/"and"..., trailing
+    "also"/"has"... (remembered per phrase)."""
+    phrase = _LEADING.sub("", phrase.strip(' ,—–-"“”'))
+    return _TRAILING.sub("", phrase).strip()
+
+
 class _Context:
     """What the article has told us so far, to resolve pronouns and descriptors."""
 
     def __init__(self, sentences: Sequence[str], lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self.people = [e for e in lexicon.entities if e.type == "person"]
-        self.bodies = [e for e in lexicon.entities if e.type in {"state", "organisation"}]
+        self.cast = _cast(lexicon)
+        self.people = self.cast.people
+        self.bodies = self.cast.bodies
         self.last_person: Speaker | None = None
         self.last_group: Speaker | None = None
         self.last_official: Speaker | None = None
@@ -119,12 +305,20 @@ class _Context:
         # Descriptor words the article attaches to each named person ("NSC coordinator").
         self.descriptors: dict[str, set[str]] = {}
         text = " ".join(sentences)
-        for person in self.people:
-            # An alias must appear as written for the pattern to match: most people are not
-            # in a given article, and a substring test rules them out without a regex scan.
-            if not any(alias in text for alias in person.aliases) or not person.count(text):
+        # An alias must appear as written for the pattern to match: most people are not in a
+        # given article, and a substring test rules them out without a regex scan; for the
+        # others the pattern is searched from the first alias found, not the article's start.
+        for person, aliases in self.cast.people_written:
+            if aliases is None:
+                first = 0
+            else:
+                found = [at for at in map(text.find, aliases) if at >= 0]
+                if not found:
+                    continue
+                first = min(found)
+            if person.pattern.search(text, first) is None:
                 continue
-            words = _words(person.role or "")
+            words = set(_words(person.role or ""))
             raw = set((person.role or "").lower().split())
             for alias in person.aliases:
                 for phrase in _descriptor_phrases(text, alias):
@@ -134,44 +328,13 @@ class _Context:
             self.raw_descriptors[person.id] = raw
 
     def person_in(self, phrase: str) -> Entity | None:
-        """The named person a subject phrase names (not a possessive: "Shoigu’s visit")."""
-        best: tuple[int, Entity] | None = None
-        for person in self.people:
-            for m in person.pattern.finditer(phrase):
-                if phrase[m.end() : m.end() + 2] in {"’s", "'s"}:
-                    continue
-                if best is None or m.start() > best[0]:
-                    best = (m.start(), person)
-        return best[1] if best else None
+        return self.cast.person_in(phrase)
 
-    def bodies_in(self, phrase: str) -> list[Entity]:
-        found = []
-        for body in self.bodies:
-            m = body.pattern.search(phrase)
-            if m:
-                found.append((m.start(), body))
-        return [b for _, b in sorted(found, key=lambda x: x[0])]
+    def bodies_in(self, phrase: str) -> tuple[Entity, ...]:
+        return self.cast.bodies_in(phrase)
 
     def group_at_start(self, phrase: str) -> Speaker | None:
-        """A subject that opens with a list of states or bodies: "Pyongyang and Moscow ..."."""
-        spans = sorted(
-            (m.start(), m.end(), body)
-            for body in self.bodies
-            for m in body.pattern.finditer(phrase)
-        )
-        members: list[Entity] = []
-        position = 0
-        for start, end, body in spans:
-            gap = phrase[position:start]
-            if start < position or not re.fullmatch(r"\s*(?:(?:,|and|the)\s*)*", gap):
-                break
-            if body not in members:
-                members.append(body)
-            position = end
-        if len(members) < 2:
-            return None
-        names = [b.name for b in members]
-        return Speaker(", ".join(names[:-1]) + " and " + names[-1], "group")
+        return self.cast.group_at_start(phrase)
 
     def by_descriptor(self, phrase: str) -> Speaker | None:
         wanted = _words(phrase)
@@ -188,8 +351,7 @@ class _Context:
 
     def resolve(self, phrase: str) -> Speaker | None:
         """Turn a subject phrase into a speaker, or None when it names nobody."""
-        phrase = _LEADING.sub("", phrase.strip(' ,—–-"“”'))
-        phrase = _TRAILING.sub("", phrase).strip()
+        phrase = _bare(phrase)
         if not phrase:
             return None
         person = self.person_in(phrase)
@@ -201,16 +363,16 @@ class _Context:
                 return self.last_group or self.last_person
             return self.last_person
         lower = phrase.lower()
-        head = re.search(r"\b(officials?|spokes(?:person|man|woman)|secretary)\b", lower)
+        head = _HEAD.search(lower)
         if head:
             named = self.by_descriptor(phrase)
             if named is not None:
                 return named
-            if re.match(r"^(?:the|this)\b", lower):
+            if _THE_THIS.match(lower):
                 recent = self.recent_with(head.group(1))
                 if recent is not None:
                     return recent
-            label = re.sub(r"^(?:the|this)\s+", "a ", phrase)
+            label = _THE_THIS_SPACE.sub("a ", phrase)
             return Speaker(label, "anonymous")
         bodies = self.bodies_in(phrase)
         if len(bodies) >= 2 and (" and " in phrase or "," in phrase):
@@ -218,12 +380,12 @@ class _Context:
                 ", ".join(b.name for b in bodies[:-1]) + " and " + bodies[-1].name, "group"
             )
         if bodies:
-            owned = re.search(r"(\w+[’']s\s+[\w ]+)$", phrase)
+            owned = _OWNED.search(phrase) if "s" in phrase else None
             if owned:  # "Russia’s defense ministry": a body of a state, named as printed
                 return Speaker(owned.group(1), "organisation", bodies[0].id)
             return Speaker(bodies[0].name, "organisation", bodies[0].id)
-        if re.search(r"\b(?:government|ministry|ministers?|media|agency|office)\b", lower):
-            return Speaker(re.sub(r"^(?:the|our)\s+", "", phrase), "organisation")
+        if _INSTITUTION.search(lower):
+            return Speaker(_THE_OUR_SPACE.sub("", phrase), "organisation")
         return None
 
     def recent_with(self, noun: str) -> Speaker | None:
@@ -285,7 +447,9 @@ def _resolve_subject(ctx: _Context, subject: str) -> Speaker | None:
     group = ctx.group_at_start(_LEADING.sub("", subject.strip()))
     if group is not None:
         return group
-    coordinated = re.match(r"^(?P<subj>.+?)\s+\w+ed\b.*\band$", subject.strip())
+    stripped = subject.strip()
+    # The pattern ends with "and" at the very end: nothing else can match it.
+    coordinated = _COORDINATED.match(stripped) if stripped.endswith("and") else None
     if coordinated:
         # "our government summoned the ambassador and demanded ...": the subject comes first.
         return ctx.resolve(coordinated.group("subj"))
@@ -307,29 +471,31 @@ _CREDIT = re.compile(r"\(([^()]{3,120})\)\s*[.!?]?\s*$")
 
 def _attribution_in(ctx: _Context, sentence: str) -> tuple[Speaker, bool] | None:
     """The speaker a sentence names, and whether it is tied to a direct quotation."""
-    credit = _CREDIT.search(sentence)
+    # Each pattern below needs a character or word the sentence may lack: checked first.
+    credit = _CREDIT.search(sentence) if ")" in sentence else None
     if credit:
         # "Experts also point out that ... (Ewha Womans University Professor Park Won-gon)."
         person = ctx.person_in(credit.group(1))
         if person is not None:
             return Speaker(person.name, "person", person.id), False
-    for m in _POST_QUOTE.finditer(sentence):
-        if re.search(r"\b(?:was|were|is|are|been|be)\s*$", m.group("subj")) and not m.group(
-            "verb"
-        ).startswith(("was quoted", "were quoted")):
+    closes = '"' in sentence or "”" in sentence
+    for m in _POST_QUOTE.finditer(sentence) if closes else ():
+        if _PASSIVE_END.search(m.group("subj")) and not m.group("verb").startswith(
+            ("was quoted", "were quoted")
+        ):
             continue  # passive: '..." he was accused of ...' names no speaker
         speaker = ctx.resolve(m.group("subj")) if m.group("subj").strip() else None
         if speaker:
             return speaker, True
-    for pattern in (_INVERTED, _QUOTED_AS):
-        found = pattern.search(sentence)
+    for pattern, needs in ((_INVERTED, ","), (_QUOTED_AS, "quoted")):
+        found = pattern.search(sentence) if needs in sentence else None
         speaker = ctx.resolve(found.group("subj")) if found else None
         if speaker:
             return speaker, True
     question = sentence.rstrip("\"”’' ").endswith("?")
     for m in _REPORTED.finditer(sentence):
         before = sentence[: m.start()]
-        if question or re.search(r"\b(?:is|are|was|were|been|be)\s+$", before):
+        if question or _PASSIVE_BEFORE.search(before):
             continue  # "What has Russia said?", "North Korea is said to have ..."
         if before.count('"') % 2 == 1 or before.count("“") > before.count("”"):
             continue  # the verb is inside a quotation
@@ -337,7 +503,7 @@ def _attribution_in(ctx: _Context, sentence: str) -> tuple[Speaker, bool] | None
         if speaker:
             direct = any(ch in sentence[m.end() :] for ch in _OPEN)
             return speaker, direct
-    according = _ACCORDING.search(sentence)
+    according = _ACCORDING.search(sentence) if "according to " in sentence else None
     speaker = ctx.resolve(according.group("subj")) if according else None
     return (speaker, False) if speaker else None
 

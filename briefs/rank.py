@@ -40,15 +40,17 @@ Vector = dict[str, float]
 UNION_WEIGHT = 0.5
 
 
+_LOWER_WORD = re.compile(r"[a-z][a-z'-]+|\d+")
+
+
 def terms(text: str) -> list[str]:
     """Content words, lower-cased and cut to a 7-letter stem (cheap, language-agnostic)."""
-    out = []
-    for word in _WORD.findall(text):
-        lower = word.lower()
-        if lower in STOPWORDS or len(lower) < 2:
-            continue
-        out.append(lower[:7])
-    return out
+    if text.isascii():
+        # Lower-casing ASCII text first finds the same words, already lower-cased.
+        words = _LOWER_WORD.findall(text.lower())
+    else:
+        words = [word.lower() for word in _WORD.findall(text)]
+    return [word[:7] for word in words if word not in STOPWORDS and len(word) >= 2]
 
 
 def tfidf_vectors(texts: Sequence[str]) -> list[Vector]:
