@@ -196,17 +196,22 @@ def _assign_stories(store: SqlStore, doc_ids: list[str], cut: dict[str, int], ba
                 published_at, sig_json = inputs[doc_id]
                 story_id, duplicate_of = None, None
                 if published_at is not None:
-                    sig = (
-                        json.loads(sig_json)
-                        if sig_json is not None
-                        else signature(tx.body(doc_id)[: cut.get(doc_id)])
-                    )
+                    stored = sig_json is not None
+                    if sig_json is not None:
+                        sig = signatures.get(doc_id) or json.loads(sig_json)
+                    else:
+                        sig = signature(tx.body(doc_id)[: cut.get(doc_id)])
                     start, end = story_window(published_at.date())
                     near = tx.neighbours(
                         doc_id,
                         datetime(start.year, start.month, start.day, tzinfo=UTC),
                         datetime(end.year, end.month, end.day, tzinfo=UTC),
                     )
+                    if stored:  # kept for when it is a neighbour: it is its stored signature
+                        if len(signatures) >= VECTOR_CACHE:
+                            signatures.clear()
+                            their_shingles.clear()
+                        signatures[doc_id] = sig
                     unseen = [n for n, _ in near if n not in signatures]
                     if unseen:
                         if len(signatures) + len(unseen) > VECTOR_CACHE:
@@ -227,5 +232,7 @@ def _assign_stories(store: SqlStore, doc_ids: list[str], cut: dict[str, int], ba
                             found = their_shingles[other] = shingles(tx.body(other))
                         return found
 
-                    story_id, duplicate_of = choose_story(sig, mine, candidates, background, theirs)
+                    story_id, duplicate_of = choose_story(
+                        sig, mine, candidates, background, theirs, doc_id if stored else None
+                    )
                 tx.set_story(doc_id, story_id or f"s-{doc_id}", duplicate_of)
