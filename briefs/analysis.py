@@ -214,6 +214,7 @@ class Background:
     _idf: dict[str, float] = field(default_factory=dict)
     # A number for each term of the vectors made, for their arrays.
     _term_ids: dict[str, int] = field(default_factory=dict)
+    _lookup: Any = None
 
     def add(self, sig: dict[str, int]) -> None:
         self.df.update(sig.keys())
@@ -246,6 +247,15 @@ class Background:
                     self._cache.clear()
                 self._cache[document_id] = vec
         return vec
+
+    def _weights_by_term(self) -> Any:
+        """An array of zeros, one for each term number (``_maybe_alike`` puts a document's
+        weights in it, and takes them out again, to look its terms up at once)."""
+        import numpy as np
+
+        if self._lookup is None or len(self._lookup) < len(self._term_ids):
+            self._lookup = np.zeros(2 * len(self._term_ids) + 1024, dtype=np.float64)
+        return self._lookup
 
     def vector(self, sig: dict[str, int]) -> dict[str, float]:
         idf = self._idf
@@ -302,7 +312,7 @@ def choose_story(
     vectors = [background._vector_of(c.document_id, c.signature) for c in candidates]
     mine_shingled: set[int] | None = None
     best: tuple[float, StoryCandidate] | None = None
-    for i in _maybe_alike(mine_vector, vectors):
+    for i in _maybe_alike(background, mine_vector, vectors):
         cand, other = candidates[i], vectors[i].weights
         # In the order of ``mine``, as ``sum(v * other.get(t, 0.0) ...)`` did, without its
         # additions of zero: the same float, at a fraction of the cost.
@@ -319,20 +329,20 @@ def choose_story(
     return (best[1].story_id, None) if best else (None, None)
 
 
-def _maybe_alike(mine: _Vector, vectors: Sequence[_Vector]) -> list[int]:
+def _maybe_alike(background: Background, mine: _Vector, vectors: Sequence[_Vector]) -> list[int]:
     """Positions of the ``vectors`` whose similarity to ``mine``, summed in any order, is
     within ``_SUM_ORDER_SLACK`` of ``STORY_SIMILARITY`` or above, in order."""
     if not vectors or not mine.weights:
         return []
     import numpy as np
 
-    order = np.argsort(mine.term_ids)
-    my_ids, my_weights = mine.term_ids[order], mine.values[order]
+    weights_of = background._weights_by_term()
     sizes = np.fromiter((len(v.weights) for v in vectors), dtype=np.int64, count=len(vectors))
     their_ids = np.concatenate([v.term_ids for v in vectors])
     their_weights = np.concatenate([v.values for v in vectors])
-    at = np.minimum(np.searchsorted(my_ids, their_ids), len(my_ids) - 1)
-    products = np.where(my_ids[at] == their_ids, my_weights[at] * their_weights, 0.0)
+    weights_of[mine.term_ids] = mine.values
+    products = weights_of[their_ids] * their_weights  # 0 for terms not in ``mine``
+    weights_of[mine.term_ids] = 0.0
     # Summed per vector, each apart (its error bounded by its own terms), empty ones to 0.
     sims = np.bincount(
         np.repeat(np.arange(len(vectors)), sizes), weights=products, minlength=len(vectors)
