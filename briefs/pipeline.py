@@ -148,7 +148,8 @@ def _pooled(
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(lexicon,)
     ) as pool:
-        # Two batches in flight: the workers analyse the next while this process writes.
+        # A batch more in flight than there are workers: while this process writes one,
+        # each worker has the next share waiting, and none waits for this one to read.
         queued: deque[list[Future[list[DocumentAnalysis]]]] = deque()
         for doc_ids in batches:
             inputs = store.analysis_inputs(doc_ids, max_sentences)
@@ -156,7 +157,7 @@ def _pooled(
             queued.append(
                 [pool.submit(_analyse, inputs[i : i + share]) for i in range(0, len(inputs), share)]
             )
-            if len(queued) > 1:
+            if len(queued) > workers:
                 yield [a for part in queued.popleft() for a in part.result()]
         while queued:
             yield [a for part in queued.popleft() for a in part.result()]
