@@ -183,7 +183,8 @@ def _assign_stories(store: SqlStore, doc_ids: list[str], cut: dict[str, int], ba
 
     Each document is compared with the documents already in a story near its date, in the
     order the store lists them, so the stories set earlier count; a neighbour's signature is
-    decoded, and its shingles computed, once per run (not once per document it neighbours).
+    decoded, and its shingles and vector computed, once per run (not once per document it
+    neighbours). The store reads each window of dates once per batch (``StoryBatch``).
     """
     background = Background()
     for sig in store.signatures(BACKGROUND_DOCUMENTS):
