@@ -148,7 +148,8 @@ def _pooled(
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(lexicon,)
     ) as pool:
-        # Two batches in flight: the workers analyse the next while this process writes.
+        # A batch more in flight than there are workers: while this process writes one,
+        # each worker has the next share waiting, and none waits for this one to read.
         queued: deque[list[Future[list[DocumentAnalysis]]]] = deque()
         for doc_ids in batches:
             inputs = store.analysis_inputs(doc_ids, max_sentences)
@@ -156,7 +157,7 @@ def _pooled(
             queued.append(
                 [pool.submit(_analyse, inputs[i : i + share]) for i in range(0, len(inputs), share)]
             )
-            if len(queued) > 1:
+            if len(queued) > workers:
                 yield [a for part in queued.popleft() for a in part.result()]
         while queued:
             yield [a for part in queued.popleft() for a in part.result()]
@@ -182,7 +183,8 @@ def _assign_stories(store: SqlStore, doc_ids: list[str], cut: dict[str, int], ba
 
     Each document is compared with the documents already in a story near its date, in the
     order the store lists them, so the stories set earlier count; a neighbour's signature is
-    decoded, and its shingles computed, once per run (not once per document it neighbours).
+    decoded, and its shingles and vector computed, once per run (not once per document it
+    neighbours). The store reads each window of dates once per batch (``StoryBatch``).
     """
     background = Background()
     for sig in store.signatures(BACKGROUND_DOCUMENTS):
@@ -196,17 +198,22 @@ def _assign_stories(store: SqlStore, doc_ids: list[str], cut: dict[str, int], ba
                 published_at, sig_json = inputs[doc_id]
                 story_id, duplicate_of = None, None
                 if published_at is not None:
-                    sig = (
-                        json.loads(sig_json)
-                        if sig_json is not None
-                        else signature(tx.body(doc_id)[: cut.get(doc_id)])
-                    )
+                    stored = sig_json is not None
+                    if sig_json is not None:
+                        sig = signatures.get(doc_id) or json.loads(sig_json)
+                    else:
+                        sig = signature(tx.body(doc_id)[: cut.get(doc_id)])
                     start, end = story_window(published_at.date())
                     near = tx.neighbours(
                         doc_id,
                         datetime(start.year, start.month, start.day, tzinfo=UTC),
                         datetime(end.year, end.month, end.day, tzinfo=UTC),
                     )
+                    if stored:  # kept for when it is a neighbour: it is its stored signature
+                        if len(signatures) >= VECTOR_CACHE:
+                            signatures.clear()
+                            their_shingles.clear()
+                        signatures[doc_id] = sig
                     unseen = [n for n, _ in near if n not in signatures]
                     if unseen:
                         if len(signatures) + len(unseen) > VECTOR_CACHE:
@@ -227,5 +234,7 @@ def _assign_stories(store: SqlStore, doc_ids: list[str], cut: dict[str, int], ba
                             found = their_shingles[other] = shingles(tx.body(other))
                         return found
 
-                    story_id, duplicate_of = choose_story(sig, mine, candidates, background, theirs)
+                    story_id, duplicate_of = choose_story(
+                        sig, mine, candidates, background, theirs, doc_id if stored else None
+                    )
                 tx.set_story(doc_id, story_id or f"s-{doc_id}", duplicate_of)
