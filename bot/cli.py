@@ -34,7 +34,7 @@ from briefs.settings import Settings, load_settings
 if TYPE_CHECKING:
     from bot.engine import Engine
     from briefs.lexicon import Lexicon
-    from briefs.store import SqlStore, Visibility
+    from briefs.store import Visibility
 
 log = logging.getLogger("briefbot")
 
@@ -170,10 +170,6 @@ class App:
     @property
     def clock(self) -> Clock:
         return self.engine.clock
-
-    @property
-    def store(self) -> SqlStore:
-        return self.engine.store
 
     @property
     def lexicon(self) -> Lexicon:
@@ -314,23 +310,20 @@ def cmd_stats(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(app: App, args: argparse.Namespace) -> int:
-    from briefs.ingest import collect_files, ingest_files
+    from briefs.ingest import collect_files
 
     files, errors = collect_files(args.paths, app.settings.article_suffixes)
     for error in errors:
         app.say(f"briefbot: error: {error}")
     counts: Counter[str] = Counter()
     if files:
-        store = app.store
         from tqdm import tqdm
 
         progress = tqdm(
             total=len(files), unit="file", file=app.err, disable=not app.err.isatty(), leave=False
         )
         # One file at a time: only each file's result is kept, never its text.
-        for result in ingest_files(
-            store, files, "file", app.clock, app.engine.ingest_limits, app.engine.outlets
-        ):
+        for result in app.engine.documents.ingest(files):
             progress.update(1)
             if result.error:
                 progress.write(f"briefbot: error: {result.error}", file=app.err)
@@ -426,9 +419,10 @@ def main(
             settings = replace(settings, database_url=args.database, origins=origins)
         app = App(settings, clock, out, err)
         app.env = os.environ if env is None else env
-        if _must_write(args) and app.store.read_only:
+        documents = app.engine.documents
+        if _must_write(args) and documents.read_only:
             raise StoreReadOnly(
-                f"the store {app.store.location} is read-only ({app.store.read_only}); "
+                f"the store {documents.location} is read-only ({documents.read_only}); "
                 f"briefbot {_command_name(args)} must write to it"
             )
         return COMMANDS[args.command](app, args)

@@ -41,36 +41,30 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_db(app: App, args: argparse.Namespace) -> int:
-    from briefs.store import open_store
-    from briefs.store.copy import copy_store
+    from tqdm import tqdm
 
-    source = app.store
-    target = open_store(args.url, "migrate-to URL", app.settings.pool)
+    bars: list[Any] = []
+
+    def progress(table: str, total: int) -> Callable[[int], None]:
+        bar = tqdm(
+            total=total,
+            desc=table,
+            unit="row",
+            file=app.err,
+            disable=not app.err.isatty(),
+            leave=False,
+        )
+        bars.append(bar)
+        return bar.update  # type: ignore[no-any-return]
+
+    def starting(source: str, target: str) -> None:
+        app.say(f"briefbot: copying {source} to {target}")
+
     try:
-        app.say(f"briefbot: copying {source.location} to {target.location}")
-        from tqdm import tqdm
-
-        bars: list[Any] = []
-
-        def progress(table: str, total: int) -> Callable[[int], None]:
-            bar = tqdm(
-                total=total,
-                desc=table,
-                unit="row",
-                file=app.err,
-                disable=not app.err.isatty(),
-                leave=False,
-            )
-            bars.append(bar)
-            return bar.update  # type: ignore[no-any-return]
-
-        try:
-            counts = copy_store(source, target, args.batch_size, progress)
-        finally:
-            for bar in bars:
-                bar.close()
+        counts = app.engine.documents.copy_to(args.url, args.batch_size, progress, starting)
     finally:
-        target.close()
+        for bar in bars:
+            bar.close()
     width = max(len(c.table) for c in counts)
     lines = [f"{'table':<{width}}  {'source':>9}  {'target':>9}"]
     lines += [

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from jinja2 import Environment
 
     from bot.services.briefs import BriefService
+    from bot.services.documents import DocumentService
     from bot.services.feeds import FeedService
     from bot.services.schedules import ScheduleService
     from briefs.brief import Brief
@@ -282,6 +283,13 @@ class Engine:
         from bot.services.briefs import BriefService
 
         return BriefService(self)
+
+    @cached_property
+    def documents(self) -> DocumentService:
+        """Ingest files, the store's writability and location, copying it elsewhere."""
+        from bot.services.documents import DocumentService
+
+        return DocumentService(self)
 
     @cached_property
     def feeds(self) -> FeedService:

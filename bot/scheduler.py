@@ -106,7 +106,7 @@ class Scheduler:
     def start(self) -> None:
         """Start on the running loop: jobs from the store, sweep, polling, then catch-up."""
         self.aps.start()
-        self.sync(self.engine.store.schedules.enabled())
+        self.sync(self.engine.schedules.enabled())
         grace = int(self.settings.catch_up_hours * 3600)
         self.aps.add_job(
             self.sweep,
@@ -184,7 +184,7 @@ class Scheduler:
 
     def refresh(self, schedule_id: int | None = None) -> None:
         """Re-read the store now (after ``/schedule set`` or ``clear``)."""
-        self.sync(self.engine.store.schedules.enabled())
+        self.sync(self.engine.schedules.enabled())
 
     def _unschedule(self, schedule_id: int) -> None:
         self._known.pop(schedule_id, None)
@@ -197,10 +197,10 @@ class Scheduler:
 
     async def sweep(self) -> list[RunResult]:
         """Re-read schedules, abandon stale claims, post anything due (also the catch-up)."""
-        store = self.engine.store
+        schedules = self.engine.schedules
         stale = timedelta(minutes=self.settings.stale_claim_minutes)
         for delivery in await self.service.blocking(
-            store.schedules.abandon_stale, self.service.now(), stale
+            schedules.abandon_stale, self.service.now(), stale
         ):
             log.warning(
                 "schedule %s: delivery of the window ending %s was claimed at %s and never "
@@ -210,7 +210,7 @@ class Scheduler:
                 delivery.claimed_at.isoformat(),
                 delivery.status,
             )
-        self.sync(await self.service.blocking(store.schedules.enabled))
+        self.sync(await self.service.blocking(schedules.enabled))
         return await self.service.run_due()
 
     async def poll_feeds(self) -> int:
@@ -270,7 +270,7 @@ async def start_scheduler(bot: BriefBot) -> Scheduler:
         bot.engine, client=bot, session=session, blocking=bot.blocking, shards=shards
     )
     scheduler = Scheduler(service, ready=bot.wait_until_ready, resolver=bot.resolver)
-    await bot.blocking(bot.engine.store.schedules.enabled)  # open the store off the loop
+    await bot.blocking(bot.engine.schedules.enabled)  # open the store off the loop
     scheduler.start()
     bot.next_digest = scheduler.next_digest
     return scheduler

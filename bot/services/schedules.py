@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from briefs.schedules import make_timing, next_fire
@@ -147,6 +147,15 @@ class ScheduleService:
     def of_scope(self, scope: str | None) -> list[Schedule]:
         """The scope's schedules, for pickers (autocomplete)."""
         return self._engine.store.schedules.list_schedules(scope)
+
+    def enabled(self) -> list[Schedule]:
+        """Every scope's enabled schedules (what the scheduler keeps jobs for)."""
+        return self._engine.store.schedules.enabled()
+
+    def abandon_stale(self, now: datetime, older_than: timedelta) -> list[Delivery]:
+        """Give up claims older than ``older_than`` whose sender never finished (never sent
+        again: with message ids recorded they are ``partial``, else ``abandoned``)."""
+        return self._engine.store.schedules.abandon_stale(now, older_than)
 
     def get(self, schedule_id: int) -> Schedule:
         return self._engine.store.schedules.get(schedule_id)
