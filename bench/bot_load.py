@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.brief_latency import build
 from bot.app import BriefBot
-from bot.engine import Engine
+from bot.services.shared import Services
 from briefs.clock import FrozenClock
 from briefs.settings import load_settings
 from briefs.store import open_store
@@ -102,7 +102,7 @@ async def run(args: argparse.Namespace, folder: Path) -> str:
     last = store.stats().last_published
     store.close()
     # "Now" is the day after the newest document, so the windows of the mix are not empty.
-    engine = Engine(settings, FrozenClock(last + timedelta(days=1) if last else NOW))
+    engine = Services(settings, FrozenClock(last + timedelta(days=1) if last else NOW))
     double = DiscordDouble()
     await double.start()
     try:

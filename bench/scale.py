@@ -200,10 +200,10 @@ def prepare_sqlite(work: Path, n: int) -> str:
         store.close()
     # What the bot does on first use (the seed articles, analysed), done now so the bot of
     # the memory test finds the store as it leaves it and both backends hold the same rows.
-    from bot.engine import Engine
+    from bot.services.shared import Services
     from briefs.clock import FrozenClock
 
-    engine = Engine(bot_settings(url, folder), FrozenClock(datetime.now(UTC)))
+    engine = Services(bot_settings(url, folder), FrozenClock(datetime.now(UTC)))
     try:
         engine.ensure_ready()
     finally:
@@ -399,7 +399,7 @@ async def memory_child(url: str) -> dict[str, float]:
         os.sched_setaffinity(0, {0})
     from bench.bot_load import REQUESTS, _finished
     from bot.app import BriefBot
-    from bot.engine import Engine
+    from bot.services.shared import Services
     from briefs.clock import FrozenClock
     from tests.discord_double import DiscordDouble, patched_discord
 
@@ -410,7 +410,7 @@ async def memory_child(url: str) -> dict[str, float]:
     store = open_store(url)
     last = store.stats().last_published
     store.close()
-    engine = Engine(settings, FrozenClock((last or datetime.now(UTC)) + timedelta(days=1)))
+    engine = Services(settings, FrozenClock((last or datetime.now(UTC)) + timedelta(days=1)))
     double = DiscordDouble()
     await double.start()
     served = 0
@@ -574,7 +574,8 @@ def report(
         "",
         "### Memory of the running bot",
         "",
-        "A fresh process (one core) opens the store through `bot.engine.Engine`, starts the "
+        "A fresh process (one core) opens the store through `bot.services.shared.Services`, "
+        "starts the "
         "real `BriefBot` (discord.py) against the Discord API double of the tests on "
         "127.0.0.1 (in the same process, so its few MiB are included), and serves 14 `/brief` "
         "commands (bench/bot_load.py's mix twice). RSS from /proc/self/status, MiB: after "

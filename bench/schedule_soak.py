@@ -32,9 +32,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.discord_render import DiscordMessage
-from bot.engine import Engine
 from bot.scheduler import Scheduler
 from bot.services.digests import DigestService
+from bot.services.shared import Services
 from briefs.clock import FrozenClock
 from briefs.schedules import fire_times, make_timing
 from briefs.settings import load_settings
@@ -94,12 +94,12 @@ def run(schedules: int, guilds: int, days: int, step: int, seed: int) -> dict[st
     recorder = Recorder()
 
     def new_process() -> Scheduler:
-        engine = Engine(settings, clock)
+        engine = Services(settings, clock)
         service = DigestService(engine, target_factory=recorder.target, render=_render)
         return Scheduler(service, poll=False)
 
     first = new_process()
-    store = first.engine.store.schedules
+    store = first.services.store.schedules
     for n in range(schedules):
         weekly = rng.random() < 0.2
         timing = make_timing(
@@ -124,7 +124,7 @@ def run(schedules: int, guilds: int, days: int, step: int, seed: int) -> dict[st
         roll = rng.random()
         if roll < 0.01 and clock.now < end:  # killed; restarted after up to 6 hours
             for process in running:
-                process.engine.close()
+                process.services.close()
             gap = timedelta(minutes=step * rng.randrange(0, 6 * 60 // step))
             clock.advance(gap)
             downtime += gap
@@ -134,12 +134,12 @@ def run(schedules: int, guilds: int, days: int, step: int, seed: int) -> dict[st
             running = [*running[:1], new_process()]
             doubles += 1
         elif len(running) > 1 and roll > 0.9:
-            running.pop().engine.close()
+            running.pop().services.close()
     for process in running:
-        process.engine.close()
+        process.services.close()
     elapsed = time.perf_counter() - started
 
-    check = Engine(settings, clock)
+    check = Services(settings, clock)
     ledger = check.store.schedules
     duplicates = sum(n - 1 for n in recorder.posts.values() if n > 1)
     missed = windows = catch_ups = 0

@@ -1,6 +1,6 @@
 """The Discord client: a sharding-ready bot that loads one cog per feature and syncs commands.
 
-``setup_hook`` opens the store (through the shared ``Engine``), loads ``COGS``, starts the
+``setup_hook`` opens the store (through the shared ``Services``), loads ``COGS``, starts the
 scheduler (``bot.scheduler``), and syncs the command tree: to the
 development server at once when ``[discord] dev_guild_id`` is set, globally otherwise.
 Blocking engine work runs in a thread pool of ``[discord] max_workers`` threads, so the event
@@ -23,9 +23,9 @@ import discord
 from discord.ext import commands
 
 from bot.cogs.common import RecentCitations
-from bot.engine import Engine
 from bot.errors import on_app_command_error
 from bot.scheduler import Scheduler, start_scheduler
+from bot.services.shared import Services
 from briefs.settings import Settings
 
 log = logging.getLogger("briefbot.discord")
@@ -73,15 +73,15 @@ def ratelimit_timeout(settings: Settings) -> float:
 class BriefBot(commands.AutoShardedBot):
     """briefbot on Discord. One shard unless ``[discord] shard_count`` says otherwise."""
 
-    def __init__(self, engine: Engine, *, resolver: Any = None, **options: Any) -> None:
-        settings = engine.settings.discord
+    def __init__(self, services: Services, *, resolver: Any = None, **options: Any) -> None:
+        settings = services.settings.discord
         if settings.shard_count:
             options.setdefault("shard_count", settings.shard_count)
             if settings.shard_ids:
                 options.setdefault("shard_ids", list(settings.shard_ids))
         else:
             options.setdefault("shard_count", 1)  # no GET /gateway/bot: one connection
-        options.setdefault("max_ratelimit_timeout", ratelimit_timeout(engine.settings))
+        options.setdefault("max_ratelimit_timeout", ratelimit_timeout(services.settings))
         super().__init__(
             command_prefix=commands.when_mentioned,  # slash commands only; never reads messages
             intents=intents(),
@@ -89,15 +89,15 @@ class BriefBot(commands.AutoShardedBot):
             help_command=None,
             **options,
         )
-        self.engine = engine
+        self.services = services
         # Stale analysis (another version, other domain data) is refreshed in the background
         # by one process (the one running shard 0): the bot starts at once after an upgrade.
-        engine.refresh_in_background = True
+        services.refresh_in_background = True
         self.refreshes_analysis = not settings.shard_ids or 0 in settings.shard_ids
         self._refresher: asyncio.Task[None] | None = None
         # Briefs need not re-check the whole store for unanalysed documents on every command:
         # feeds polled here are analysed as they arrive; other processes' ingests within 10 s.
-        engine.ready_ttl = READY_TTL
+        services.ready_ttl = READY_TTL
         # DNS for feed fetching (None: the system's); tests pin names to 127.0.0.1.
         self.resolver = resolver
         self.executor = ThreadPoolExecutor(
@@ -116,7 +116,7 @@ class BriefBot(commands.AutoShardedBot):
 
     async def setup_hook(self) -> None:
         # The store is opened, seeded and analysed before any command can arrive.
-        await self.blocking(self.engine.ensure_ready)
+        await self.blocking(self.services.ensure_ready)
         if self.refreshes_analysis:
             self._refresher = asyncio.create_task(self.refresh_stale_analysis())
         for name in COGS:
@@ -126,7 +126,7 @@ class BriefBot(commands.AutoShardedBot):
 
     async def sync_commands(self) -> None:
         """Register the slash commands with Discord (dev server at once, else globally)."""
-        settings = self.engine.settings.discord
+        settings = self.services.settings.discord
         if not settings.sync_commands:
             return
         if settings.dev_guild_id:
@@ -144,7 +144,7 @@ class BriefBot(commands.AutoShardedBot):
     async def refresh_stale_analysis(self) -> None:
         """Re-analyse documents analysed by another version or other domain data, a batch at
         a time in a worker thread, while the bot answers from their old analysis."""
-        total = await self.blocking(self.engine.stale_documents)
+        total = await self.blocking(self.services.stale_documents)
         if not total:
             return
         log.info(
@@ -155,7 +155,7 @@ class BriefBot(commands.AutoShardedBot):
         started, done, tenth = time.monotonic(), 0, 0
         try:
             while True:
-                count = await self.blocking(self.engine.refresh_stale, REFRESH_BATCH)
+                count = await self.blocking(self.services.refresh_stale, REFRESH_BATCH)
                 if not count:
                     break
                 done += count

@@ -32,7 +32,7 @@ from briefs.settings import Settings, load_settings
 # discord.py for `run`), so `briefbot --help` or a usage error costs little more than Python
 # itself (docs/performance.md, "Start-up"; tests/test_startup.py guards it).
 if TYPE_CHECKING:
-    from bot.engine import Engine
+    from bot.services.shared import Services
     from briefs.lexicon import Lexicon
     from briefs.store import Visibility
 
@@ -157,37 +157,37 @@ class App:
     def __init__(self, settings: Settings, clock: Clock, out: TextIO, err: TextIO) -> None:
         self.out = out
         self.err = err
-        from bot.engine import Engine
+        from bot.services.shared import Services
 
-        self.engine: Engine = Engine(settings, clock, say=self.say)
+        self.services: Services = Services(settings, clock, say=self.say)
         # The environment main() was given (DISCORD_TOKEN is read from it by `run`).
         self.env: Mapping[str, str] = os.environ
 
     @property
     def settings(self) -> Settings:
-        return self.engine.settings
+        return self.services.settings
 
     @property
     def clock(self) -> Clock:
-        return self.engine.clock
+        return self.services.clock
 
     @property
     def lexicon(self) -> Lexicon:
         """The domain data: shipped config/ plus the user's [analysis] files."""
-        return self.engine.lexicon
+        return self.services.lexicon
 
     def close(self) -> None:
-        self.engine.close()
+        self.services.close()
 
     def say(self, message: str) -> None:
         print(message, file=self.err)
 
     def ensure_corpus(self) -> None:
-        self.engine.ensure_corpus()
+        self.services.ensure_corpus()
 
     def ensure_ready(self) -> None:
         """Seed an empty store, then analyse whatever is new or stale."""
-        self.engine.ensure_ready()
+        self.services.ensure_ready()
 
     def emit(self, text: str, out: Path | None) -> None:
         if out is None:
@@ -247,7 +247,7 @@ def _visible(args: argparse.Namespace) -> Visibility | None:
 
 def cmd_brief(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    brief = app.engine.briefs.brief(
+    brief = app.services.briefs.brief(
         topic=args.topic,
         entity=args.entity,
         query=args.query,
@@ -256,47 +256,47 @@ def cmd_brief(app: App, args: argparse.Namespace) -> int:
         max_items=args.max_items,
         visible=_visible(args),
     )
-    app.emit(app.engine.render(brief, args.format), args.out)
+    app.emit(app.services.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_source(app: App, args: argparse.Namespace) -> int:
-    brief = app.engine.briefs.source(args.ref, args.context, _visible(args))
-    app.emit(app.engine.render(brief, args.format), args.out)
+    brief = app.services.briefs.source(args.ref, args.context, _visible(args))
+    app.emit(app.services.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_search(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    brief = app.engine.briefs.search(args.query, args.limit, since, until, _visible(args))
-    app.emit(app.engine.render(brief, args.format), args.out)
+    brief = app.services.briefs.search(args.query, args.limit, since, until, _visible(args))
+    app.emit(app.services.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_timeline(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    brief = app.engine.briefs.timeline(
+    brief = app.services.briefs.timeline(
         args.entity, args.topic, since, until, args.limit, _visible(args)
     )
-    app.emit(app.engine.render(brief, args.format), args.out)
+    app.emit(app.services.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_entity(app: App, args: argparse.Namespace) -> int:
-    brief = app.engine.briefs.entity(args.name, _visible(args))
-    app.emit(app.engine.render(brief, args.format), args.out)
+    brief = app.services.briefs.entity(args.name, _visible(args))
+    app.emit(app.services.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_stories(app: App, args: argparse.Namespace) -> int:
     since, until = _window(args)
-    brief = app.engine.briefs.stories(since, until, _visible(args))
-    app.emit(app.engine.render(brief, args.format), args.out)
+    brief = app.services.briefs.stories(since, until, _visible(args))
+    app.emit(app.services.render(brief, args.format), args.out)
     return 0
 
 
 def cmd_stats(app: App, args: argparse.Namespace) -> int:
-    stats = app.engine.briefs.stats()
+    stats = app.services.briefs.stats()
     if args.format == "json":
         data = asdict(stats)
         for key in ("first_published", "last_published"):
@@ -305,7 +305,7 @@ def cmd_stats(app: App, args: argparse.Namespace) -> int:
         return 0
     from briefs.render import render_template
 
-    app.out.write(render_template(app.engine.environment, "stats.md.j2", stats=stats))
+    app.out.write(render_template(app.services.environment, "stats.md.j2", stats=stats))
     return 0
 
 
@@ -323,7 +323,7 @@ def cmd_ingest(app: App, args: argparse.Namespace) -> int:
             total=len(files), unit="file", file=app.err, disable=not app.err.isatty(), leave=False
         )
         # One file at a time: only each file's result is kept, never its text.
-        for result in app.engine.documents.ingest(files):
+        for result in app.services.documents.ingest(files):
             progress.update(1)
             if result.error:
                 progress.write(f"briefbot: error: {result.error}", file=app.err)
@@ -348,7 +348,7 @@ def cmd_ingest(app: App, args: argparse.Namespace) -> int:
 def cmd_run(app: App, args: argparse.Namespace) -> int:
     from bot.run import run_bot  # discord.py is imported only to run the bot
 
-    return run_bot(app.engine, app.env, app.err)
+    return run_bot(app.services, app.env, app.err)
 
 
 def _must_write(args: argparse.Namespace) -> bool:
@@ -419,7 +419,7 @@ def main(
             settings = replace(settings, database_url=args.database, origins=origins)
         app = App(settings, clock, out, err)
         app.env = os.environ if env is None else env
-        documents = app.engine.documents
+        documents = app.services.documents
         if _must_write(args) and documents.read_only:
             raise StoreReadOnly(
                 f"the store {documents.location} is read-only ({documents.read_only}); "

@@ -61,7 +61,7 @@ def cmd_db(app: App, args: argparse.Namespace) -> int:
         app.say(f"briefbot: copying {source} to {target}")
 
     try:
-        counts = app.engine.documents.copy_to(args.url, args.batch_size, progress, starting)
+        counts = app.services.documents.copy_to(args.url, args.batch_size, progress, starting)
     finally:
         for bar in bars:
             bar.close()

@@ -133,11 +133,11 @@ def cmd_feeds(app: App, args: argparse.Namespace) -> int:
     if action == "list":
         return _list(app, args)
     if action == "remove":
-        feed = app.engine.feeds.remove(args.feed, args.guild)
+        feed = app.services.feeds.remove(args.feed, args.guild)
         app.say(f"briefbot: no longer following feed {feed.id} ({feed.url}); its items stay")
         return 0
     if action == "enable":
-        feed = app.engine.feeds.enable(args.feed, args.guild)
+        feed = app.services.feeds.enable(args.feed, args.guild)
         app.say(f"briefbot: feed {feed.id} ({feed.url}) enabled; polled at the next round")
         return 0
     if action == "test":
@@ -147,12 +147,12 @@ def cmd_feeds(app: App, args: argparse.Namespace) -> int:
     if (args.include or args.exclude) and not args.channel:
         raise InputError("--include and --exclude filter a channel's items: give --channel too")
     if args.suggested:
-        return asyncio.run(_add_suggested(app, args, app.engine.feeds.suggested(args.guild)))
+        return asyncio.run(_add_suggested(app, args, app.services.feeds.suggested(args.guild)))
     return asyncio.run(_add(app, args))
 
 
 async def _test(app: App, args: argparse.Namespace) -> int:
-    result, parsed = await app.engine.feeds.test(args.url, RESOLVER)
+    result, parsed = await app.services.feeds.test(args.url, RESOLVER)
     out = app.out
     out.write(
         f"{parsed.title}\n{result.final_url} ({parsed.version}, {len(parsed.entries)} items)\n"
@@ -174,7 +174,7 @@ async def _test(app: App, args: argparse.Namespace) -> int:
 async def _follow(app: App, args: argparse.Namespace, url: str, warn: str = "") -> tuple[Feed, str]:
     """``feeds add`` of one URL with the command's options: the feed, and what it brought as
     ``N items; M new for the next digest``. Warnings go to stderr, after ``warn``."""
-    feed, outcome, parsed = await app.engine.feeds.add(
+    feed, outcome, parsed = await app.services.feeds.add(
         url,
         args.guild,
         backfill=args.backfill,
@@ -222,7 +222,7 @@ async def _add_suggested(
 
 
 def _suggested(app: App, args: argparse.Namespace) -> int:
-    suggestions = app.engine.feeds.suggested(args.guild)
+    suggestions = app.services.feeds.suggested(args.guild)
     if args.format == "json":
         data = [suggestion_json(s, f) for s, f in suggestions]
         app.out.write(json.dumps(data, indent=2) + "\n")
@@ -266,7 +266,7 @@ def _when(value: datetime | None) -> str:
 
 
 def _list(app: App, args: argparse.Namespace) -> int:
-    feeds = app.engine.feeds.of_scope(args.guild)
+    feeds = app.services.feeds.of_scope(args.guild)
     if args.format == "json":
         app.out.write(json.dumps([feed_json(f) for f in feeds], indent=2) + "\n")
         return 0
@@ -326,7 +326,7 @@ async def _poll(app: App) -> int:
     from briefs.feeds.poll import LEASED
     from briefs.store.base import process_owner
 
-    due = await asyncio.to_thread(app.engine.feeds.due)
+    due = await asyncio.to_thread(app.services.feeds.due)
     progress = tqdm(
         total=len(due), unit="feed", file=app.err, disable=not app.err.isatty(), leave=False
     )
@@ -343,7 +343,7 @@ async def _poll(app: App) -> int:
                 app.err,
             )
 
-    summary = await app.engine.feeds.poll_due(process_owner(), resolver=RESOLVER, progress=step)
+    summary = await app.services.feeds.poll_due(process_owner(), resolver=RESOLVER, progress=step)
     progress.close()
     app.say(f"briefbot: poll: {summary.line()}")
     return 0

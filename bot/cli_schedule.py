@@ -78,13 +78,13 @@ def register(subparsers: Any) -> None:
 def _service(app: App, session: aiohttp.ClientSession | None = None) -> DigestService:
     from bot.services.digests import DigestService
 
-    return DigestService(app.engine, session=session, notify=False)
+    return DigestService(app.services, session=session, notify=False)
 
 
 def cmd_schedule(app: App, args: argparse.Namespace) -> int:
 
     action = args.schedule_command
-    service = app.engine.schedules
+    service = app.services.schedules
     if action == "set":
         saved = service.set(
             args.guild,
@@ -126,7 +126,7 @@ def cmd_schedule(app: App, args: argparse.Namespace) -> int:
 async def _run(app: App) -> int:
     import aiohttp
 
-    schedules = app.engine.schedules
+    schedules = app.services.schedules
     async with aiohttp.ClientSession() as session:
         service = _service(app, session)
         results = [
@@ -170,7 +170,7 @@ def cmd_digest(app: App, args: argparse.Namespace) -> int:
         return asyncio.run(_post(app, args, since))
     service = _service(app)
     brief = service.preview(args.guild, topics=args.topic, entities=args.entity, since=since)
-    app.emit(service.engine.render(brief, args.format), None)
+    app.emit(service.services.render(brief, args.format), None)
     return 0
 
 
@@ -184,7 +184,7 @@ async def _post(app: App, args: argparse.Namespace, since: datetime | None) -> i
     from bot.delivery import DeliveryFailed, WebhookTarget, send_all
     from bot.services.digests import policy_of
 
-    scoped = app.engine.schedules.of_scope(args.guild)
+    scoped = app.services.schedules.of_scope(args.guild)
     known = [s for s in scoped if s.webhook_url == args.webhook.strip()]
     async with aiohttp.ClientSession() as session:
         service = _service(app, session)

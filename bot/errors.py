@@ -51,7 +51,7 @@ def user_message(error: BaseException) -> str | None:
         # The operator's configuration or store, not the user's request (and its path).
         return None
     if isinstance(error, BriefbotError):
-        # Engine messages name command-line commands; here the same thing is a slash command.
+        # Services messages name command-line commands; here the same thing is a slash command.
         return _CLI_HINT.sub("/", str(error))
     return None
 

@@ -16,14 +16,14 @@ from typing import Any, TextIO
 import discord
 
 from bot.app import BriefBot
-from bot.engine import Engine
+from bot.services.shared import Services
 
 log = logging.getLogger("briefbot.discord")
 TOKEN_VARIABLE = "DISCORD_TOKEN"
 
 
-def run_bot(engine: Engine, env: Mapping[str, str], err: TextIO, **options: Any) -> int:
-    """Run the bot on ``engine`` until a signal or a fatal error; the exit status."""
+def run_bot(services: Services, env: Mapping[str, str], err: TextIO, **options: Any) -> int:
+    """Run the bot on ``services`` until a signal or a fatal error; the exit status."""
     token = env.get(TOKEN_VARIABLE, "").strip()
     if not token:
         print(
@@ -33,7 +33,7 @@ def run_bot(engine: Engine, env: Mapping[str, str], err: TextIO, **options: Any)
         )
         return 2
     try:
-        return asyncio.run(_run(engine, token, err, **options))
+        return asyncio.run(_run(services, token, err, **options))
     except discord.LoginFailure:
         print(
             f"briefbot: error: Discord rejected the token in {TOKEN_VARIABLE}; "
@@ -46,8 +46,8 @@ def run_bot(engine: Engine, env: Mapping[str, str], err: TextIO, **options: Any)
         return 2
 
 
-async def _run(engine: Engine, token: str, err: TextIO, **options: Any) -> int:
-    bot = BriefBot(engine, **options)
+async def _run(services: Services, token: str, err: TextIO, **options: Any) -> int:
+    bot = BriefBot(services, **options)
     loop = asyncio.get_running_loop()
     stopping: list[str] = []
     closing: list[asyncio.Task[None]] = []  # a reference, so the task is not collected
@@ -68,7 +68,7 @@ async def _run(engine: Engine, token: str, err: TextIO, **options: Any) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.remove_signal_handler(sig)
-        await loop.run_in_executor(None, engine.close)
+        await loop.run_in_executor(None, services.close)
     if stopping:
         print(f"briefbot: stopped ({stopping[0]})", file=err)
     return 0

@@ -90,7 +90,7 @@ class Scheduler:
         resolver: Any = None,
     ) -> None:
         self.service = service
-        self.engine = service.engine
+        self.services = service.services
         self.poll = poll
         self.ready = ready
         self.resolver = resolver
@@ -101,12 +101,12 @@ class Scheduler:
 
     @property
     def settings(self) -> Any:
-        return self.engine.settings.schedules
+        return self.services.settings.schedules
 
     def start(self) -> None:
         """Start on the running loop: jobs from the store, sweep, polling, then catch-up."""
         self.aps.start()
-        self.sync(self.engine.schedules.enabled())
+        self.sync(self.services.schedules.enabled())
         grace = int(self.settings.catch_up_hours * 3600)
         self.aps.add_job(
             self.sweep,
@@ -138,7 +138,7 @@ class Scheduler:
             self.settings.sweep_minutes,
             "on" if self.poll else "off",
         )
-        fetch = self.engine.settings.feeds.total_timeout
+        fetch = self.services.settings.feeds.total_timeout
         if self.poll and self.settings.poll_lease_seconds < 2 * fetch:
             poll_log.warning(
                 "[schedules] poll_lease_seconds (%g) is under twice [feeds] total_timeout "
@@ -171,7 +171,7 @@ class Scheduler:
                 continue
             self.aps.add_job(
                 self.run_schedule,
-                TimingTrigger(schedule.timing, self.engine.clock),
+                TimingTrigger(schedule.timing, self.services.clock),
                 args=[schedule.id],
                 id=job_id(schedule.id),
                 name=f"digest {schedule.id}",
@@ -184,7 +184,7 @@ class Scheduler:
 
     def refresh(self, schedule_id: int | None = None) -> None:
         """Re-read the store now (after ``/schedule set`` or ``clear``)."""
-        self.sync(self.engine.schedules.enabled())
+        self.sync(self.services.schedules.enabled())
 
     def _unschedule(self, schedule_id: int) -> None:
         self._known.pop(schedule_id, None)
@@ -197,7 +197,7 @@ class Scheduler:
 
     async def sweep(self) -> list[RunResult]:
         """Re-read schedules, abandon stale claims, post anything due (also the catch-up)."""
-        schedules = self.engine.schedules
+        schedules = self.services.schedules
         stale = timedelta(minutes=self.settings.stale_claim_minutes)
         for delivery in await self.service.blocking(
             schedules.abandon_stale, self.service.now(), stale
@@ -215,9 +215,9 @@ class Scheduler:
 
     async def poll_feeds(self) -> int:
         """Claim the due feeds no other process holds, poll them, give back any not polled
-        (``Engine.poll_due``: the same leases as ``briefbot poll``). Returns how many feeds
+        (``Services.poll_due``: the same leases as ``briefbot poll``). Returns how many feeds
         were polled."""
-        summary: PollSummary = await self.engine.feeds.poll_due(
+        summary: PollSummary = await self.services.feeds.poll_due(
             self.service.owner,
             resolver=self.resolver,
             on_batch=self._log_round,
@@ -265,12 +265,12 @@ class Scheduler:
 async def start_scheduler(bot: BriefBot) -> Scheduler:
     """Called from the bot's ``setup_hook``: the scheduler on the bot's loop."""
     session = aiohttp.ClientSession()
-    shards = Shards.from_settings(bot.engine.settings.discord)
+    shards = Shards.from_settings(bot.services.settings.discord)
     service = DigestService(
-        bot.engine, client=bot, session=session, blocking=bot.blocking, shards=shards
+        bot.services, client=bot, session=session, blocking=bot.blocking, shards=shards
     )
     scheduler = Scheduler(service, ready=bot.wait_until_ready, resolver=bot.resolver)
-    await bot.blocking(bot.engine.schedules.enabled)  # open the store off the loop
+    await bot.blocking(bot.services.schedules.enabled)  # open the store off the loop
     scheduler.start()
     bot.next_digest = scheduler.next_digest
     return scheduler

@@ -1,7 +1,7 @@
 """Test-only entry point: one bot process of the kill test (tests/test_multiprocess.py).
 
 ``python -m tests.multiproc_bot`` runs what ``briefbot run`` runs (``bot.run.run_bot`` on an
-``Engine`` from the environment's settings), with three test-only changes read from
+``Services`` from the environment's settings), with three test-only changes read from
 environment variables, so nothing here can leak into a real deployment:
 
 - ``BRIEFBOT_TEST_DISCORD_API`` and ``BRIEFBOT_TEST_DISCORD_GATEWAY``: discord.py's REST base
@@ -68,11 +68,11 @@ def main() -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # a line per job run
     _point_discord_at_the_double()
 
-    from bot.engine import Engine
     from bot.run import run_bot
+    from bot.services.shared import Services
     from briefs.settings import load_settings
 
-    engine = Engine(load_settings(os.environ), FileClock(Path(os.environ[CLOCK_VARIABLE])))
+    engine = Services(load_settings(os.environ), FileClock(Path(os.environ[CLOCK_VARIABLE])))
     return run_bot(engine, os.environ, sys.stderr, guild_ready_timeout=0.05)
 
 

@@ -1,6 +1,6 @@
 """What the schedule tests share: an engine per "process" on one store, and a recorder.
 
-A "process" is a fresh ``Engine`` (its own store object and connections) and a fresh
+A "process" is a fresh ``Services`` (its own store object and connections) and a fresh
 ``DigestService`` (its own ledger owner) on the same database file, so a restart is a new
 process that knows only what the store holds. For the bot end to end: an analysed seed
 store to copy, a clock that can run at real speed for the real APScheduler, and a Discord
@@ -19,9 +19,9 @@ from typing import Any
 
 from bot.app import BriefBot
 from bot.discord_render import DiscordMessage
-from bot.engine import Engine
 from bot.scheduler import Scheduler
 from bot.services.digests import DigestService
+from bot.services.shared import Services
 from briefs.clock import Clock, FrozenClock
 from briefs.ingest import ingest_files, seed_files
 from briefs.lexicon import load_lexicon
@@ -85,7 +85,7 @@ def process(
     env: Mapping[str, str], clock: Clock, recorder: Recorder | None = None, **service: Any
 ) -> DigestService:
     """A new "process": engine, store and digest service, delivering to ``recorder``."""
-    engine = Engine(load_settings(dict(env)), clock)
+    engine = Services(load_settings(dict(env)), clock)
     factory = recorder.target if recorder is not None else None
     return DigestService(engine, target_factory=factory, **service)
 
@@ -98,7 +98,7 @@ def scheduler_for(service: DigestService, **options: Any) -> Scheduler:
 
 def stop(service: DigestService) -> None:
     """The process ends (or is killed): its store connections go away."""
-    service.engine.close()
+    service.services.close()
 
 
 class TickingClock:

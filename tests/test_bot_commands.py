@@ -12,8 +12,8 @@ import pytest
 from discord import app_commands
 
 from bot.app import COGS, BriefBot
-from bot.engine import Engine
 from bot.errors import user_message
+from bot.services.shared import Services
 from briefs.clock import FrozenClock
 from briefs.errors import InputError, NotFoundError, SettingsError
 from briefs.settings import load_settings
@@ -22,7 +22,7 @@ from tests.conftest import NOW
 
 def _tree(tmp_path: Path) -> list[dict[str, Any]]:
     env = {"BRIEFBOT_DATABASE_URL": f"sqlite:///{tmp_path / 's.sqlite3'}", "HOME": str(tmp_path)}
-    engine = Engine(load_settings(env), FrozenClock(NOW))
+    engine = Services(load_settings(env), FrozenClock(NOW))
 
     async def build() -> list[dict[str, Any]]:
         bot = BriefBot(engine)

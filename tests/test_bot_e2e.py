@@ -22,7 +22,7 @@ import discord
 import pytest
 
 from bot.app import BriefBot
-from bot.engine import Engine
+from bot.services.shared import Services
 from briefs import __version__
 from briefs.clock import FrozenClock
 from briefs.ingest import ingest_files, seed_files
@@ -57,10 +57,10 @@ def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_engine(tmp_path: Path, seeded_file: Path) -> Iterator[Callable[..., Engine]]:
-    engines: list[Engine] = []
+def make_engine(tmp_path: Path, seeded_file: Path) -> Iterator[Callable[..., Services]]:
+    engines: list[Services] = []
 
-    def make(**env: str) -> Engine:
+    def make(**env: str) -> Services:
         db = tmp_path / f"store{len(engines)}.sqlite3"
         shutil.copy(seeded_file, db)
         full = {
@@ -69,7 +69,7 @@ def make_engine(tmp_path: Path, seeded_file: Path) -> Iterator[Callable[..., Eng
             "BRIEFBOT_FEEDS_ALLOW_PRIVATE_ADDRESSES": "true",
             **env,
         }
-        engine = Engine(load_settings(full), FrozenClock(NOW))
+        engine = Services(load_settings(full), FrozenClock(NOW))
         engines.append(engine)
         return engine
 
@@ -80,7 +80,7 @@ def make_engine(tmp_path: Path, seeded_file: Path) -> Iterator[Callable[..., Eng
 
 @asynccontextmanager
 async def connected(
-    double: DiscordDouble, engine: Engine, **options: Any
+    double: DiscordDouble, engine: Services, **options: Any
 ) -> AsyncIterator[BriefBot]:
     bot = BriefBot(engine, **options)
     async with double.running(bot):
@@ -541,11 +541,11 @@ def test_sigterm_closes_the_bot_the_scheduler_and_the_store(
     import bot.run
     from tests.discord_double import patched_discord
 
-    engines: list[Engine] = []
+    engines: list[Services] = []
     bots: list[BriefBot] = []
     real_bot = bot.run.BriefBot
 
-    def recording(engine: Engine, **options: Any) -> BriefBot:
+    def recording(engine: Services, **options: Any) -> BriefBot:
         engines.append(engine)
         bots.append(real_bot(engine, **options))
         return bots[-1]

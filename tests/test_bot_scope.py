@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import NO_GUILD, Engine, visibility
+from bot.services.shared import NO_GUILD, Services, visibility
 from briefs.brief import Brief
 from briefs.clock import FrozenClock
 from briefs.errors import NotFoundError
@@ -24,19 +24,19 @@ MARK = "Quorvexian"  # a word only guild A's feed item holds
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
+def engine(tmp_path: Path) -> Iterator[Services]:
     env = {
         "BRIEFBOT_DATABASE_URL": f"sqlite:///{tmp_path / 'store.sqlite3'}",
         "HOME": str(tmp_path),
         "BRIEFBOT_FEEDS_ALLOW_PRIVATE_ADDRESSES": "true",
     }
-    e = Engine(load_settings(env), FrozenClock(NOW))
+    e = Services(load_settings(env), FrozenClock(NOW))
     yield e
     e.close()
 
 
 @pytest.fixture
-def feed_a(engine: Engine) -> Iterator[str]:
+def feed_a(engine: Services) -> Iterator[str]:
     """Guild A follows a feed whose one item names MARK; the id of that item's document."""
     description = (
         f"&lt;p&gt;The {MARK} consortium shipped artillery shells to Pyongyang in November, "
@@ -60,7 +60,7 @@ def _text(brief: Brief) -> str:
     return "\n".join(parts)
 
 
-def test_feed_items_stay_in_the_guild_that_brought_them(engine: Engine, feed_a: str) -> None:
+def test_feed_items_stay_in_the_guild_that_brought_them(engine: Services, feed_a: str) -> None:
     a, b = visibility(111), visibility(222)
     assert MARK in _text(engine.briefs.search(MARK, visible=a))
     assert MARK not in _text(engine.briefs.search(MARK, visible=b))
@@ -82,7 +82,7 @@ def test_feed_items_stay_in_the_guild_that_brought_them(engine: Engine, feed_a: 
     assert "Shoigu" in _text(engine.briefs.search("Shoigu", visible=b))
 
 
-def test_engine_is_safe_from_worker_threads(engine: Engine) -> None:
+def test_engine_is_safe_from_worker_threads(engine: Services) -> None:
     """The bot runs the engine in a thread pool: concurrent first use seeds once, answers all."""
     with ThreadPoolExecutor(max_workers=6) as pool:
         briefs = list(pool.map(lambda _: engine.briefs.brief(visible=NO_GUILD), range(12)))
@@ -97,7 +97,7 @@ def test_cli_guild_option_scopes_reads(cli, tmp_path: Path) -> None:  # type: ig
     assert re.search(r"Shoigu", result.out)
 
 
-def test_new_names_from_a_guilds_feed_stay_in_that_guild(engine: Engine, feed_a: str) -> None:
+def test_new_names_from_a_guilds_feed_stay_in_that_guild(engine: Services, feed_a: str) -> None:
     """ "New names" of a brief: a narrow window (read by key) and no window (a scan) alike."""
     name = f"{MARK} Trading"
     a, b = visibility(111), visibility(222)

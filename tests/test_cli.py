@@ -269,9 +269,9 @@ def test_a_long_analysis_is_announced_with_progress(
     cli: Callable[..., Run], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first brief after a large ingest waits for analysis: it says so, and how far."""
-    import bot.engine
+    import bot.services.shared
 
-    monkeypatch.setattr(bot.engine, "ANNOUNCE_ANALYSIS", 10)
+    monkeypatch.setattr(bot.services.shared, "ANNOUNCE_ANALYSIS", 10)
     for i in range(15):
         text = GOOD.replace("Monday", f"day {i}").replace("arms", f"arms {i}")
         (tmp_path / f"a{i:02d}.txt").write_text(text, encoding="utf-8")

@@ -3,7 +3,7 @@ options. Whatever the string, the answer is a valid value or the engine's input 
 another exception. The budget is the fixed "ci" profile (tests/conftest.py); every failure
 found with HYPOTHESIS_PROFILE=explore is a plain test in tests/test_bad_input.py.
 
-The Discord commands share the reference parser (``/source`` goes through ``Engine.source``);
+The Discord commands share the reference parser (``/source`` goes through ``Services.source``);
 their windows are whole numbers of days (``Range[int, 1, 365]``), checked by Discord, so no
 date string reaches the engine from there.
 """

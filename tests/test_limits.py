@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from bot.cli import main
-from bot.engine import Engine
+from bot.services.shared import Services
 from briefs.clock import FrozenClock
 from briefs.feeds.entries import newest_first
 from briefs.feeds.parse import FeedEntry, newest_indexes, parse_feed
@@ -290,7 +290,7 @@ def test_the_bots_poller_takes_the_newest_items_of_a_fetch(
     env: dict[str, str], server: FeedServer, clock: FrozenClock
 ) -> None:
     settings = load_settings({**env, **LOCAL, "BRIEFBOT_FEEDS_MAX_ITEMS_PER_FETCH": "4"})
-    engine = Engine(settings, clock)
+    engine = Services(settings, clock)
     try:
         feed, outcome, parsed = asyncio.run(engine.feeds.add(server.url("/feed"), "42"))
         assert (outcome.items, outcome.stored, parsed.over_limit) == (4, 4, 8)

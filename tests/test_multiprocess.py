@@ -45,7 +45,7 @@ from typing import Any, TypeVar
 import pytest
 from sqlalchemy import text
 
-from bot.engine import Engine
+from bot.services.shared import Services
 from bot.shards import shard_of
 from briefs.schedules import make_timing
 from briefs.settings import load_settings
@@ -262,7 +262,7 @@ def test_three_processes_share_the_work_and_survive_a_kill(shared_url: str, tmp_
         env[GATEWAY_VARIABLE] = double.gateway_url
         guilds = _guilds(double)
         feeds = Feeds(server, len(guilds))
-        engine = Engine(load_settings(env), clock)
+        engine = Services(load_settings(env), clock)
         try:
             schedule_of, feed_ids = _follow_and_schedule(engine, guilds, feeds)
         finally:
@@ -435,7 +435,7 @@ def _guilds(double: DiscordDouble) -> list[Guild]:
 
 
 def _follow_and_schedule(
-    engine: Engine, guilds: list[Guild], feeds: Feeds
+    engine: Services, guilds: list[Guild], feeds: Feeds
 ) -> tuple[dict[int, int], list[int]]:
     """Each guild follows its own feed (first poll now, items stored) and gets a daily
     08:00 UTC digest in #briefs; the schedule id of each guild, and the feed ids."""

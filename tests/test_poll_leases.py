@@ -46,7 +46,7 @@ def test_polling_skips_held_feeds_and_takes_over_expired_ones(db_url: str, tmp_p
     service = process(_env(db_url, tmp_path), clock)
     try:
         with FeedServer() as server:
-            feeds = service.engine.store.feeds
+            feeds = service.services.store.feeds
             ids = []
             for n in range(3):
                 path = f"/f{n}.xml"
@@ -88,7 +88,7 @@ def test_a_round_cut_short_gives_its_feeds_back(db_url: str, tmp_path: Path) -> 
                 await asyncio.get_running_loop().run_in_executor(None, gate.wait, 30)
                 return web.Response(body=rss("Held", [item(1)]), content_type="text/xml")
 
-            feeds = service.engine.store.feeds
+            feeds = service.services.store.feeds
             ids = []
             for n in range(2):
                 server.routes[f"/h{n}.xml"] = held

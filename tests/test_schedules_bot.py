@@ -24,8 +24,8 @@ from apscheduler.events import EVENT_JOB_EXECUTED, JobExecutionEvent
 
 from bot import scheduler as jobs
 from bot.app import BriefBot
-from bot.engine import Engine
 from bot.services.digests import RunResult
+from bot.services.shared import Services
 from briefs.clock import FrozenClock
 from briefs.ingest import ingest_files
 from briefs.schedules import make_timing
@@ -63,8 +63,8 @@ def env(seed_file: Path, tmp_path: Path) -> dict[str, str]:
 
 
 @pytest.fixture
-def engines(env: dict[str, str]) -> Iterator[list[Engine]]:
-    made: list[Engine] = []
+def engines(env: dict[str, str]) -> Iterator[list[Services]]:
+    made: list[Services] = []
     yield made
     for engine in made:
         engine.close()
@@ -72,10 +72,10 @@ def engines(env: dict[str, str]) -> Iterator[list[Engine]]:
 
 @asynccontextmanager
 async def running(
-    double: DiscordDouble, env: dict[str, str], clock: Any, engines: list[Engine]
+    double: DiscordDouble, env: dict[str, str], clock: Any, engines: list[Services]
 ) -> AsyncIterator[BriefBot]:
     """A bot "process" on the store of ``env``: connected, start-up catch-up done."""
-    engine = Engine(load_settings(env), clock)
+    engine = Services(load_settings(env), clock)
     engines.append(engine)
     bot = BriefBot(engine)
     async with double.running(bot):
@@ -149,7 +149,7 @@ def posted(double: DiscordDouble, guild: Guild) -> list[MessageRecord]:
 
 @pytest.mark.asyncio
 async def test_schedule_commands_need_manage_server(
-    discord_double: DiscordDouble, env: dict[str, str], engines: list[Engine]
+    discord_double: DiscordDouble, env: dict[str, str], engines: list[Services]
 ) -> None:
     guild = discord_double.add_guild(channels=("general", "digests"))
     async with running(discord_double, env, FrozenClock(SET_AT), engines):
@@ -179,7 +179,7 @@ async def test_schedule_commands_need_manage_server(
 
 @pytest.mark.asyncio
 async def test_schedule_set_show_clear(
-    discord_double: DiscordDouble, env: dict[str, str], engines: list[Engine]
+    discord_double: DiscordDouble, env: dict[str, str], engines: list[Services]
 ) -> None:
     guild = discord_double.add_guild(channels=("general", "digests"))
     digests = guild.channel("digests")
@@ -235,7 +235,7 @@ async def test_schedule_set_show_clear(
 
 @pytest.mark.asyncio
 async def test_post_now_posts_once_per_window(
-    discord_double: DiscordDouble, env: dict[str, str], engines: list[Engine]
+    discord_double: DiscordDouble, env: dict[str, str], engines: list[Services]
 ) -> None:
     guild = discord_double.add_guild(channels=("general", "digests"))
     digests = guild.channel("digests")
@@ -269,13 +269,13 @@ async def test_post_now_posts_once_per_window(
 
 @pytest.mark.asyncio
 async def test_digest_is_shown_to_the_caller_only(
-    discord_double: DiscordDouble, env: dict[str, str], engines: list[Engine], tmp_path: Path
+    discord_double: DiscordDouble, env: dict[str, str], engines: list[Services], tmp_path: Path
 ) -> None:
     """Even when it takes several messages (every followup after the first needs its own
     ephemeral flag, or Discord shows it to the whole channel)."""
     guild = discord_double.add_guild(channels=("general", "digests"))
     env["BRIEFBOT_SCHEDULES_MAX_ITEMS"] = "60"
-    setup = Engine(load_settings(env), FrozenClock(SET_AT))
+    setup = Services(load_settings(env), FrozenClock(SET_AT))
     engines.append(setup)
     files = write_articles(tmp_path / "articles", 24)
     came_in = FrozenClock(SEEDS_AT + timedelta(minutes=30))
@@ -298,11 +298,11 @@ async def test_digest_is_shown_to_the_caller_only(
 
 @pytest.mark.asyncio
 async def test_jobs_are_rebuilt_from_the_store_at_start_up(
-    discord_double: DiscordDouble, env: dict[str, str], engines: list[Engine]
+    discord_double: DiscordDouble, env: dict[str, str], engines: list[Services]
 ) -> None:
     guild = discord_double.add_guild(channels=("general", "digests"))
     digests = guild.channel("digests")
-    setup = Engine(load_settings(env), FrozenClock(SET_AT))
+    setup = Services(load_settings(env), FrozenClock(SET_AT))
     engines.append(setup)
     store = setup.store.schedules
     kyiv = store.save(
@@ -349,7 +349,7 @@ async def test_jobs_are_rebuilt_from_the_store_at_start_up(
 
 @pytest.mark.asyncio
 async def test_the_real_scheduler_fires_a_due_schedule(
-    discord_double: DiscordDouble, env: dict[str, str], engines: list[Engine]
+    discord_double: DiscordDouble, env: dict[str, str], engines: list[Services]
 ) -> None:
     guild = discord_double.add_guild(channels=("general", "digests"))
     digests = guild.channel("digests")
@@ -398,11 +398,11 @@ The group said the shipment would breach UN Security Council resolutions on Nort
 
 @pytest.mark.asyncio
 async def test_restarts_post_each_window_once_and_a_missed_window_once(
-    discord_double: DiscordDouble, env: dict[str, str], engines: list[Engine], tmp_path: Path
+    discord_double: DiscordDouble, env: dict[str, str], engines: list[Services], tmp_path: Path
 ) -> None:
     guild = discord_double.add_guild(channels=("general", "digests"))
     digests = guild.channel("digests")
-    setup = Engine(load_settings(env), FrozenClock(SET_AT))
+    setup = Services(load_settings(env), FrozenClock(SET_AT))
     engines.append(setup)
     setup.store.schedules.save(
         str(guild.id),
@@ -465,7 +465,7 @@ SAME_RULES: list[tuple[dict[str, str], str | None]] = [
 
 @pytest.mark.asyncio
 async def test_the_command_line_and_the_slash_command_set_schedules_alike(
-    discord_double: DiscordDouble, env: dict[str, str], engines: list[Engine]
+    discord_double: DiscordDouble, env: dict[str, str], engines: list[Services]
 ) -> None:
     import io
 

@@ -28,7 +28,7 @@ import pytest
 from bot import scheduler as jobs
 from bot.app import BriefBot
 from bot.cli import main
-from bot.engine import Engine
+from bot.services.shared import Services
 from briefs.clock import FrozenClock
 from briefs.schedules import make_timing
 from briefs.settings import load_settings
@@ -66,10 +66,10 @@ class World:
     env: dict[str, str]
     clock: FrozenClock = field(default_factory=lambda: FrozenClock(SET_AT))
     waits: list[float] = field(default_factory=list)
-    engines: list[Engine] = field(default_factory=list)
+    engines: list[Services] = field(default_factory=list)
 
-    def engine(self) -> Engine:
-        engine = Engine(load_settings(self.env), self.clock)
+    def engine(self) -> Services:
+        engine = Services(load_settings(self.env), self.clock)
         self.engines.append(engine)
         return engine
 

@@ -41,7 +41,7 @@ def env(tmp_path: Path) -> dict[str, str]:
 
 def make_schedule(env: dict[str, str], at: datetime, when: str = "08:00", tz: str = KYIV) -> int:
     service = process(env, FrozenClock(at))
-    schedule = service.engine.store.schedules.save(
+    schedule = service.services.store.schedules.save(
         GUILD, make_timing("daily", when, tz), at, channel_id=CHANNEL
     )
     stop(service)
@@ -172,7 +172,7 @@ def _child(url: str, home: str, queue: multiprocessing.Queue, barrier: object) -
     env = settings_env(url, home)
     recorder = Recorder()
     service: DigestService = process(env, FrozenClock(utc(2026, 11, 22, 6, 0, 2)), recorder)
-    service.engine.store.schedules.enabled()  # connected and migrated: now race
+    service.services.store.schedules.enabled()  # connected and migrated: now race
     barrier.wait(30)  # type: ignore[attr-defined]
     results = asyncio.run(service.run_due())
     stop(service)
@@ -230,8 +230,8 @@ def test_an_item_published_during_downtime_is_in_the_next_digest(env: dict[str, 
         server.routes["/feed"] = Route(rss("Sanctions Wire", [item(n) for n in range(1, 4)]))
         day1 = FrozenClock(utc(2026, 11, 21, 5))
         service = process(env, day1, recorder)
-        asyncio.run(service.engine.feeds.add(server.url("/feed"), GUILD))
-        service.engine.store.schedules.save(
+        asyncio.run(service.services.feeds.add(server.url("/feed"), GUILD))
+        service.services.store.schedules.save(
             GUILD, make_timing("daily", "08:00", KYIV), day1(), channel_id=CHANNEL
         )
         scheduler = scheduler_for(service, poll=False)
@@ -257,7 +257,7 @@ def test_an_item_published_during_downtime_is_in_the_next_digest(env: dict[str, 
 
 def test_schedule_rows_are_validated_and_the_webhook_is_never_shown(env: dict[str, str]) -> None:
     service = process(env, FrozenClock(utc(2026, 11, 22)))
-    schedules = service.engine.store.schedules
+    schedules = service.services.store.schedules
     timing = make_timing("daily", "08:00", KYIV)
     url = "https://discord.com/api/webhooks/123456789012345678/" + "s3cr3t" * 11
     hook = schedules.save(GUILD, timing, utc(2026, 11, 22), webhook_url=url)

@@ -64,7 +64,7 @@ def test_a_process_runs_only_its_own_shards_schedules(db_url: str, tmp_path: Pat
     shard0 = process(env, clock, recorder, shards=Shards.of(2, [0]))
     shard1 = process(env, clock, recorder, shards=Shards.of(2, [1]))
     try:
-        store = shard0.engine.store
+        store = shard0.services.store
         mine = store.schedules.save(guild_on(0, 2), timing, clock(), channel_id="1001")
         theirs = store.schedules.save(guild_on(1, 2), timing, clock(), channel_id="1002")
         cli = store.schedules.save(

@@ -102,7 +102,7 @@ def test_help_imports_no_sqlalchemy_and_no_command_module() -> None:
     code, out, modules = run_cli(["--help"])
     assert code == 0 and "usage: briefbot" in out and "stats" in out
     assert loaded(modules, HEAVY) == []
-    assert not {"bot.engine", "briefs.store", "briefs.analysis", "briefs.render"} & modules
+    assert not {"bot.services.shared", "briefs.store", "briefs.analysis", "briefs.render"} & modules
 
 
 def test_a_usage_error_imports_nothing_heavy() -> None:
@@ -213,8 +213,8 @@ def test_a_bad_reference_and_a_corpus_count_analyse_nothing(
     cli: Callable[..., Run], tmp_path: Path, db_url: str, env: dict[str, str]
 ) -> None:
     """``source`` refuses a malformed reference before analysing, and ``/about``'s count of
-    documents (``Engine.corpus_size``) counts without analysing."""
-    from bot.engine import Engine
+    documents (``Services.corpus_size``) counts without analysing."""
+    from bot.services.shared import Services
     from briefs.clock import FrozenClock
     from briefs.settings import load_settings
     from tests.conftest import NOW
@@ -240,7 +240,7 @@ def test_a_bad_reference_and_a_corpus_count_analyse_nothing(
     assert "is not a reference" in bad.err and "analys" not in bad.err
     assert pending() == 2
 
-    engine = Engine(load_settings({**env, **no_seeds}), FrozenClock(NOW))
+    engine = Services(load_settings({**env, **no_seeds}), FrozenClock(NOW))
     try:
         assert engine.briefs.corpus_size() == 2
     finally:

@@ -29,7 +29,7 @@ import aiohttp
 import pytest
 
 from bot.cli import main
-from bot.engine import Engine
+from bot.services.shared import Services
 from briefs.clock import FrozenClock
 from briefs.errors import InputError
 from briefs.feeds.decide import Policy
@@ -410,7 +410,7 @@ async def test_the_bots_feeds_add_refuses_every_spelling(
 ) -> None:
     guild = discord_double.add_guild()
     manager = guild.member("manager")
-    engine = Engine(
+    engine = Services(
         load_settings(
             {"BRIEFBOT_DATABASE_URL": f"sqlite:///{tmp_path / 's.sqlite3'}", "HOME": str(tmp_path)}
         ),

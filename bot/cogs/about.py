@@ -22,8 +22,8 @@ class About(commands.Cog):
         bot = bot_of(interaction)
         await defer(interaction, ephemeral=True)
         guild = str(interaction.guild_id) if interaction.guild_id is not None else None
-        documents = await bot.blocking(bot.engine.briefs.corpus_size, scope(interaction))
-        feeds = await bot.blocking(bot.engine.feeds.of_scope, guild) if guild else []
+        documents = await bot.blocking(bot.services.briefs.corpus_size, scope(interaction))
+        feeds = await bot.blocking(bot.services.feeds.of_scope, guild) if guild else []
         next_digest = bot.next_digest(interaction.guild_id) if bot.next_digest else None
         lines = [
             "Sourced briefs on sanctions and arms-trade news: every statement is a verbatim "

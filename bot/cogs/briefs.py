@@ -18,7 +18,7 @@ from bot.cogs.common import (
     defer,
     scope,
 )
-from bot.engine import days_window
+from bot.services.shared import days_window
 
 Days = app_commands.Range[int, 1, 365]
 
@@ -26,17 +26,17 @@ Days = app_commands.Range[int, 1, 365]
 async def topic_autocomplete(
     interaction: discord.Interaction[Any], current: str
 ) -> list[app_commands.Choice[str]]:
-    engine = bot_of(interaction).engine
-    return choices(((label, key) for key, label in engine.briefs.topic_names()), current)
+    services = bot_of(interaction).services
+    return choices(((label, key) for key, label in services.briefs.topic_names()), current)
 
 
 async def entity_autocomplete(
     interaction: discord.Interaction[Any], current: str
 ) -> list[app_commands.Choice[str]]:
-    engine = bot_of(interaction).engine
+    services = bot_of(interaction).services
     typed = current.strip().casefold()
     found: list[tuple[str, str]] = []
-    for name, aliases in engine.briefs.entity_names():
+    for name, aliases in services.briefs.entity_names():
         # Suggest the entity by its name when the typed text starts any of its aliases.
         if typed and not any(typed in a.casefold() for a in (name, *aliases)):
             continue
@@ -70,16 +70,16 @@ class Briefs(commands.Cog):
     ) -> None:
         bot = bot_of(interaction)
         if topic:
-            bot.engine.lexicon.topic(topic)  # unknown: an error listing the known topics
+            bot.services.lexicon.topic(topic)  # unknown: an error listing the known topics
         await defer(interaction)
-        since, until = days_window(bot.engine.clock(), days)
+        since, until = days_window(bot.services.clock(), days)
         visible = scope(interaction)
         fmt: Format = (
             "markdown" if format == "markdown" else "html" if format == "html" else "embed"
         )
         await answer_brief(
             interaction,
-            lambda: bot.engine.briefs.brief(
+            lambda: bot.services.briefs.brief(
                 topic=topic, entity=entity, query=query, since=since, until=until, visible=visible
             ),
             fmt,
@@ -99,10 +99,11 @@ class Briefs(commands.Cog):
     ) -> None:
         bot = bot_of(interaction)
         await defer(interaction)
-        since, until = days_window(bot.engine.clock(), days)
+        since, until = days_window(bot.services.clock(), days)
         visible = scope(interaction)
         await answer_brief(
-            interaction, lambda: bot.engine.briefs.timeline(entity, None, since, until, 40, visible)
+            interaction,
+            lambda: bot.services.briefs.timeline(entity, None, since, until, 40, visible),
         )
 
     @app_commands.command(name="entity", description="Profile of a person, state, organisation")
@@ -114,7 +115,7 @@ class Briefs(commands.Cog):
         bot = bot_of(interaction)
         await defer(interaction)
         visible = scope(interaction)
-        await answer_brief(interaction, lambda: bot.engine.briefs.entity(name, visible))
+        await answer_brief(interaction, lambda: bot.services.briefs.entity(name, visible))
 
     @app_commands.command(name="stories", description="Events reported across outlets, paged")
     @app_commands.describe(days="only sources published in the last N days (1 to 365)")
@@ -123,10 +124,10 @@ class Briefs(commands.Cog):
     ) -> None:
         bot = bot_of(interaction)
         await defer(interaction)
-        since, until = days_window(bot.engine.clock(), days)
+        since, until = days_window(bot.services.clock(), days)
         visible = scope(interaction)
         await answer_pages(
-            interaction, lambda: bot.engine.briefs.stories(since, until, visible), "stories"
+            interaction, lambda: bot.services.briefs.stories(since, until, visible), "stories"
         )
 
 

@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.discord_render import DiscordMessage, page_results, render_for_discord
-from bot.engine import Engine, visibility
+from bot.services.shared import Services, visibility
 from bot.views import Pager, embeds_of
 from briefs.brief import Brief
 from briefs.store import Visibility
@@ -90,18 +90,18 @@ async def send_message(
 Prepared = tuple[Brief, list[DiscordMessage], list[discord.File]]
 
 
-def _prepare(engine: Engine, brief: Brief, fmt: Format) -> Prepared:
+def _prepare(services: Services, brief: Brief, fmt: Format) -> Prepared:
     """The messages and files of a brief (blocking: templates)."""
     stem = file_stem(brief)
     if fmt == "markdown":
         title = DiscordMessage(f"**{_plain(brief.title)}**: the full brief is attached.", [])
-        return brief, [title], [_file(engine.render(brief, "md"), f"{stem}.md")]
+        return brief, [title], [_file(services.render(brief, "md"), f"{stem}.md")]
     messages = render_for_discord(
-        brief, engine.environment, attach_markdown=True, max_messages=MAX_MESSAGES
+        brief, services.environment, attach_markdown=True, max_messages=MAX_MESSAGES
     )
-    files = [_file(engine.render(brief, "md"), f"{stem}.md")]
+    files = [_file(services.render(brief, "md"), f"{stem}.md")]
     if fmt == "html":
-        files.append(_file(engine.render(brief, "html"), f"{stem}.html"))
+        files.append(_file(services.render(brief, "html"), f"{stem}.html"))
     return brief, messages, files
 
 
@@ -126,7 +126,7 @@ async def send_brief(
     ``ephemeral``: every message for the caller only (Discord makes only the first followup
     after an ephemeral deferral private by itself)."""
     bot = bot_of(interaction)
-    prepared = await bot.blocking(_prepare, bot.engine, brief, fmt)
+    prepared = await bot.blocking(_prepare, bot.services, brief, fmt)
     await _send_prepared(interaction, prepared, ephemeral=ephemeral)
 
 
@@ -136,8 +136,8 @@ async def answer_brief(
     """Compose and render in one worker job, then send: under load each answer leaves as
     soon as its own brief is ready, not after every queued brief is composed."""
     bot = bot_of(interaction)
-    engine = bot.engine
-    prepared = await bot.blocking(lambda: _prepare(engine, compose(), fmt))
+    services = bot.services
+    prepared = await bot.blocking(lambda: _prepare(services, compose(), fmt))
     await _send_prepared(interaction, prepared)
 
 
@@ -146,12 +146,12 @@ async def answer_pages(
 ) -> Pager | None:
     """Results one page at a time, with buttons when there is more than one page."""
     bot = bot_of(interaction)
-    engine = bot.engine
-    size = engine.settings.discord.page_size
+    services = bot.services
+    size = services.settings.discord.page_size
 
     def work() -> tuple[Brief, list[DiscordMessage]]:
         brief = compose()
-        return brief, page_results(brief, size, engine.environment)
+        return brief, page_results(brief, size, services.environment)
 
     brief, pages = await bot.blocking(work)
     remember(interaction, brief)

@@ -63,7 +63,7 @@ async def feed_autocomplete(
     if interaction.guild_id is None:
         return []
     bot = bot_of(interaction)
-    feeds = await bot.blocking(bot.engine.feeds.of_scope, str(interaction.guild_id))
+    feeds = await bot.blocking(bot.services.feeds.of_scope, str(interaction.guild_id))
     return choices(((f"{f.id} · {f.name}", str(f.id)) for f in feeds), current)
 
 
@@ -76,7 +76,7 @@ async def suggested_autocomplete(
         return []
     bot = bot_of(interaction)
     try:
-        suggestions = await bot.blocking(bot.engine.feeds.suggested, str(interaction.guild_id))
+        suggestions = await bot.blocking(bot.services.feeds.suggested, str(interaction.guild_id))
     except SettingsError as exc:  # the operator's file; /feeds suggested reports it
         log.warning("suggested feeds for /feeds add: %s", exc)
         return []
@@ -131,7 +131,7 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="This serve
     ) -> None:
         bot = bot_of(interaction)
         await defer(interaction)
-        feed, outcome, parsed = await bot.engine.feeds.add(
+        feed, outcome, parsed = await bot.services.feeds.add(
             url,
             str(interaction.guild_id),
             channel_id=str(channel.id) if channel is not None else None,
@@ -152,7 +152,7 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="This serve
     async def list(self, interaction: discord.Interaction[Any]) -> None:
         bot = bot_of(interaction)
         await defer(interaction)
-        feeds = await bot.blocking(bot.engine.feeds.of_scope, str(interaction.guild_id))
+        feeds = await bot.blocking(bot.services.feeds.of_scope, str(interaction.guild_id))
         if not feeds:
             message = DiscordMessage("No feeds followed here. Add one with `/feeds add`.", [])
             await send_message(interaction, message)
@@ -168,7 +168,7 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="This serve
     async def suggested(self, interaction: discord.Interaction[Any]) -> None:
         bot = bot_of(interaction)
         await defer(interaction, ephemeral=True)
-        suggestions = await bot.blocking(bot.engine.feeds.suggested, str(interaction.guild_id))
+        suggestions = await bot.blocking(bot.services.feeds.suggested, str(interaction.guild_id))
         blocks = [suggestion_block(s, f) for s, f in suggestions]
         if any(f is None for _, f in suggestions):
             blocks.append("Follow one with `/feeds add`: its url option offers these.")
@@ -188,7 +188,7 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="This serve
     ) -> None:
         bot = bot_of(interaction)
         await defer(interaction)
-        removed = await bot.blocking(bot.engine.feeds.remove, feed, str(interaction.guild_id))
+        removed = await bot.blocking(bot.services.feeds.remove, feed, str(interaction.guild_id))
         text = (
             f"No longer following feed **{removed.id}** ({escape_source(removed.name)}); "
             "its items stay in briefs and searches."
@@ -204,7 +204,7 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="This serve
     ) -> None:
         bot = bot_of(interaction)
         await defer(interaction)
-        resumed = await bot.blocking(bot.engine.feeds.enable, feed, str(interaction.guild_id))
+        resumed = await bot.blocking(bot.services.feeds.enable, feed, str(interaction.guild_id))
         text = (
             f"Feed **{resumed.id}** ({escape_source(resumed.name)}) is enabled again; "
             "it is polled at the next round."
@@ -219,7 +219,7 @@ class Feeds(commands.GroupCog, group_name="feeds", group_description="This serve
     ) -> None:
         bot = bot_of(interaction)
         await defer(interaction)
-        result, parsed = await bot.engine.feeds.test(url, bot.resolver)
+        result, parsed = await bot.services.feeds.test(url, bot.resolver)
         blocks = [
             f"`{escape_source(result.final_url).replace('`', '')}` "
             f"({escape_source(parsed.version)}, {len(parsed.entries)} items)\n"

@@ -47,7 +47,7 @@ def _service(bot: BriefBot) -> tuple[DigestService, aiohttp.ClientSession | None
     if bot.scheduler is not None:
         return bot.scheduler.service, None
     session = aiohttp.ClientSession()
-    return DigestService(bot.engine, client=bot, session=session, blocking=bot.blocking), session
+    return DigestService(bot.services, client=bot, session=session, blocking=bot.blocking), session
 
 
 def _refresh(bot: BriefBot) -> None:
@@ -79,7 +79,7 @@ class ScheduleCog(commands.Cog):
 
     def __init__(self, bot: BriefBot) -> None:
         self.bot = bot
-        self.schedules = bot.engine.schedules
+        self.schedules = bot.services.schedules
 
     @schedule.command(name="set", description="Post a digest to a channel every day or week")
     @app_commands.describe(
@@ -215,7 +215,7 @@ class ScheduleCog(commands.Cog):
         bot = bot_of(interaction)
         guild_id = str(interaction.guild_id) if interaction.guild_id else ""
         # A preview posts nothing: no HTTP session needed.
-        service = DigestService(bot.engine, client=bot, blocking=bot.blocking)
+        service = DigestService(bot.services, client=bot, blocking=bot.blocking)
         try:
             brief = await bot.blocking(
                 service.preview, guild_id, topics=_split(topics), entities=_split(entities)

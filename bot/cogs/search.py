@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.common import answer_pages, bot_of, defer, scope
-from bot.engine import days_window
+from bot.services.shared import days_window
 
 RESULTS = 50  # results fetched per search; shown a page at a time
 
@@ -31,11 +31,11 @@ class Search(commands.Cog):
     ) -> None:
         bot = bot_of(interaction)
         await defer(interaction)
-        since, until = days_window(bot.engine.clock(), days)
+        since, until = days_window(bot.services.clock(), days)
         visible = scope(interaction)
         await answer_pages(
             interaction,
-            lambda: bot.engine.briefs.search(query, RESULTS, since, until, visible),
+            lambda: bot.services.briefs.search(query, RESULTS, since, until, visible),
             "search",
         )
 

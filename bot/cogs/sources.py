@@ -39,7 +39,7 @@ class Sources(commands.Cog):
         bot = bot_of(interaction)
         await defer(interaction)
         visible = scope(interaction)
-        await answer_brief(interaction, lambda: bot.engine.briefs.source(ref, context, visible))
+        await answer_brief(interaction, lambda: bot.services.briefs.source(ref, context, visible))
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -16,7 +16,7 @@ from briefs.compose import BriefRequest, check_filters, compose_brief
 from briefs.versioning import analysis_version
 
 if TYPE_CHECKING:
-    from bot.engine import Engine
+    from bot.services.shared import Services
     from briefs.brief import Brief
     from briefs.store import StoreStats, Visibility
 
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 class BriefService:
     """What a scope asks of the store's contents."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, services: Services) -> None:
+        self._shared = services
 
     def brief(
         self,
@@ -40,8 +40,8 @@ class BriefService:
     ) -> Brief:
         """A sourced brief of what ``visible`` sees, narrowed by topic, entity, query, window."""
         check_filters(topic, entity, query)  # before seeding or analysing anything
-        self._engine.ensure_ready()
-        items = max_items or self._engine.settings.max_items
+        self._shared.ensure_ready()
+        items = max_items or self._shared.settings.max_items
         request = BriefRequest(
             topic=topic,
             entity=entity,
@@ -49,20 +49,20 @@ class BriefService:
             since=since,
             until=until,
             max_items=items,
-            bluf_items=min(self._engine.settings.bluf_items, items),
+            bluf_items=min(self._shared.settings.bluf_items, items),
             visible=visible,
         )
         return compose_brief(
-            self._engine.store, self._engine.lexicon, request, self._engine.clock()
+            self._shared.store, self._shared.lexicon, request, self._shared.clock()
         )
 
     def source(self, ref: str, radius: int = 1, visible: Visibility | None = None) -> Brief:
         from briefs.lookup import lookup_source, parse_ref
 
         parse_ref(ref)  # a malformed reference is refused before any analysis runs
-        self._engine.ensure_ready()
+        self._shared.ensure_ready()
         return lookup_source(
-            self._engine.store, ref, self._engine.clock(), radius=radius, visible=visible
+            self._shared.store, ref, self._shared.clock(), radius=radius, visible=visible
         )
 
     def search(
@@ -75,12 +75,12 @@ class BriefService:
     ) -> Brief:
         from briefs.lookup import search_statements
 
-        self._engine.ensure_ready()
+        self._shared.ensure_ready()
         return search_statements(
-            self._engine.store,
+            self._shared.store,
             query,
-            limit or self._engine.settings.search_limit,
-            self._engine.clock(),
+            limit or self._shared.settings.search_limit,
+            self._shared.clock(),
             since,
             until,
             visible=visible,
@@ -98,11 +98,11 @@ class BriefService:
         from briefs.profiles import compose_timeline
 
         check_filters(topic, entity)
-        self._engine.ensure_ready()
+        self._shared.ensure_ready()
         return compose_timeline(
-            self._engine.store,
-            self._engine.lexicon,
-            self._engine.clock(),
+            self._shared.store,
+            self._shared.lexicon,
+            self._shared.clock(),
             entity,
             topic,
             since,
@@ -114,9 +114,9 @@ class BriefService:
     def entity(self, name: str, visible: Visibility | None = None) -> Brief:
         from briefs.profiles import compose_entity
 
-        self._engine.ensure_ready()
+        self._shared.ensure_ready()
         return compose_entity(
-            self._engine.store, self._engine.lexicon, name, self._engine.clock(), visible
+            self._shared.store, self._shared.lexicon, name, self._shared.clock(), visible
         )
 
     def stories(
@@ -127,28 +127,28 @@ class BriefService:
     ) -> Brief:
         from briefs.profiles import compose_stories
 
-        self._engine.ensure_ready()
-        return compose_stories(self._engine.store, self._engine.clock(), since, until, visible)
+        self._shared.ensure_ready()
+        return compose_stories(self._shared.store, self._shared.clock(), since, until, visible)
 
     def stats(self) -> StoreStats:
         """What the store holds, with how many documents await analysis: counted, not
         analysed (the next read analyses them, and says so), so ``stats`` answers at once
         however much a large ingest or an upgrade left to analyse. A new store is seeded
         first, as for every read."""
-        self._engine.ensure_seeded()
-        return self._engine.store.stats(analysis_version(self._engine.lexicon))
+        self._shared.ensure_seeded()
+        return self._shared.store.stats(analysis_version(self._shared.lexicon))
 
     def corpus_size(self, visible: Visibility | None = None) -> int:
         """Documents ``visible`` sees: counted, not analysed (a count needs no facts)."""
-        self._engine.ensure_seeded()
+        self._shared.ensure_seeded()
         if visible is None:
-            return self._engine.store.stats().documents
-        return len(self._engine.store.feeds.visible_documents(visible.guild_id))
+            return self._shared.store.stats().documents
+        return len(self._shared.store.feeds.visible_documents(visible.guild_id))
 
     def topic_names(self) -> list[tuple[str, str]]:
         """(key, label) of every topic."""
-        return sorted((t.key, t.label) for t in self._engine.lexicon.topics.values())
+        return sorted((t.key, t.label) for t in self._shared.lexicon.topics.values())
 
     def entity_names(self) -> list[tuple[str, Sequence[str]]]:
         """(name, aliases) of every gazetteer entity."""
-        return [(e.name, e.aliases) for e in self._engine.lexicon.entities]
+        return [(e.name, e.aliases) for e in self._shared.lexicon.entities]

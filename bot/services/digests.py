@@ -38,7 +38,7 @@ from briefs.store.base import process_owner
 from briefs.store.schedules import Schedule
 
 if TYPE_CHECKING:
-    from bot.engine import Engine
+    from bot.services.shared import Services
 
 log = logging.getLogger("briefbot.schedules")
 T = TypeVar("T")
@@ -67,9 +67,9 @@ def policy_of(settings: ScheduleSettings) -> RetryPolicy:
 
 
 class DigestService:
-    """Digests of the schedules in ``engine``'s store, sent through ``client``/``session``.
+    """Digests of the schedules in ``services``' store, sent through ``client``/``session``.
 
-    ``engine`` is ``bot.engine.Engine`` (settings, clock, store, lexicon, templates).
+    ``services`` is ``bot.services.shared.Services`` (settings, clock, store, lexicon, templates).
     ``target_factory`` replaces Discord delivery (the soak benchmark records instead).
     ``shards``: the guilds whose schedules this process runs (``bot.shards``; all by default,
     as for the command line).
@@ -77,7 +77,7 @@ class DigestService:
 
     def __init__(
         self,
-        engine: Engine,
+        services: Services,
         *,
         client: Any = None,
         session: aiohttp.ClientSession | None = None,
@@ -89,7 +89,7 @@ class DigestService:
         notify: bool = True,
         shards: Shards = ALL,
     ) -> None:
-        self.engine = engine
+        self.services = services
         self.shards = shards
         self.client = client
         self.session = session
@@ -103,7 +103,7 @@ class DigestService:
 
     @property
     def settings(self) -> ScheduleSettings:
-        settings: ScheduleSettings = self.engine.settings.schedules
+        settings: ScheduleSettings = self.services.settings.schedules
         return settings
 
     @property
@@ -111,7 +111,7 @@ class DigestService:
         return timedelta(hours=self.settings.catch_up_hours)
 
     def now(self) -> datetime:
-        now: datetime = self.engine.clock()
+        now: datetime = self.services.clock()
         return now.replace(microsecond=0)
 
     # -- deciding ------------------------------------------------------------------------
@@ -133,7 +133,7 @@ class DigestService:
 
     async def run_schedule(self, schedule_id: int) -> RunResult:
         """Post the window a schedule owes now, if any and if nobody has posted it."""
-        store = self.engine.store
+        store = self.services.store
         try:
             schedule = await self.blocking(store.schedules.get, schedule_id)
         except NotFoundError:
@@ -153,7 +153,7 @@ class DigestService:
     async def run_due(self, concurrency: int = 8) -> list[RunResult]:
         """Every enabled schedule of our shards that owes a window now: start-up catch-up
         and sweeps."""
-        store = self.engine.store
+        store = self.services.store
         schedules = [s for s in await self.blocking(store.schedules.enabled) if self.mine(s)]
         ends = await self.blocking(store.schedules.last_success_ends)
         now = self.now()
@@ -169,7 +169,7 @@ class DigestService:
     async def post_now(self, schedule_id: int) -> RunResult:
         """Post what is new since the schedule's last digest, now (``/schedule post-now``).
         The next regular digest starts where this one ends."""
-        store = self.engine.store
+        store = self.services.store
         schedule = await self.blocking(store.schedules.get, schedule_id)
         now = self.now()
         last_end = await self.blocking(store.schedules.last_success_end, schedule_id)
@@ -182,7 +182,7 @@ class DigestService:
         self, schedule: Schedule, window: DueWindow, now: datetime, *, manual: bool = False
     ) -> RunResult:
         """Claim the window, then compose, send and record it (at most once per window)."""
-        store = self.engine.store
+        store = self.services.store
         ledger = store.schedules
         claim = await self.blocking(
             ledger.claim, schedule.id, window.start, window.end, now, self.owner
@@ -209,7 +209,7 @@ class DigestService:
                 )
                 return RunResult(schedule.id, "empty", window)
             messages = await self.blocking(self.render, brief)
-            markdown = await self.blocking(self.engine.render, brief, "md")
+            markdown = await self.blocking(self.services.render, brief, "md")
             target = (
                 self.target_factory(schedule)
                 if self.target_factory is not None
@@ -254,7 +254,7 @@ class DigestService:
     async def _failed(
         self, schedule: Schedule, window: DueWindow, delivery_id: int, exc: DeliveryFailed
     ) -> RunResult:
-        store = self.engine.store
+        store = self.services.store
         status = "partial" if exc.sent else "failed"
         reason = exc.failure.reason
         await self.blocking(
@@ -299,7 +299,7 @@ class DigestService:
     ) -> Brief:
         """The digest of a window (blocking): for a schedule, or a guild with filters.
         ``settle``: see ``briefs.digest.SETTLE`` (a preview, outside the ledger, needs none)."""
-        self.engine.ensure_ready()
+        self.services.ensure_ready()
         if schedule is not None:
             guild_id, topics, entities = schedule.guild_id, schedule.topics, schedule.entities
         label = schedule.timing.describe() if schedule is not None else None
@@ -313,7 +313,7 @@ class DigestService:
             title=_title(start, end, schedule, label),
             settle=settle,
         )
-        return compose_digest(self.engine.store, self.engine.lexicon, request, self.now())
+        return compose_digest(self.services.store, self.services.lexicon, request, self.now())
 
     def preview(
         self,
@@ -326,7 +326,7 @@ class DigestService:
         """The digest a schedule of this guild would post now (blocking; no ledger): since
         its last digest, or the last day when it has none."""
         now = self.now()
-        store = self.engine.store
+        store = self.services.store
         start = since
         mine = store.schedules.list_schedules(guild_id)
         if start is None and mine:
@@ -347,7 +347,7 @@ class DigestService:
         )
 
     def _render(self, brief: Brief) -> list[DiscordMessage]:
-        return render_for_discord(brief, self.engine.environment, attach_markdown=False)
+        return render_for_discord(brief, self.services.environment, attach_markdown=False)
 
 
 def _title(start: datetime, end: datetime, schedule: Schedule | None, label: str | None) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.engine import Engine
+    from bot.services.shared import Services
     from briefs.ingest import FileResult
     from briefs.store.copy import TableCount
 
@@ -20,28 +20,28 @@ if TYPE_CHECKING:
 class DocumentService:
     """What the store holds, and how it moves."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, services: Services) -> None:
+        self._shared = services
 
     def ingest(self, files: Sequence[Path]) -> Iterator[FileResult]:
         """Store each file (articles, saved pages, RSS/Atom files), yielding each result as
         soon as it is stored (for progress), credited to its outlet."""
         from briefs.ingest import ingest_files
 
-        engine = self._engine
+        shared = self._shared
         yield from ingest_files(
-            engine.store, files, "file", engine.clock, engine.ingest_limits, engine.outlets
+            shared.store, files, "file", shared.clock, shared.ingest_limits, shared.outlets
         )
 
     @property
     def location(self) -> str:
         """Where the store is, safe to show (no password)."""
-        return self._engine.store.location
+        return self._shared.store.location
 
     @property
     def read_only(self) -> str | None:
         """Why the store cannot be written (None when it can)."""
-        return self._engine.store.read_only
+        return self._shared.store.read_only
 
     def copy_to(
         self,
@@ -55,8 +55,8 @@ class DocumentService:
         from briefs.store import open_store
         from briefs.store.copy import copy_store
 
-        source = self._engine.store
-        target = open_store(url, "migrate-to URL", self._engine.settings.pool)
+        source = self._shared.store
+        target = open_store(url, "migrate-to URL", self._shared.settings.pool)
         try:
             starting(source.location, target.location)
             return copy_store(source, target, batch_size, progress)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from aiohttp.abc import AbstractResolver
 
-    from bot.engine import Engine
+    from bot.services.shared import Services
     from briefs.feeds.fetch import Fetcher, FetchResult
     from briefs.feeds.parse import ParsedFeed
     from briefs.feeds.poll import FeedOutcome, Poller, PollSummary
@@ -25,15 +25,15 @@ if TYPE_CHECKING:
 class FeedService:
     """The feeds of every scope of one store."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, services: Services) -> None:
+        self._shared = services
 
     def due(self) -> list[Feed]:
         """Feeds due for a poll now (for a progress bar's total)."""
-        return self._engine.store.feeds.due(self._engine.clock())
+        return self._shared.store.feeds.due(self._shared.clock())
 
     def of_scope(self, scope: str | None) -> list[Feed]:
-        return self._engine.store.feeds.list_feeds(scope)
+        return self._shared.store.feeds.list_feeds(scope)
 
     def suggested(self, scope: str | None) -> list[tuple[SuggestedFeed, Feed | None]]:
         """The suggested feeds (shipped, or the user's [feeds] suggested_file), each with the
@@ -42,19 +42,19 @@ class FeedService:
         from briefs.feeds.suggested import load_suggested, mark_followed
 
         suggested = load_suggested(
-            self._engine.settings.feeds.suggested_file, set(self._engine.lexicon.topics)
+            self._shared.settings.feeds.suggested_file, set(self._shared.lexicon.topics)
         )
         return mark_followed(suggested, self.of_scope(scope))
 
     def remove(self, ref: str, scope: str | None) -> Feed:
         """Stop following a feed of the guild's scope (its items stay)."""
-        feed = self._engine.store.feeds.find(ref, scope)
-        self._engine.store.feeds.remove(feed.id, self._engine.clock())
+        feed = self._shared.store.feeds.find(ref, scope)
+        self._shared.store.feeds.remove(feed.id, self._shared.clock())
         return feed
 
     def enable(self, ref: str, scope: str | None) -> Feed:
-        feed = self._engine.store.feeds.find(ref, scope)
-        self._engine.store.feeds.enable(feed.id, self._engine.clock())
+        feed = self._shared.store.feeds.find(ref, scope)
+        self._shared.store.feeds.enable(feed.id, self._shared.clock())
         return feed
 
     def fetcher(self, resolver: AbstractResolver | None = None) -> Fetcher:
@@ -62,7 +62,7 @@ class FeedService:
         from briefs.feeds.fetch import Fetcher, FetchSettings
 
         return Fetcher(
-            FetchSettings.from_settings(self._engine.settings.feeds), resolver, self._engine.clock
+            FetchSettings.from_settings(self._shared.settings.feeds), resolver, self._shared.clock
         )
 
     def poller(self, fetcher: Fetcher) -> Poller:
@@ -70,7 +70,7 @@ class FeedService:
         from briefs.feeds.decide import Policy
         from briefs.feeds.poll import Poller
 
-        feeds = self._engine.settings.feeds
+        feeds = self._shared.settings.feeds
         policy = Policy(
             min_interval=timedelta(minutes=feeds.min_interval_minutes),
             default_interval=timedelta(minutes=feeds.default_interval_minutes),
@@ -78,14 +78,14 @@ class FeedService:
             max_failures=feeds.max_failures,
         )
         return Poller(
-            self._engine.store,
+            self._shared.store,
             fetcher,
             policy,
-            self._engine.clock,
+            self._shared.clock,
             concurrency=feeds.concurrency,
-            analyze=self._engine.analyze,
+            analyze=self._shared.analyze,
             max_items=feeds.max_items_per_fetch,
-            outlets=self._engine.outlets,
+            outlets=self._shared.outlets,
         )
 
     async def poll_due(
@@ -104,7 +104,7 @@ class FeedService:
 
         from briefs.feeds.poll import claim_batch, poll_leased
 
-        lease = timedelta(seconds=self._engine.settings.schedules.poll_lease_seconds)
+        lease = timedelta(seconds=self._shared.settings.schedules.poll_lease_seconds)
 
         @asynccontextmanager
         async def open_poller() -> AsyncIterator[Poller]:
@@ -112,14 +112,14 @@ class FeedService:
                 yield self.poller(fetcher)
 
         run = blocking or asyncio.to_thread
-        await run(lambda: self._engine.store)  # open the store off the event loop
+        await run(lambda: self._shared.store)  # open the store off the event loop
         return await poll_leased(
-            self._engine.store.feeds,
-            self._engine.clock,
+            self._shared.store.feeds,
+            self._shared.clock,
             open_poller,
             owner,
             lease,
-            claim_batch(self._engine.settings.feeds, lease),
+            claim_batch(self._shared.settings.feeds, lease),
             progress=progress,
             on_batch=on_batch,
             blocking=run,
@@ -143,18 +143,18 @@ class FeedService:
         from briefs.feeds.poll import add_feed
 
         if full_text is None:
-            full_text = self._engine.settings.feeds.full_text
-        await asyncio.to_thread(lambda: self._engine.store)  # open the store off the event loop
+            full_text = self._shared.settings.feeds.full_text
+        await asyncio.to_thread(lambda: self._shared.store)  # open the store off the event loop
         async with self.fetcher(resolver) as fetcher:
             feed, outcome, parsed = await add_feed(
                 self.poller(fetcher), url, scope, backfill, full_text
             )
         if channel_id:
             await asyncio.to_thread(
-                self._engine.store.feeds.subscribe,
+                self._shared.store.feeds.subscribe,
                 feed.id,
                 channel_id,
-                self._engine.clock(),
+                self._shared.clock(),
                 list(include),
                 list(exclude),
             )
@@ -167,4 +167,4 @@ class FeedService:
         from briefs.feeds.poll import preview_feed
 
         async with self.fetcher(resolver) as fetcher:
-            return await preview_feed(fetcher, url, self._engine.settings.feeds.max_items_per_fetch)
+            return await preview_feed(fetcher, url, self._shared.settings.feeds.max_items_per_fetch)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from briefs.schedules import make_timing, next_fire
 
 if TYPE_CHECKING:
-    from bot.engine import Engine
+    from bot.services.shared import Services
     from briefs.store.schedules import Delivery, Schedule
 
 
@@ -89,8 +89,8 @@ def local_time(value: datetime, schedule: Schedule) -> str:
 class ScheduleService:
     """Schedules of a scope (a Discord server's id, or None for the command line)."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
+    def __init__(self, services: Services) -> None:
+        self._shared = services
 
     def set(
         self,
@@ -109,13 +109,13 @@ class ScheduleService:
         is checked before anything is stored (an unknown topic fails now, not at 08:00)."""
         timing = make_timing(kind, time, timezone, weekday)
         for topic in topics:
-            self._engine.lexicon.topic(topic)
+            self._shared.lexicon.topic(topic)
         if webhook_url is not None:
             from bot.delivery import check_webhook_url
 
             webhook_url = check_webhook_url(webhook_url)
-        now = self._engine.clock()
-        schedule = self._engine.store.schedules.save(
+        now = self._shared.clock()
+        schedule = self._shared.store.schedules.save(
             scope,
             timing,
             now,
@@ -130,11 +130,11 @@ class ScheduleService:
         self, scope: str | None, *, every_scope: bool = False, recent: int = 5
     ) -> list[ScheduleStatus]:
         """The scope's schedules (or every scope's), each with its last ``recent`` posts."""
-        store = self._engine.store.schedules
+        store = self._shared.store.schedules
         found = (
             store.list_schedules(every_guild=True) if every_scope else store.list_schedules(scope)
         )
-        now = self._engine.clock()
+        now = self._shared.clock()
         return [
             ScheduleStatus(
                 s,
@@ -146,26 +146,26 @@ class ScheduleService:
 
     def of_scope(self, scope: str | None) -> list[Schedule]:
         """The scope's schedules, for pickers (autocomplete)."""
-        return self._engine.store.schedules.list_schedules(scope)
+        return self._shared.store.schedules.list_schedules(scope)
 
     def enabled(self) -> list[Schedule]:
         """Every scope's enabled schedules (what the scheduler keeps jobs for)."""
-        return self._engine.store.schedules.enabled()
+        return self._shared.store.schedules.enabled()
 
     def abandon_stale(self, now: datetime, older_than: timedelta) -> list[Delivery]:
         """Give up claims older than ``older_than`` whose sender never finished (never sent
         again: with message ids recorded they are ``partial``, else ``abandoned``)."""
-        return self._engine.store.schedules.abandon_stale(now, older_than)
+        return self._shared.store.schedules.abandon_stale(now, older_than)
 
     def get(self, schedule_id: int) -> Schedule:
-        return self._engine.store.schedules.get(schedule_id)
+        return self._shared.store.schedules.get(schedule_id)
 
     def find(self, ref: str, scope: str | None) -> Schedule:
         """A schedule of the scope by id, channel id or webhook URL (NotFoundError if none)."""
-        return self._engine.store.schedules.find(ref, scope)
+        return self._shared.store.schedules.find(ref, scope)
 
     def clear(self, ref: str, scope: str | None) -> Schedule:
         """Delete a schedule of the scope; returns what was deleted."""
         found = self.find(ref, scope)
-        self._engine.store.schedules.remove(found.id)
+        self._shared.store.schedules.remove(found.id)
         return found

@@ -94,7 +94,7 @@ def days_window(now: datetime, days: int | None) -> tuple[datetime | None, datet
     return now - timedelta(days=days), None
 
 
-class Engine:
+class Services:
     """Settings, clock, store and lexicon, and one method per kind of answer."""
 
     def __init__(
