@@ -37,6 +37,7 @@ from briefs.brief import (
 from briefs.errors import InputError
 from briefs.lexicon import Entity, Lexicon, Topic
 from briefs.rank import TermMatrix, centrality, mmr
+from briefs.scoring import quality
 from briefs.store.base import DocumentSummary, SentenceRow, Store, Visibility
 
 # Ranking never looks at more sentences than this; the indexes narrow the field first.
@@ -49,13 +50,10 @@ MEASURE_BOOST = 1.6
 CENTRALITY_WEIGHT = 0.6
 # The bottom line must not repeat itself: it weighs redundancy more than the sections do.
 BLUF_DIVERSITY = 0.6
-# Cover a new story (bonus), rather than say more of one already covered (penalty per repeat).
+# Bonus for a statement of a story not covered yet (a story already covered gets none).
 STORY_BONUS = 0.08
-STORY_REPEAT = 0.0
 # A section holds at most budget / SECTION_SHARE statements (at least two).
 SECTION_SHARE = 4
-# Every story gets a statement before any story gets a second.
-COVER_STORIES = True
 # Weight of redundancy against relevance when choosing statements (maximal marginal relevance).
 DIVERSITY = 0.5
 _QUOTE_OPENERS = ('"', "“", "'", "‘")
@@ -93,21 +91,6 @@ class Candidate:
 
 def _norm(text: str) -> str:
     return " ".join(text.split())
-
-
-def quality(text: str, lexicon: Lexicon) -> float:
-    """Short lines, questions and explainers make poor statements in a brief."""
-    words = len(text.split())
-    score = 1.0
-    if words < 8:
-        score *= 0.4
-    if text.rstrip("\"”’' ").endswith("?"):
-        score *= 0.2
-    if lexicon.cue("low_value", text):
-        score *= 0.2
-    if words > 70:
-        score *= 0.7
-    return score
 
 
 def section_of(row: SentenceRow, lexicon: Lexicon) -> str:
@@ -317,7 +300,10 @@ def score_candidates(
         text = c.row.text
         known = by_text.get(text)
         if known is None:
-            known = by_text[text] = (quality(text, lexicon), lexicon.cue("measures", text))
+            known = by_text[text] = (
+                quality(text, lexicon.cue("low_value", text)),
+                lexicon.cue("measures", text),
+            )
         c.quality, measures = known
         section_key = (
             text,
@@ -362,8 +348,7 @@ def _select(
                 Counter(stories[j] for j in chosen),
                 {doc_ids[j] for j in chosen},
             )
-        same_story = seen[0][stories[i]]
-        bonus = STORY_BONUS if not same_story else -STORY_REPEAT * same_story
+        bonus = 0.0 if seen[0][stories[i]] else STORY_BONUS
         return bonus + (0.03 if doc_ids[i] not in seen[1] else 0.0)
 
     budget = request.max_items
@@ -382,21 +367,20 @@ def _select(
     )
     chosen = list(bluf)
     by_section: dict[str, list[int]] = defaultdict(list)
-    if COVER_STORIES:
-        # Every story gets a statement before any story gets a second (largest stories first).
-        weight: dict[str, float] = defaultdict(float)
-        for story, c in zip(stories, candidates, strict=True):
-            weight[story] = max(weight[story], c.relevance)
-        covered = {stories[i] for i in chosen}
-        for story in sorted(weight, key=lambda s: -weight[s]):
-            if len(chosen) >= budget:
-                break
-            if story in covered:
-                continue
-            pool = [i for i, s in enumerate(stories) if s == story and i not in chosen]
-            for i in mmr(pool, relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY):
-                by_section[candidates[i].section].append(i)
-                chosen.append(i)
+    # Every story gets a statement before any story gets a second (largest stories first).
+    weight: dict[str, float] = defaultdict(float)
+    for story, c in zip(stories, candidates, strict=True):
+        weight[story] = max(weight[story], c.relevance)
+    covered = {stories[i] for i in chosen}
+    for story in sorted(weight, key=lambda s: -weight[s]):
+        if len(chosen) >= budget:
+            break
+        if story in covered:
+            continue
+        pool = [i for i, s in enumerate(stories) if s == story and i not in chosen]
+        for i in mmr(pool, relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY):
+            by_section[candidates[i].section].append(i)
+            chosen.append(i)
     # One statement for each kind of section that has material, then the best of the rest.
     for key in ("quotes", "sanctions", "denials", "watch", "developments"):
         if len(chosen) >= budget:
