@@ -115,9 +115,7 @@ def compose_entity(
         for r in store.live_sentences(speaker=entity.name, visible=visible)
         if r.speaker_kind == "person"
     ]
-    quotes = []
-    for row in by_entity[:10]:
-        quotes.append(Quote(row.speaker, row.text, [book.cite(row)]))
+    quotes = [Quote(row.speaker, row.text, [book.cite(row)]) for row in by_entity[:10]]
     if quotes:
         brief.quotes = quotes
         brief.sections = [s for s in brief.sections if s.key != "quotes"]
