@@ -20,6 +20,7 @@ from briefs.dates import DateMention, find_dates, reference_date
 from briefs.lexicon import Lexicon
 from briefs.quotes import Speaker, attribute
 from briefs.rank import terms
+from briefs.scoring import quality
 from briefs.versioning import ANALYSIS_CODE_VERSION as ANALYSIS_CODE_VERSION
 from briefs.versioning import analysis_version as analysis_version
 
@@ -60,20 +61,6 @@ class SentenceFacts:
     stance_holder: str | None = None
     dates: tuple[DateMention, ...] = ()
     salience: float = 0.0
-
-
-def _quality(text: str, cues: dict[str, int]) -> float:
-    words = len(text.split())
-    score = 1.0
-    if words < 8:
-        score *= 0.4
-    if text.rstrip("\"”’' ").endswith("?"):
-        score *= 0.2
-    if "low_value" in cues:
-        score *= 0.2
-    if words > 70:
-        score *= 0.7
-    return score
 
 
 def _stance(
@@ -127,7 +114,7 @@ def analyze_sentences(
             + (0.3 if stance == "denial" else 0.0)
             + (0.2 if dates else 0.0)
             + (0.3 if position == 0 else 0.1 if position < 3 else 0.0)
-        ) * _quality(text, cues)
+        ) * quality(text, "low_value" in cues)
         out.append(
             SentenceFacts(
                 position=position,

@@ -5,15 +5,16 @@ Candidates come from the store's indexes (full-text, topic, entity, salience), s
 work is bounded however large the store grows. The composer is otherwise pure.
 
 The digest composer (``briefs.digest``) ranks and cites the same way, through the small
-public API here: ``Candidate``, ``score_candidates``, ``citer``, ``cited_item`` and
-``entity_refs`` (besides ``source_ref`` and ``story_ref``), so the two never drift apart.
+public API here: ``Candidate``, ``score_candidates``, ``citer``, ``cited_item``, ``finish``
+and ``story_ref``, so the two never drift apart. Sources are numbered by a ``SourceBook``
+(``briefs.sources``), as in every other view.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,7 +30,6 @@ from briefs.brief import (
     Query,
     Quote,
     Section,
-    SourceRef,
     StoryRef,
     TimelineEntry,
     Window,
@@ -37,6 +37,8 @@ from briefs.brief import (
 from briefs.errors import InputError
 from briefs.lexicon import Entity, Lexicon, Topic
 from briefs.rank import TermMatrix, centrality, mmr
+from briefs.scoring import quality
+from briefs.sources import SourceBook
 from briefs.store.base import DocumentSummary, SentenceRow, Store, Visibility
 
 # Ranking never looks at more sentences than this; the indexes narrow the field first.
@@ -49,13 +51,10 @@ MEASURE_BOOST = 1.6
 CENTRALITY_WEIGHT = 0.6
 # The bottom line must not repeat itself: it weighs redundancy more than the sections do.
 BLUF_DIVERSITY = 0.6
-# Cover a new story (bonus), rather than say more of one already covered (penalty per repeat).
+# Bonus for a statement of a story not covered yet (a story already covered gets none).
 STORY_BONUS = 0.08
-STORY_REPEAT = 0.0
 # A section holds at most budget / SECTION_SHARE statements (at least two).
 SECTION_SHARE = 4
-# Every story gets a statement before any story gets a second.
-COVER_STORIES = True
 # Weight of redundancy against relevance when choosing statements (maximal marginal relevance).
 DIVERSITY = 0.5
 _QUOTE_OPENERS = ('"', "“", "'", "‘")
@@ -95,21 +94,6 @@ def _norm(text: str) -> str:
     return " ".join(text.split())
 
 
-def quality(text: str, lexicon: Lexicon) -> float:
-    """Short lines, questions and explainers make poor statements in a brief."""
-    words = len(text.split())
-    score = 1.0
-    if words < 8:
-        score *= 0.4
-    if text.rstrip("\"”’' ").endswith("?"):
-        score *= 0.2
-    if lexicon.cue("low_value", text):
-        score *= 0.2
-    if words > 70:
-        score *= 0.7
-    return score
-
-
 def section_of(row: SentenceRow, lexicon: Lexicon) -> str:
     """The brief section a statement belongs in, from its analysis and cue words."""
     if row.stance == "denial" or lexicon.cue("contested", row.text):
@@ -121,12 +105,6 @@ def section_of(row: SentenceRow, lexicon: Lexicon) -> str:
     if lexicon.cue("watch", row.text):
         return "watch"
     return "developments"
-
-
-def source_ref(ref: int, doc: DocumentSummary) -> SourceRef:
-    """The entry of a brief's source list for ``doc``."""
-    published = doc.published_at.date().isoformat() if doc.published_at else None
-    return SourceRef(ref, doc.id, doc.title, doc.publisher, published, doc.url, doc.origin)
 
 
 def gather(
@@ -218,8 +196,8 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
     matrix = score_candidates(candidates, lexicon, query_scores)
     bluf, by_section = _select(candidates, matrix, request, lexicon)
 
-    refs: dict[str, int] = {}
-    cite = citer(candidates, refs)
+    book = SourceBook()
+    cite = citer(candidates, book)
     brief.bluf = [cited_item(c, cite) for c in bluf]
     for key in SECTION_ORDER:
         if by_section.get(key):
@@ -227,23 +205,11 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
             brief.sections.append(Section(key, SECTION_HEADINGS[key], items))
     chosen = [*bluf, *(c for key in SECTION_ORDER for c in by_section.get(key, []))]
     brief.timeline = _timeline(candidates, cite)
-    brief.quotes = [
-        Quote(c.row.speaker, c.row.text, cite(c)) for c in chosen if c.row.direct and c.row.speaker
-    ]
-    brief.entities = entity_refs(
-        lexicon, [*(c.row.text for c in chosen), *(t.text for t in brief.timeline)]
-    )
-    ordered = sorted(refs.items(), key=lambda kv: kv[1])
-    brief.sources = [source_ref(ref, docs[doc_id]) for doc_id, ref in ordered]
-    brief.stories = _stories(candidates, refs, docs)
-    brief.new_names = [
-        NewName(name, n)
-        for name, n in store.new_names(request.since, request.until, visible=request.visible)[
-            :NEW_NAMES
-        ]
-    ]
+    names = store.new_names(request.since, request.until, visible=request.visible)
+    finish(brief, lexicon, chosen, cite, book, docs, names, [t.text for t in brief.timeline])
+    brief.stories = _stories(candidates, book.numbers, docs)
     if request.since is None and request.until is None:
-        dates = [d.published_at for d in (docs[i] for i in refs) if d.published_at]
+        dates = [d.published_at for d in (docs[i] for i in book.numbers) if d.published_at]
         if dates:
             # Exclusive end, like a requested window: midnight after the latest source's day.
             last = max(dates).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -251,15 +217,36 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
     return brief
 
 
+def finish(
+    brief: Brief,
+    lexicon: Lexicon,
+    chosen: Sequence[Candidate],
+    cite: Callable[[Candidate], list[Citation]],
+    book: SourceBook,
+    docs: Mapping[str, DocumentSummary],
+    new_names: Sequence[tuple[str, int]],
+    also_named: Sequence[str] = (),
+) -> None:
+    """The end every ranked brief shares (brief, entity, digest), once its statements are
+    cited: the direct quotes among ``chosen``, the entities they (and ``also_named``) name,
+    the numbered sources and the first new names."""
+    brief.quotes = [
+        Quote(c.row.speaker, c.row.text, cite(c)) for c in chosen if c.row.direct and c.row.speaker
+    ]
+    brief.entities = entity_refs(lexicon, [*(c.row.text for c in chosen), *also_named])
+    brief.sources = book.sources(docs)
+    brief.new_names = [NewName(name, n) for name, n in new_names[:NEW_NAMES]]
+
+
 def citer(
-    candidates: Sequence[Candidate], refs: dict[str, int]
+    candidates: Sequence[Candidate], book: SourceBook
 ) -> Callable[[Candidate], list[Citation]]:
     """Cite a candidate, and every other candidate with the very same text (wire copy).
 
     A candidate is cited first, then the rest of its group by citation. Wire copy can put a
     hundred candidates in one group, cited again by every statement of the group: the group
     is sorted once, and its citations are made once (the first time numbers its documents in
-    ``refs``, for good), then reordered.
+    ``book``, for good), then reordered.
     """
     by_text: dict[str, list[Candidate]] = defaultdict(list)
     group_of: dict[int, list[Candidate]] = {}
@@ -276,16 +263,13 @@ def citer(
         group.sort(key=lambda o: o.row.ref)
     made: dict[int, Citation] = {}
 
-    def number(o: Candidate) -> Citation:
-        return Citation(refs.setdefault(o.row.document_id, len(refs) + 1), o.row.ref)
-
     def cite(c: Candidate) -> list[Citation]:
         group = group_of.get(id(c))
         if group is None:  # not a candidate: cited through its copies among them alone
-            return [number(o) for o in by_text.get(_norm(c.row.text), [])]
+            return [book.cite(o.row) for o in by_text.get(_norm(c.row.text), [])]
         if id(c) not in made:
             for o in (c, *(o for o in group if o is not c)):
-                made[id(o)] = number(o)
+                made[id(o)] = book.cite(o.row)
         return [made[id(c)], *(made[id(o)] for o in group if o is not c)]
 
     return cite
@@ -317,7 +301,10 @@ def score_candidates(
         text = c.row.text
         known = by_text.get(text)
         if known is None:
-            known = by_text[text] = (quality(text, lexicon), lexicon.cue("measures", text))
+            known = by_text[text] = (
+                quality(text, lexicon.cue("low_value", text)),
+                lexicon.cue("measures", text),
+            )
         c.quality, measures = known
         section_key = (
             text,
@@ -362,8 +349,7 @@ def _select(
                 Counter(stories[j] for j in chosen),
                 {doc_ids[j] for j in chosen},
             )
-        same_story = seen[0][stories[i]]
-        bonus = STORY_BONUS if not same_story else -STORY_REPEAT * same_story
+        bonus = 0.0 if seen[0][stories[i]] else STORY_BONUS
         return bonus + (0.03 if doc_ids[i] not in seen[1] else 0.0)
 
     budget = request.max_items
@@ -382,21 +368,20 @@ def _select(
     )
     chosen = list(bluf)
     by_section: dict[str, list[int]] = defaultdict(list)
-    if COVER_STORIES:
-        # Every story gets a statement before any story gets a second (largest stories first).
-        weight: dict[str, float] = defaultdict(float)
-        for story, c in zip(stories, candidates, strict=True):
-            weight[story] = max(weight[story], c.relevance)
-        covered = {stories[i] for i in chosen}
-        for story in sorted(weight, key=lambda s: -weight[s]):
-            if len(chosen) >= budget:
-                break
-            if story in covered:
-                continue
-            pool = [i for i, s in enumerate(stories) if s == story and i not in chosen]
-            for i in mmr(pool, relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY):
-                by_section[candidates[i].section].append(i)
-                chosen.append(i)
+    # Every story gets a statement before any story gets a second (largest stories first).
+    weight: dict[str, float] = defaultdict(float)
+    for story, c in zip(stories, candidates, strict=True):
+        weight[story] = max(weight[story], c.relevance)
+    covered = {stories[i] for i in chosen}
+    for story in sorted(weight, key=lambda s: -weight[s]):
+        if len(chosen) >= budget:
+            break
+        if story in covered:
+            continue
+        pool = [i for i, s in enumerate(stories) if s == story and i not in chosen]
+        for i in mmr(pool, relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY):
+            by_section[candidates[i].section].append(i)
+            chosen.append(i)
     # One statement for each kind of section that has material, then the best of the rest.
     for key in ("quotes", "sanctions", "denials", "watch", "developments"):
         if len(chosen) >= budget:
@@ -486,7 +471,7 @@ def entity_refs(lexicon: Lexicon, texts: Sequence[str], limit: int = 12) -> list
 
 
 def _stories(
-    candidates: Sequence[Candidate], refs: dict[str, int], docs: dict[str, DocumentSummary]
+    candidates: Sequence[Candidate], refs: Mapping[str, int], docs: dict[str, DocumentSummary]
 ) -> list[StoryRef]:
     """The cited documents grouped by the story (event) analysis assigned them to."""
     story_of = {c.row.document_id: c.story for c in candidates}
@@ -496,7 +481,9 @@ def _stories(
     return [story_ref(story_id, members, refs) for story_id, members in groups.items()]
 
 
-def story_ref(story_id: str, members: Sequence[DocumentSummary], refs: dict[str, int]) -> StoryRef:
+def story_ref(
+    story_id: str, members: Sequence[DocumentSummary], refs: Mapping[str, int]
+) -> StoryRef:
     """A story as the brief lists it: title, sources, outlets, first and last report."""
     dates = sorted(d.published_at.date().isoformat() for d in members if d.published_at)
     outlets = {d.publisher or d.id for d in members}

@@ -18,21 +18,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from briefs.brief import Brief, NewName, Query, Quote, Section, Window
+from briefs.brief import Brief, Query, Section, Window
 from briefs.compose import (
     DIVERSITY,
     MAX_CANDIDATES,
-    NEW_NAMES,
     Candidate,
     cited_item,
     citer,
-    entity_refs,
+    finish,
     score_candidates,
-    source_ref,
     story_ref,
 )
 from briefs.lexicon import Entity, Lexicon, Topic
 from briefs.rank import mmr
+from briefs.sources import SourceBook
 from briefs.store.base import DocumentSummary, SentenceRow
 from briefs.store.sql import SqlStore
 
@@ -128,8 +127,8 @@ def compose_digest(
     watch = [i for i, c in enumerate(candidates) if c.section == "watch" and i not in chosen]
     watch_picks = mmr(watch, relevance, matrix, WATCH_ITEMS, chosen=chosen, diversity=DIVERSITY)
 
-    refs: dict[str, int] = {}
-    cite = citer(candidates, refs)
+    book = SourceBook()
+    cite = citer(candidates, book)
     for story in order:
         if not picks[story]:
             continue
@@ -143,16 +142,10 @@ def compose_digest(
         items = [cited_item(candidates[i], cite) for i in watch_picks]
         brief.sections.append(Section("watch", "What to watch", items))
     picked = [candidates[i] for i in [*chosen, *watch_picks]]
-    brief.quotes = [
-        Quote(c.row.speaker, c.row.text, cite(c)) for c in picked if c.row.direct and c.row.speaker
-    ]
-    brief.entities = entity_refs(lexicon, [c.row.text for c in picked])
-    ordered = sorted(refs.items(), key=lambda kv: kv[1])
-    brief.sources = [source_ref(ref, docs[doc_id]) for doc_id, ref in ordered]
+    finish(brief, lexicon, picked, cite, book, docs, store.schedules.window_names(doc_ids))
     brief.stories = [
-        story_ref(story, members.get(story, []), refs) for story in order if picks[story]
+        story_ref(story, members.get(story, []), book.numbers) for story in order if picks[story]
     ]
-    brief.new_names = [NewName(n, k) for n, k in store.schedules.window_names(doc_ids)[:NEW_NAMES]]
     return brief
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from briefs.brief import SECTION_HEADINGS, Brief, Citation, Item, Query, Section, Window
-from briefs.compose import source_ref
+from briefs.brief import SECTION_HEADINGS, Brief, Item, Query, Section, Window
 from briefs.errors import InputError, NotFoundError
+from briefs.sources import SourceBook
 from briefs.store.base import SentenceRow, Store, Visibility
 
 # ASCII digits only: ``\d`` would take Arabic-Indic or full-width digits, which ``int`` reads.
@@ -36,8 +36,8 @@ def parse_ref(ref: str) -> tuple[str, int | None]:
     return match["doc"], index
 
 
-def _item(row: SentenceRow) -> Item:
-    return Item(row.text, [Citation(1, row.ref)])
+def _item(row: SentenceRow, book: SourceBook) -> Item:
+    return Item(row.text, [book.cite(row)])
 
 
 def lookup_source(
@@ -52,19 +52,20 @@ def lookup_source(
     if not summaries:
         raise NotFoundError(f"no document {doc_id!r} in the store (see briefbot search)")
     doc = summaries[0]
+    book = SourceBook([doc.id])
     brief = Brief(
         kind="source",
         title=doc.title,
         generated_at=now,
         window=Window(doc.published_at, doc.published_at),
         query=Query(text=ref.strip()),
-        sources=[source_ref(1, doc)],
+        sources=book.sources({doc.id: doc}),
     )
     if index is None:
         rows = store.context(doc_id, 0, LEAD_SENTENCES - 1)
         rows = [r for r in rows if r.position >= 0]
         brief.sections.append(
-            Section("passage", SECTION_HEADINGS["passage"], [_item(r) for r in rows])
+            Section("passage", SECTION_HEADINGS["passage"], [_item(r, book) for r in rows])
         )
         return brief
     found = store.sentence(doc_id, index)
@@ -79,7 +80,9 @@ def lookup_source(
             "This sentence is no longer in the current text of the document "
             "(the source was edited after it was cited); it is kept so citations stay valid."
         )
-    brief.sections.append(Section("passage", SECTION_HEADINGS["passage"], [_item(r) for r in rows]))
+    brief.sections.append(
+        Section("passage", SECTION_HEADINGS["passage"], [_item(r, book) for r in rows])
+    )
     return brief
 
 
@@ -111,11 +114,8 @@ def search_statements(
         brief.notes.append("No stored statement matches this query.")
         return brief
     docs = {d.id: d for d in store.summaries({h.sentence.document_id for h in hits})}
-    refs: dict[str, int] = {}
-    items = []
-    for hit in hits:
-        ref = refs.setdefault(hit.sentence.document_id, len(refs) + 1)
-        items.append(Item(hit.sentence.text, [Citation(ref, hit.sentence.ref)]))
+    book = SourceBook()
+    items = [Item(hit.sentence.text, [book.cite(hit.sentence)]) for hit in hits]
     brief.sections.append(Section("results", SECTION_HEADINGS["results"], items))
-    brief.sources = [source_ref(ref, docs[d]) for d, ref in refs.items()]
+    brief.sources = book.sources(docs)
     return brief

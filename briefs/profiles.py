@@ -8,7 +8,6 @@ from datetime import datetime
 from briefs.brief import (
     SECTION_HEADINGS,
     Brief,
-    Citation,
     EntityRef,
     Item,
     MonthCount,
@@ -19,26 +18,13 @@ from briefs.brief import (
     TimelineEntry,
     Window,
 )
-from briefs.compose import BriefRequest, check_filters, compose_brief, source_ref, story_ref
+from briefs.compose import BriefRequest, check_filters, compose_brief, story_ref
 from briefs.errors import NotFoundError
 from briefs.lexicon import Lexicon
+from briefs.sources import SourceBook
 from briefs.store.base import DocumentSummary, SentenceRow, Store, Visibility
 
 TIMELINE_LIMIT = 40
-
-
-class _Refs:
-    """Source numbering shared by every part of one brief."""
-
-    def __init__(self) -> None:
-        self.refs: dict[str, int] = {}
-
-    def cite(self, row: SentenceRow) -> list[Citation]:
-        ref = self.refs.setdefault(row.document_id, len(self.refs) + 1)
-        return [Citation(ref, row.ref)]
-
-    def sources(self, store: Store) -> list[DocumentSummary]:
-        return store.summaries(self.refs)
 
 
 def compose_timeline(
@@ -77,7 +63,7 @@ def compose_timeline(
         if len(picked) >= limit:
             break
     picked.sort(key=lambda r: (r.date_value or "", r.ref))
-    refs = _Refs()
+    book = SourceBook()
     title = "Timeline" + (f": {found_entity.name}" if found_entity else "")
     brief = Brief(
         kind="timeline",
@@ -90,11 +76,10 @@ def compose_timeline(
         ),
     )
     brief.timeline = [
-        TimelineEntry(r.date_value or "", r.date_precision or "day", r.text, refs.cite(r))
+        TimelineEntry(r.date_value or "", r.date_precision or "day", r.text, [book.cite(r)])
         for r in picked
     ]
-    docs = {d.id: d for d in refs.sources(store)}
-    brief.sources = [source_ref(ref, docs[d]) for d, ref in refs.refs.items()]
+    brief.sources = book.look_up(store)
     if not brief.timeline:
         brief.notes.append("No dated statement matches this request.")
     return brief
@@ -124,16 +109,13 @@ def compose_entity(
     total = sum(m.mentions for m in months)
     brief.entities = [EntityRef(entity.id, entity.name, entity.type, total)] if total else []
     # Quotes by the entity, wherever they are, not only those the brief selected.
-    refs = {s.id: s.ref for s in brief.sources}
+    book = SourceBook(s.id for s in brief.sources)
     by_entity = [
         r
         for r in store.live_sentences(speaker=entity.name, visible=visible)
         if r.speaker_kind == "person"
     ]
-    quotes = []
-    for row in by_entity[:10]:
-        ref = refs.setdefault(row.document_id, len(refs) + 1)
-        quotes.append(Quote(row.speaker, row.text, [Citation(ref, row.ref)]))
+    quotes = [Quote(row.speaker, row.text, [book.cite(row)]) for row in by_entity[:10]]
     if quotes:
         brief.quotes = quotes
         brief.sections = [s for s in brief.sections if s.key != "quotes"]
@@ -145,11 +127,7 @@ def compose_entity(
                 [Item(q.text, q.citations, None, "claim") for q in quotes],
             ),
         )
-    known = {s.id for s in brief.sources}
-    missing = [d for d in refs if d not in known]
-    if missing:
-        docs = {d.id: d for d in store.summaries(missing)}
-        brief.sources.extend(source_ref(refs[d], docs[d]) for d in missing)
+    brief.sources.extend(book.look_up(store, start=len(brief.sources)))
     return brief
 
 
@@ -172,14 +150,10 @@ def compose_stories(
             -max(d.published_at.timestamp() if d.published_at else 0.0 for d in kv[1]),
         ),
     )
-    refs: dict[str, int] = {}
-    for _, members in ordered:
-        for d in members:
-            refs.setdefault(d.id, len(refs) + 1)
+    book = SourceBook(d.id for _, members in ordered for d in members)
     brief = Brief(kind="stories", title="Stories", generated_at=now, window=Window(since, until))
-    brief.stories = [story_ref(story_id, members, refs) for story_id, members in ordered]
-    by_id = {d.id: d for d in docs}
-    brief.sources = [source_ref(ref, by_id[d]) for d, ref in refs.items()]
+    brief.stories = [story_ref(story_id, members, book.numbers) for story_id, members in ordered]
+    brief.sources = book.sources({d.id: d for d in docs})
     if not brief.stories:
         brief.notes.append("No stored story in this window.")
     return brief

@@ -47,6 +47,7 @@ from briefs.render import (
     escape_markdown,
     make_environment,
 )
+from briefs.sources import SourceBook
 from briefs.store.base import DocumentSummary, SentenceRow
 
 TEXTS = [
@@ -194,11 +195,11 @@ def test_citations_put_the_statement_first_then_its_copies_by_reference() -> Non
         _candidate("d1", 2, " Wire copy,  word for word. "),
         _candidate("d2", 10, same),
     ]
-    refs: dict[str, int] = {}
-    cite = citer(candidates, refs)
+    book = SourceBook()
+    cite = citer(candidates, book)
     assert [c.sentence for c in cite(candidates[2])] == ["d2:7", "d1:2", "d2:10", "d3:1"]
     assert [c.sentence for c in cite(candidates[0])] == ["d3:1", "d1:2", "d2:10", "d2:7"]
-    assert refs == {"d2": 1, "d1": 2, "d3": 3}
+    assert book.numbers == {"d2": 1, "d1": 2, "d3": 3}
     assert [c.ref for c in cite(candidates[1])] == [2]
     # One that is not a candidate is cited through its copies among them alone.
     outsider = _candidate("d9", 0, same)
