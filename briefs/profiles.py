@@ -1,8 +1,8 @@
-"""Timelines, entity profiles and story lists: briefs of kinds timeline, entity, stories."""
+"""Entity profiles: what the sources say about one person, state, organisation or weapon
+(briefs of kind ``entity``)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime
 
 from briefs.brief import (
@@ -12,77 +12,14 @@ from briefs.brief import (
     Item,
     MonthCount,
     Profile,
-    Query,
     Quote,
     Section,
-    TimelineEntry,
-    Window,
 )
-from briefs.compose import BriefRequest, check_filters, compose_brief, story_ref
+from briefs.compose import BriefRequest, compose_brief
 from briefs.errors import NotFoundError
 from briefs.lexicon import Lexicon
 from briefs.sources import SourceBook
-from briefs.store.base import DocumentSummary, SentenceRow, Store, Visibility
-
-TIMELINE_LIMIT = 40
-
-
-def compose_timeline(
-    store: Store,
-    lexicon: Lexicon,
-    now: datetime,
-    entity: str | None = None,
-    topic: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    limit: int = TIMELINE_LIMIT,
-    visible: Visibility | None = None,
-) -> Brief:
-    """Dated statements in date order: what happened when, each with its source."""
-    check_filters(topic, entity)
-    found_entity = lexicon.entity(entity) if entity else None
-    found_topic = lexicon.topic(topic) if topic else None
-    if found_entity is not None and found_entity.type == "unknown":
-        raise NotFoundError(f"unknown entity {entity!r}; see briefbot entity for known names")
-    rows = store.live_sentences(
-        since,
-        until,
-        topic=found_topic.key if found_topic else None,
-        entity_id=found_entity.id if found_entity else None,
-        visible=visible,
-    )
-    dated = [r for r in rows if r.date_value]
-    dated.sort(key=lambda r: (r.date_precision != "day", -(r.salience or 0.0)))
-    seen: set[str] = set()
-    picked: list[SentenceRow] = []
-    for row in dated:
-        key = " ".join(row.text.split())
-        if key not in seen:
-            seen.add(key)
-            picked.append(row)
-        if len(picked) >= limit:
-            break
-    picked.sort(key=lambda r: (r.date_value or "", r.ref))
-    book = SourceBook()
-    title = "Timeline" + (f": {found_entity.name}" if found_entity else "")
-    brief = Brief(
-        kind="timeline",
-        title=title,
-        generated_at=now,
-        window=Window(since, until),
-        query=Query(
-            topic=found_topic.key if found_topic else None,
-            entity=found_entity.name if found_entity else None,
-        ),
-    )
-    brief.timeline = [
-        TimelineEntry(r.date_value or "", r.date_precision or "day", r.text, [book.cite(r)])
-        for r in picked
-    ]
-    brief.sources = book.look_up(store)
-    if not brief.timeline:
-        brief.notes.append("No dated statement matches this request.")
-    return brief
+from briefs.store.base import Store, Visibility
 
 
 def compose_entity(
@@ -128,32 +65,4 @@ def compose_entity(
             ),
         )
     brief.sources.extend(book.look_up(store, start=len(brief.sources)))
-    return brief
-
-
-def compose_stories(
-    store: Store,
-    now: datetime,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    visible: Visibility | None = None,
-) -> Brief:
-    """Every story in the window, largest and latest first, with its outlets and dates."""
-    docs = store.summaries(since=since, until=until, visible=visible)
-    groups: dict[str, list[DocumentSummary]] = defaultdict(list)
-    for doc in docs:
-        groups[doc.story_id or doc.id].append(doc)
-    ordered = sorted(
-        groups.items(),
-        key=lambda kv: (
-            -len(kv[1]),
-            -max(d.published_at.timestamp() if d.published_at else 0.0 for d in kv[1]),
-        ),
-    )
-    book = SourceBook(d.id for _, members in ordered for d in members)
-    brief = Brief(kind="stories", title="Stories", generated_at=now, window=Window(since, until))
-    brief.stories = [story_ref(story_id, members, book.numbers) for story_id, members in ordered]
-    brief.sources = book.sources({d.id: d for d in docs})
-    if not brief.stories:
-        brief.notes.append("No stored story in this window.")
     return brief

@@ -95,7 +95,7 @@ class BriefService:
         limit: int = 40,
         visible: Visibility | None = None,
     ) -> Brief:
-        from briefs.profiles import compose_timeline
+        from briefs.timelines import compose_timeline
 
         check_filters(topic, entity)
         self._shared.ensure_ready()
@@ -125,7 +125,7 @@ class BriefService:
         until: datetime | None = None,
         visible: Visibility | None = None,
     ) -> Brief:
-        from briefs.profiles import compose_stories
+        from briefs.stories import compose_stories
 
         self._shared.ensure_ready()
         return compose_stories(self._shared.store, self._shared.clock(), since, until, visible)
