@@ -242,10 +242,15 @@ class _Cast:
         memo = self._group_at_start
         if phrase in memo:
             return memo[phrase]
+        # By position only: two bodies may share an alias (a user's "Moscow" beside the
+        # shipped Russia's), and entities have no order; ties keep the lexicon's order.
         spans = sorted(
-            (m.start(), m.end(), body)
-            for body in self._bodies_present(phrase)
-            for m in body.pattern.finditer(phrase)
+            (
+                (m.start(), m.end(), body)
+                for body in self._bodies_present(phrase)
+                for m in body.pattern.finditer(phrase)
+            ),
+            key=lambda span: (span[0], span[1]),
         )
         members: list[Entity] = []
         position = 0

@@ -272,3 +272,21 @@ def test_malformed_domain_data_is_a_clear_error_not_a_crash(
     result = cli("brief", extra_env={f"BRIEFBOT_ANALYSIS_{setting}": str(path)})
     assert result.code == 2, result.err
     assert message in result.err and "internal error" not in result.err
+
+
+def test_a_users_entity_sharing_an_alias_with_a_shipped_state_does_not_break_attribution(
+    tmp_path: Path,
+) -> None:
+    """Two bodies matching the same words ("Moscow": Russia, and a user's city government)
+    used to be compared with each other when sorting a group of speakers, and failed."""
+    extra = tmp_path / "entities.toml"
+    extra.write_text(
+        '[[entity]]\nid = "moscow-city"\nname = "Moscow City Government"\n'
+        'type = "organisation"\naliases = ["Moscow"]\n',
+        encoding="utf-8",
+    )
+    lexicon = load_lexicon(extra_entities=extra)
+    [found] = attribute(["Moscow and Pyongyang said the deal was lawful."], [0], lexicon)
+    # "Moscow" may mean either body (the user made it ambiguous): both are named, once each.
+    assert found.speaker.kind == "group"
+    assert found.speaker.name == "Russia, Moscow City Government and North Korea"
