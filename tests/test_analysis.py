@@ -290,3 +290,24 @@ def test_a_users_entity_sharing_an_alias_with_a_shipped_state_does_not_break_att
     # "Moscow" may mean either body (the user made it ambiguous): both are named, once each.
     assert found.speaker.kind == "group"
     assert found.speaker.name == "Russia, Moscow City Government and North Korea"
+
+
+@pytest.mark.parametrize(
+    ("text", "linked"),
+    [
+        # The US (or South Korean) National Security Council is not the UN's.
+        ("a National Security Council official said", {}),
+        ("Russia vetoed it at the Security Council.", {"russia": 1, "un-security-council": 1}),
+        ("The Security Council met.", {"un-security-council": 1}),
+        # Named whole: "UN" inside a longer name is not the United Nations itself.
+        (
+            "The U.N. Security Council and the UN panel of experts",
+            {"un-security-council": 1, "un-panel-of-experts": 1},
+        ),
+        ("violate Security Council resolutions", {"unsc-resolutions": 1}),
+    ],
+)
+def test_security_councils_and_the_un_panel_are_told_apart(
+    text: str, linked: dict[str, int]
+) -> None:
+    assert dict(load_lexicon().mentions_in(text)) == linked
