@@ -97,7 +97,6 @@ def cmd_schedule(app: App, args: argparse.Namespace) -> int:
             topics=args.topic,
             entities=args.entity,
         )
-        assert saved.next_digest is not None  # a schedule just set is enabled
         app.out.write(
             f"schedule {saved.schedule.describe()}\n"
             f"next digest {local_time(saved.next_digest, saved.schedule)}\n"

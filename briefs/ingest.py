@@ -18,7 +18,7 @@ from briefs.articles import MANIFEST_NAME, read_article, read_bytes
 from briefs.cleaning import load_rules
 from briefs.errors import InputError
 from briefs.models import Origin, ParsedArticle
-from briefs.outlets import OutletTable, shipped_outlets
+from briefs.outlets import INFERRED, OutletTable, shipped_outlets
 from briefs.pages import is_page_file, read_page
 from briefs.store.base import IngestOutcome, Store
 
@@ -99,7 +99,7 @@ def credited(article: ParsedArticle, outlets: OutletTable) -> ParsedArticle:
     if publisher is None or publisher == article.publisher:
         return article
     provenance = dict(article.provenance)
-    if evidence in {"wire", "domain"}:
+    if evidence in INFERRED:
         provenance["publisher"] = "inferred"
     return replace(article, publisher=publisher, provenance=provenance)
 

@@ -33,6 +33,8 @@ from briefs.errors import InputError
 from briefs.resources import config_dir
 
 Evidence = Literal["source", "wire", "stated", "domain", "feed", "none"]
+# Evidence read into the text rather than stated by it: a credit line, a link's domain.
+INFERRED: frozenset[Evidence] = frozenset({"wire", "domain"})
 
 # A feed title's parts: "Site: Section", "Site | Section", "Section - Site", "Site > Section".
 _SEPARATORS = re.compile(r"\s+[|\-–—>:·•]\s+|:\s+|\s+>\s*")

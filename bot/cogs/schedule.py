@@ -119,7 +119,6 @@ class ScheduleCog(commands.Cog):
                 topics=_split(topics),
                 entities=_split(entities),
             )
-            assert saved.next_digest is not None  # a schedule just set is enabled
             return (
                 f"Schedule {saved.schedule.id}: {saved.schedule.timing.describe()} "
                 f"to <#{channel.id}>. Next digest <t:{int(saved.next_digest.timestamp())}:F>."

@@ -21,6 +21,14 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class SavedSchedule:
+    """A schedule just set (so enabled) and when its next digest is due."""
+
+    schedule: Schedule
+    next_digest: datetime
+
+
+@dataclass(frozen=True)
 class ScheduleStatus:
     """A schedule as a person asks after it: timing, state, next digest, recent posts."""
 
@@ -104,7 +112,7 @@ class ScheduleService:
         webhook_url: str | None = None,
         topics: Sequence[str] = (),
         entities: Sequence[str] = (),
-    ) -> ScheduleStatus:
+    ) -> SavedSchedule:
         """Create the scope's schedule for that channel or webhook, or change it; every part
         is checked before anything is stored (an unknown topic fails now, not at 08:00)."""
         timing = make_timing(kind, time, timezone, weekday)
@@ -124,7 +132,7 @@ class ScheduleService:
             topics=list(topics),
             entities=list(entities),
         )
-        return ScheduleStatus(schedule, (), next_fire(schedule.timing, now))
+        return SavedSchedule(schedule, next_fire(schedule.timing, now))
 
     def status(
         self, scope: str | None, *, every_scope: bool = False, recent: int = 5

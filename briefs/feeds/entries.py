@@ -12,18 +12,7 @@ from datetime import datetime
 from briefs.feeds.parse import FeedEntry
 from briefs.feeds.urls import canonical_url
 from briefs.models import ParsedArticle, Provenance
-from briefs.outlets import Evidence, OutletTable
-
-# How each kind of evidence for the outlet is recorded: stated by the feed, or inferred
-# (from a credit line, the link's domain, or the feed's title).
-_EVIDENCE: dict[Evidence, Provenance] = {
-    "source": "text",
-    "stated": "text",
-    "wire": "inferred",
-    "domain": "inferred",
-    "feed": "text",
-    "none": "none",
-}
+from briefs.outlets import INFERRED, OutletTable
 
 
 def entry_url(entry: FeedEntry) -> str | None:
@@ -74,7 +63,11 @@ def entry_article(
     )
     provenance: dict[str, Provenance] = {
         "title": "text",
-        "publisher": _EVIDENCE[evidence],
+        "publisher": "none"
+        if publisher is None
+        else "inferred"
+        if evidence in INFERRED
+        else "text",
         "byline": "text" if entry.author else "none",
         "published": "text" if entry.published_at is not None else "none",
     }
