@@ -20,7 +20,6 @@ Pure functions over an ``OutletTable``; no I/O but loading the table.
 from __future__ import annotations
 
 import re
-import tomllib
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,7 +28,8 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
 
-from briefs.errors import InputError
+from briefs.errors import SettingsError
+from briefs.lexicon import read_toml, string_list
 from briefs.resources import config_dir
 
 Evidence = Literal["source", "wire", "stated", "domain", "feed", "none"]
@@ -170,27 +170,24 @@ def shipped_outlets() -> OutletTable:
 
 
 def load_outlets(extra: Sequence[Path] = ()) -> OutletTable:
-    """The shipped table, then a team's own files (their entries win)."""
-    outlets: list[Outlet] = []
-    for path in (config_dir() / "outlets.toml", *extra):
-        outlets += _read(path)
+    """The shipped table, then a team's own files ([feeds] outlets_file; theirs win). An
+    unusable file is one SettingsError naming it: the operator's to fix, never shown to a
+    Discord user as theirs."""
+    shipped = config_dir() / "outlets.toml"
+    outlets = _read(shipped, f"shipped outlets file {shipped}")
+    for path in extra:
+        outlets += _read(path, f"[feeds] outlets_file {path}")
     return OutletTable(outlets)
 
 
-def _read(path: Path) -> list[Outlet]:
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"outlets file {path}: {exc.strerror or exc}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"outlets file {path}: not valid TOML ({exc})") from None
+def _read(path: Path, what: str) -> list[Outlet]:
     found: list[Outlet] = []
-    for n, entry in enumerate(raw.get("outlet", []), start=1):
+    for n, entry in enumerate(read_toml(path, what).get("outlet", []), start=1):
         name = entry.get("name") if isinstance(entry, dict) else None
         if not isinstance(name, str) or not name.strip():
-            raise InputError(f"outlets file {path}: outlet {n} has no name")
-        domains, aliases = entry.get("domains", []), entry.get("aliases", [])
-        if not all(isinstance(v, str) for v in [*domains, *aliases]):
-            raise InputError(f"outlets file {path}: {name}: domains and aliases are strings")
+            raise SettingsError(f"{what}: outlet {n} has no name")
+        where = f"{what}: {name}"
+        domains = string_list(entry.get("domains", []), where, "domains")
+        aliases = string_list(entry.get("aliases", []), where, "aliases")
         found.append(Outlet(name.strip(), tuple(domains), tuple(aliases), bool(entry.get("wire"))))
     return found

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from briefs.errors import InputError
+from briefs.errors import SettingsError
 from briefs.outlets import Outlet, OutletTable, load_outlets, outlet_from_title, shipped_outlets
 from briefs.store import open_store
 from tests.conftest import Run
@@ -133,16 +133,16 @@ def test_a_teams_outlets_file_extends_the_table_and_wins(tmp_path: Path) -> None
     ("text", "message"),
     [
         ("[[outlet]]\ndomains = ['x.example']\n", "outlet 1 has no name"),
-        ("[[outlet]]\nname = 'X'\ndomains = [1]\n", "X: domains and aliases are strings"),
+        ("[[outlet]]\nname = 'X'\ndomains = [1]\n", "X: domains must be a list of strings"),
         ("[[outlet]\nname = 'X'\n", "not valid TOML"),
     ],
 )
 def test_a_bad_outlets_file_is_one_clear_line(tmp_path: Path, text: str, message: str) -> None:
     own = tmp_path / "outlets.toml"
     own.write_text(text, encoding="utf-8")
-    with pytest.raises(InputError, match=message):
+    with pytest.raises(SettingsError, match=rf"\[feeds\] outlets_file .*{message}"):
         load_outlets([own])
-    with pytest.raises(InputError, match="No such file"):
+    with pytest.raises(SettingsError, match=r"missing\.toml does not exist"):
         load_outlets([tmp_path / "missing.toml"])
 
 
@@ -247,3 +247,16 @@ def test_a_polled_feed_credits_outlets_and_stories_count_them(
     stories = cli("stories", extra_env=env)
     assert stories.code == 0
     assert "2 reports from 1 outlet," in stories.out  # not "from 2 outlets"
+
+
+def test_a_missing_outlets_file_stops_ingest_with_one_line_and_stores_nothing(
+    cli: Callable[..., Run], tmp_path: Path, db_url: str
+) -> None:
+    missing = tmp_path / "no-such-outlets.toml"
+    env = {"BRIEFBOT_INGEST_SEED_CORPUS": "false", "BRIEFBOT_FEEDS_OUTLETS_FILE": str(missing)}
+    run = cli("ingest", str(_feed_file(tmp_path)), extra_env=env)
+    assert run.code == 2
+    assert run.err.strip().splitlines() == [
+        f"briefbot: error: [feeds] outlets_file {missing}: {missing} does not exist"
+    ]
+    assert _publishers(db_url) == {}
