@@ -194,7 +194,7 @@ def briefbot_result(seeds: Sequence[Seed], gold: Gold, budget: int) -> Result:
 
             def sentence_text(ref: str) -> str | None:
                 document_id, _, index = ref.rpartition(":")
-                found = store.sentence(document_id, int(index))
+                found = store.documents.sentence(document_id, int(index))
                 return found[0].text if found else None
 
             validity = citation_validity(brief, sentence_text)
@@ -224,7 +224,7 @@ def stored_speaker_accuracy(store: Any, file_of: dict[str, str], gold: Gold) -> 
     """Speaker accuracy of the attribution the store holds for every live sentence, or None
     when the store does not expose one (the analysis is still being built)."""
     try:
-        rows = store.live_sentences()
+        rows = store.analysis.live_sentences()
         predicted = []
         for row in rows:
             speaker, kind = row.speaker, getattr(row, "speaker_kind", None)

@@ -66,7 +66,7 @@ def main() -> None:
 
         store = open_store(args.database or f"sqlite:///{folder / 'store.sqlite3'}")
         backend = store.engine.dialect.name
-        if not store.is_empty():
+        if not store.documents.is_empty():
             raise SystemExit(f"{store.location} is not empty")
         start = time.perf_counter()
         results = list(ingest_files(store, files, "file", lambda: datetime.now(UTC)))

@@ -34,10 +34,10 @@ def inputs(n: int, seed: int) -> list[AnalysisInput]:
         files = generate(folder / "files", n, seed=seed) + seed_files(seeds_dir())
         store = open_store(f"sqlite:///{folder / 'store.sqlite3'}")
         list(ingest_files(store, files, "file", lambda: datetime.now(UTC)))
-        pending = store.pending_analysis("none")
+        pending = store.analysis.pending("none")
         out: list[AnalysisInput] = []
         for start in range(0, len(pending), 100):
-            out += store.analysis_inputs(pending[start : start + 100], None)
+            out += store.analysis.inputs(pending[start : start + 100], None)
         store.close()
     return out
 

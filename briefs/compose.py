@@ -125,12 +125,12 @@ def gather(
             f"{entity.name!r} is not in the gazetteer; showing statements that name it as written."
         )
     if text_query:
-        hits = store.search(
+        hits = store.search.sentences(
             text_query, limit, request.since, request.until, visible=request.visible
         )
         loosened = False
         if not hits:
-            hits = store.search(
+            hits = store.search.sentences(
                 text_query, limit, request.since, request.until, "any", request.visible
             )
             loosened = bool(hits)
@@ -144,7 +144,7 @@ def gather(
         if loosened and rows:
             notes.append("No statement has every word of the query; showing those with any.")
     else:
-        rows = store.live_sentences(
+        rows = store.analysis.live_sentences(
             request.since,
             request.until,
             topic=topic.key if topic else None,
@@ -191,7 +191,7 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
                 brief.notes.append(f"Names in the gazetteer close to it: {', '.join(close)}.")
         return brief
 
-    docs = {d.id: d for d in store.summaries({r.document_id for r in rows})}
+    docs = {d.id: d for d in store.documents.summaries({r.document_id for r in rows})}
     candidates = [Candidate(r, docs[r.document_id]) for r in rows if r.document_id in docs]
     matrix = score_candidates(candidates, lexicon, query_scores)
     bluf, by_section = _select(candidates, matrix, request, lexicon)
@@ -205,7 +205,7 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
             brief.sections.append(Section(key, SECTION_HEADINGS[key], items))
     chosen = [*bluf, *(c for key in SECTION_ORDER for c in by_section.get(key, []))]
     brief.timeline = _timeline(candidates, cite)
-    names = store.new_names(request.since, request.until, visible=request.visible)
+    names = store.analysis.new_names(request.since, request.until, visible=request.visible)
     finish(brief, lexicon, chosen, cite, book, docs, names, [t.text for t in brief.timeline])
     brief.stories = _stories(candidates, book.numbers, docs)
     if request.since is None and request.until is None:

@@ -32,8 +32,7 @@ from briefs.compose import (
 from briefs.lexicon import Entity, Lexicon, Topic
 from briefs.rank import mmr
 from briefs.sources import SourceBook
-from briefs.store.base import DocumentSummary, SentenceRow
-from briefs.store.sql import SqlStore
+from briefs.store.base import DocumentSummary, SentenceRow, Store
 
 # Items first seen in the last minutes before a window's end go into the next digest, so a
 # poll still writing when the digest is composed is never lost between two windows.
@@ -62,9 +61,7 @@ def is_empty(brief: Brief) -> bool:
     return not brief.items()
 
 
-def compose_digest(
-    store: SqlStore, lexicon: Lexicon, request: DigestRequest, now: datetime
-) -> Brief:
+def compose_digest(store: Store, lexicon: Lexicon, request: DigestRequest, now: datetime) -> Brief:
     """The digest of ``request``'s window for its guild, from the (analysed) store."""
     topics = [lexicon.topic(t) for t in request.topics]
     entities = [lexicon.entity(e) for e in request.entities]
@@ -85,7 +82,7 @@ def compose_digest(
     if not rows:
         brief.notes.append(NOTHING_NEW)
         return brief
-    docs = {d.id: d for d in store.summaries(doc_ids)}
+    docs = {d.id: d for d in store.documents.summaries(doc_ids)}
     candidates = [Candidate(r, docs[r.document_id]) for r in rows if r.document_id in docs]
     matrix = score_candidates(candidates, lexicon, {})
     relevance = [c.relevance for c in candidates]
@@ -150,10 +147,10 @@ def compose_digest(
 
 
 def _candidates(
-    store: SqlStore, doc_ids: Sequence[str], topics: Sequence[Topic], entities: Sequence[Entity]
+    store: Store, doc_ids: Sequence[str], topics: Sequence[Topic], entities: Sequence[Entity]
 ) -> list[SentenceRow]:
     """Live sentences of the window's documents, on any filter topic, naming any filter entity."""
-    rows = store.live_sentences(document_ids=doc_ids, limit=MAX_CANDIDATES * 4)
+    rows = store.analysis.live_sentences(document_ids=doc_ids, limit=MAX_CANDIDATES * 4)
     if topics:
         keys = {t.key for t in topics}
         rows = [r for r in rows if keys.intersection(r.topic_keys)]

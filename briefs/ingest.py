@@ -147,7 +147,7 @@ def ingest_feed_file(
     ]
     # One transaction for the file's entries, as a poll stores a fetch: a commit per entry
     # cost more than parsing the feed.
-    for outcome in store.ingest_many(batch, origin, now()):
+    for outcome in store.documents.ingest_many(batch, origin, now()):
         yield FileResult(path, outcome=outcome)
     for skipped in parsed.skipped:
         yield FileResult(path, error=f"{path}: {skipped}")
@@ -186,7 +186,7 @@ def ingest_files(
         except InputError as exc:
             yield FileResult(path, error=str(exc))
             continue
-        outcome = store.ingest(article, origin, source_key(path, origin), now())
+        outcome = store.documents.ingest(article, origin, source_key(path, origin), now())
         del article  # not kept while the next file is read
         yield FileResult(path, outcome=outcome)
 

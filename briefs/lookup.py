@@ -48,7 +48,7 @@ def lookup_source(
     A document ``visible`` may not see is "not found", exactly like one never stored.
     """
     doc_id, index = parse_ref(ref)
-    summaries = store.summaries([doc_id], visible=visible)
+    summaries = store.documents.summaries([doc_id], visible=visible)
     if not summaries:
         raise NotFoundError(f"no document {doc_id!r} in the store (see briefbot search)")
     doc = summaries[0]
@@ -62,18 +62,18 @@ def lookup_source(
         sources=book.sources({doc.id: doc}),
     )
     if index is None:
-        rows = store.context(doc_id, 0, LEAD_SENTENCES - 1)
+        rows = store.documents.context(doc_id, 0, LEAD_SENTENCES - 1)
         rows = [r for r in rows if r.position >= 0]
         brief.sections.append(
             Section("passage", SECTION_HEADINGS["passage"], [_item(r, book) for r in rows])
         )
         return brief
-    found = store.sentence(doc_id, index)
+    found = store.documents.sentence(doc_id, index)
     if found is None:
         raise NotFoundError(f"document {doc_id} has no sentence {index}")
     row, live = found
     if live:
-        rows = store.context(doc_id, row.position, radius)
+        rows = store.documents.context(doc_id, row.position, radius)
     else:
         rows = [row]
         brief.notes.append(
@@ -105,15 +105,15 @@ def search_statements(
         window=Window(since, until),
         query=Query(text=query.strip()),
     )
-    hits = store.search(query, limit, since, until, visible=visible)
+    hits = store.search.sentences(query, limit, since, until, visible=visible)
     if not hits:
-        hits = store.search(query, limit, since, until, "any", visible)
+        hits = store.search.sentences(query, limit, since, until, "any", visible)
         if hits:
             brief.notes.append("No statement has every word of the query; showing those with any.")
     if not hits:
         brief.notes.append("No stored statement matches this query.")
         return brief
-    docs = {d.id: d for d in store.summaries({h.sentence.document_id for h in hits})}
+    docs = {d.id: d for d in store.documents.summaries({h.sentence.document_id for h in hits})}
     book = SourceBook()
     items = [Item(hit.sentence.text, [book.cite(hit.sentence)]) for hit in hits]
     brief.sections.append(Section("results", SECTION_HEADINGS["results"], items))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Literal
 
 Origin = Literal["seed", "feed", "file"]
@@ -32,6 +33,14 @@ class ParsedArticle:
     body: str
     provenance: dict[str, Provenance] = field(default_factory=dict)
     url: str | None = None
+
+    @cached_property
+    def sentences(self) -> list[tuple[str, Span]]:
+        """The body's sentences and their spans: what the store keeps and cites, split
+        before storing so the store only stores."""
+        from briefs.segment import split_sentences  # models stay importable by segment
+
+        return split_sentences(self.body)
 
 
 @dataclass(frozen=True)

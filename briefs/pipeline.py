@@ -32,8 +32,7 @@ from briefs.analysis import (
     story_window,
 )
 from briefs.lexicon import Lexicon
-from briefs.store.base import AnalysisInput
-from briefs.store.sql import SqlStore
+from briefs.store.base import AnalysisInput, Store
 
 BACKGROUND_DOCUMENTS = 2000
 # Documents per transaction (and per hand-over to the workers).
@@ -49,7 +48,7 @@ def default_workers() -> int:
 
 
 def analyze_pending(
-    store: SqlStore,
+    store: Store,
     lexicon: Lexicon,
     progress: Callable[[int, int], None] | None = None,
     *,
@@ -72,7 +71,7 @@ def analyze_pending(
     stale documents at a time stays in-process).
     """
     version = analysis_version(lexicon)
-    pending = store.pending_analysis(version, stale=stale)[:limit]
+    pending = store.analysis.pending(version, stale=stale)[:limit]
     if not pending:
         return 0
     batch = max(1, batch)
@@ -88,7 +87,7 @@ def analyze_pending(
                     a.document_id,
                     len(a.sentence_ids),
                 )
-        store.save_analyses(version, analysed)
+        store.analysis.save(version, analysed)
         if progress is not None:
             for _ in analysed:
                 done += 1
@@ -103,7 +102,7 @@ def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
 
 
 def _analysed_batches(
-    store: SqlStore,
+    store: Store,
     lexicon: Lexicon,
     pending: Sequence[str],
     max_sentences: int | None,
@@ -114,7 +113,7 @@ def _analysed_batches(
     if workers <= 1 or len(pending) <= 2 * batch:
         for doc_ids in _batches(pending, batch):
             yield [
-                analyze_document(d, lexicon) for d in store.analysis_inputs(doc_ids, max_sentences)
+                analyze_document(d, lexicon) for d in store.analysis.inputs(doc_ids, max_sentences)
             ]
         return
     batches = list(_batches(pending, batch))
@@ -131,12 +130,12 @@ def _analysed_batches(
             len(batches) - done,
         )
         for doc_ids in batches[done:]:
-            inputs = store.analysis_inputs(doc_ids, max_sentences)
+            inputs = store.analysis.inputs(doc_ids, max_sentences)
             yield [analyze_document(d, lexicon) for d in inputs]
 
 
 def _pooled(
-    store: SqlStore,
+    store: Store,
     lexicon: Lexicon,
     batches: Sequence[Sequence[str]],
     max_sentences: int | None,
@@ -152,7 +151,7 @@ def _pooled(
         # each worker has the next share waiting, and none waits for this one to read.
         queued: deque[list[Future[list[DocumentAnalysis]]]] = deque()
         for doc_ids in batches:
-            inputs = store.analysis_inputs(doc_ids, max_sentences)
+            inputs = store.analysis.inputs(doc_ids, max_sentences)
             share = -(-len(inputs) // workers)
             queued.append(
                 [pool.submit(_analyse, inputs[i : i + share]) for i in range(0, len(inputs), share)]
@@ -177,7 +176,7 @@ def _analyse(inputs: Sequence[AnalysisInput]) -> list[DocumentAnalysis]:
     return [analyze_document(d, _worker_lexicon) for d in inputs]
 
 
-def _assign_stories(store: SqlStore, doc_ids: list[str], cut: dict[str, int], batch: int) -> None:
+def _assign_stories(store: Store, doc_ids: list[str], cut: dict[str, int], batch: int) -> None:
     """Join each newly analysed document to a story of the same event, or start one
     (a document analysed in part is compared by its analysed part, ``cut``).
 
@@ -187,12 +186,12 @@ def _assign_stories(store: SqlStore, doc_ids: list[str], cut: dict[str, int], ba
     neighbours). The store reads each window of dates once per batch (``StoryBatch``).
     """
     background = Background()
-    for sig in store.signatures(BACKGROUND_DOCUMENTS):
+    for sig in store.analysis.signatures(BACKGROUND_DOCUMENTS):
         background.add(sig)
     signatures: dict[str, dict[str, int]] = {}
     their_shingles: dict[str, set[int]] = {}
     for doc_ids_batch in _batches(doc_ids, batch):
-        with store.story_batch(doc_ids_batch) as tx:
+        with store.analysis.story_batch(doc_ids_batch) as tx:
             inputs = tx.inputs()
             for doc_id in doc_ids_batch:
                 published_at, sig_json = inputs[doc_id]

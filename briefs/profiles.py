@@ -39,7 +39,7 @@ def compose_entity(
         now,
     )
     brief.title = f"{entity.name} ({entity.type})"
-    months = [MonthCount(m, n) for m, n in store.mention_months(entity.id, visible)]
+    months = [MonthCount(m, n) for m, n in store.analysis.mention_months(entity.id, visible)]
     brief.profile = Profile(
         entity.id, entity.name, entity.type, entity.role, list(entity.aliases), months
     )
@@ -49,7 +49,7 @@ def compose_entity(
     book = SourceBook(s.id for s in brief.sources)
     by_entity = [
         r
-        for r in store.live_sentences(speaker=entity.name, visible=visible)
+        for r in store.analysis.live_sentences(speaker=entity.name, visible=visible)
         if r.speaker_kind == "person"
     ]
     quotes = [Quote(row.speaker, row.text, [book.cite(row)]) for row in by_entity[:10]]

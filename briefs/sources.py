@@ -45,5 +45,5 @@ class SourceBook:
     def look_up(self, store: Store, start: int = 0) -> list[SourceRef]:
         """Like ``sources``, reading the documents from ``store``."""
         ids = list(self.numbers)[start:]
-        docs = {d.id: d for d in store.summaries(ids)} if ids else {}
+        docs = {d.id: d for d in store.documents.summaries(ids)} if ids else {}
         return self.sources(docs, start)

@@ -23,7 +23,7 @@ def compose_stories(
     visible: Visibility | None = None,
 ) -> Brief:
     """Every story in the window, largest and latest first, with its outlets and dates."""
-    docs = store.summaries(since=since, until=until, visible=visible)
+    docs = store.documents.summaries(since=since, until=until, visible=visible)
     groups: dict[str, list[DocumentSummary]] = defaultdict(list)
     for doc in docs:
         groups[doc.story_id or doc.id].append(doc)

@@ -36,7 +36,7 @@ def compose_timeline(
     found_topic = lexicon.topic(topic) if topic else None
     if found_entity is not None and found_entity.type == "unknown":
         raise NotFoundError(f"unknown entity {entity!r}; see briefbot entity for known names")
-    rows = store.live_sentences(
+    rows = store.analysis.live_sentences(
         since,
         until,
         topic=found_topic.key if found_topic else None,

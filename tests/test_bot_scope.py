@@ -106,5 +106,5 @@ def test_new_names_from_a_guilds_feed_stay_in_that_guild(engine: Services, feed_
     # The store's answer for the window holding only the feed item (1 of 6 documents: read
     # by key) and for none (a scan); guild B's brief of that window is empty anyway.
     for since in (datetime(2023, 11, 1, tzinfo=UTC), None):
-        assert name in {n for n, _ in engine.store.new_names(since, visible=a)}
-        assert name not in {n for n, _ in engine.store.new_names(since, visible=b)}
+        assert name in {n for n, _ in engine.store.analysis.new_names(since, visible=a)}
+        assert name not in {n for n, _ in engine.store.analysis.new_names(since, visible=b)}

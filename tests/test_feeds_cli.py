@@ -235,12 +235,12 @@ def test_ingest_accepts_rss_and_atom_files(
     assert again.err.strip() == "briefbot: ingest: 5 unchanged"
     store = open_store(db_url)
     try:
-        docs = {d.title: d for d in store.summaries()}
+        docs = {d.title: d for d in store.documents.summaries()}
         desk = docs["Ministers agree export controls"]
         assert desk.url == "https://desk.example/1" and desk.origin == "file"
         assert desk.publisher == "Atom Desk"
         assert desk.published_at == datetime(2023, 9, 20, 10, 0, tzinfo=UTC)
-        body = store.get_document(desk.id).body  # type: ignore[union-attr]
+        body = store.documents.get(desk.id).body  # type: ignore[union-attr]
         assert body == (
             "Ministers agreed new export controls on Wednesday.\n\n"
             "The controls cover drone parts and artillery fuses."

@@ -22,6 +22,7 @@ from briefs.lexicon import load_lexicon
 from briefs.pipeline import analyze_pending
 from briefs.store import SqlStore
 from briefs.store.feeds import Feed
+from briefs.store.queries import visible_filter
 from briefs.store.schema import documents, feed_entries
 from tests.feedserver import FeedServer, Route, item, rss
 
@@ -155,7 +156,7 @@ def test_a_changed_feed_adds_only_its_new_items(h: Harness, server: FeedServer) 
     assert h.documents() == 5
     new = h.store.feeds.new_documents(None)
     assert len(new) == 2
-    titles = {h.store.get_document(d).title for d in new}  # type: ignore[union-attr]
+    titles = {h.store.documents.get(d).title for d in new}  # type: ignore[union-attr]
     assert titles == {"Sanctions story number 4", "Sanctions story number 5"}
 
 
@@ -168,7 +169,7 @@ def test_an_edited_item_updates_its_document_without_counting_as_new(
     outcome = _only(h.poll())
     assert (outcome.new, outcome.updated) == (0, 1)
     (row,) = h.entries(feed.id)
-    assert h.store.get_document(row.document_id).body == "A corrected account."  # type: ignore[union-attr]
+    assert h.store.documents.get(row.document_id).body == "A corrected account."  # type: ignore[union-attr]
     assert h.documents() == 1
 
 
@@ -254,10 +255,10 @@ def test_first_add_is_not_new_unless_backfilled(h: Harness, server: FeedServer) 
     assert (outcome.new, outcome.stored) == (0, 5)
     _b, outcome = h.add(server.url("/b"), backfill=2)
     assert (outcome.new, outcome.stored) == (2, 3)
-    new = {h.store.get_document(d).title for d in h.store.feeds.new_documents(None)}  # type: ignore[union-attr]
+    new = {h.store.documents.get(d).title for d in h.store.feeds.new_documents(None)}  # type: ignore[union-attr]
     assert new == {"Sanctions story number 15", "Sanctions story number 14"}  # the newest two
     # Stored all the same: searchable and briefable.
-    assert h.store.search("designation 3", 5)
+    assert h.store.search.sentences("designation 3", 5)
 
 
 def test_items_that_arrive_while_the_bot_is_down_are_still_new(
@@ -436,7 +437,7 @@ def test_several_encodings(h: Harness, server: FeedServer, encoding: str, title:
     feed, outcome = h.add(server.url("/feed"))
     assert outcome.stored == 1
     (row,) = h.entries(feed.id)
-    assert h.store.get_document(row.document_id).title == title  # type: ignore[union-attr]
+    assert h.store.documents.get(row.document_id).title == title  # type: ignore[union-attr]
 
 
 def test_a_header_charset_that_contradicts_the_document(h: Harness, server: FeedServer) -> None:
@@ -576,7 +577,7 @@ def test_feeds_and_their_items_belong_to_their_guild(
     assert [f.id for f in h.store.feeds.list_feeds("111")] == [a.id]
     assert [f.id for f in h.store.feeds.list_feeds("222")] == [b.id]
     assert h.store.feeds.list_feeds(None) == []  # the command line's own scope
-    seeds = {d.id for d in h.store.summaries() if d.origin == "seed"}
+    seeds = {d.id for d in h.store.documents.summaries() if d.origin == "seed"}
     doc_a = h.entries(a.id)[0].document_id
     doc_b = h.entries(b.id)[0].document_id
     assert h.store.feeds.visible_documents("111") == seeds | {doc_a}
@@ -591,10 +592,7 @@ def test_feeds_and_their_items_belong_to_their_guild(
     assert again.id != a.id
     # The filter works inside queries, as brief composition will use it.
     with h.store.engine.connect() as conn:
-        ids = {
-            r.id
-            for r in conn.execute(select(documents.c.id).where(h.store.feeds.visible_filter("222")))
-        }
+        ids = {r.id for r in conn.execute(select(documents.c.id).where(visible_filter("222")))}
     assert ids == h.store.feeds.visible_documents("222")
 
 
@@ -648,10 +646,10 @@ def test_full_text_is_fetched_for_teasers_when_the_feed_asks(
         rss("Wire", [{**teaser, "guid": "p", "link": server.url("/x")}])
     )
     feed, _ = h.add(server.url("/feed"), full_text=True)
-    body = h.store.get_document(h.entries(feed.id)[0].document_id).body  # type: ignore[union-attr]
+    body = h.store.documents.get(h.entries(feed.id)[0].document_id).body  # type: ignore[union-attr]
     assert "switched off their transponders" in body and "Copyright" not in body
     plain, _ = h.add(server.url("/plain"))  # off by default: the teaser is kept
-    body = h.store.get_document(h.entries(plain.id)[0].document_id).body  # type: ignore[union-attr]
+    body = h.store.documents.get(h.entries(plain.id)[0].document_id).body  # type: ignore[union-attr]
     assert body == "Shipping firms sanctioned."
     assert not server.hits("/x")
 
@@ -672,9 +670,11 @@ def test_a_rewrite_from_another_outlet_joins_the_story_instead_of_counting_as_ne
     _b, outcome = h.add(server.url("/b"), backfill=1)
     assert (outcome.new, outcome.duplicate) == (0, 1)
     assert h.documents() == 2  # kept: another outlet reporting the story
-    first, second = (h.store.get_document(d) for d in sorted(h.store.feeds.visible_documents(None)))
+    first, second = (
+        h.store.documents.get(d) for d in sorted(h.store.feeds.visible_documents(None))
+    )
     assert first and second
-    story = {s.story_id for s in h.store.summaries()}
+    story = {s.story_id for s in h.store.documents.summaries()}
     assert len(story) == 1
 
 

@@ -168,10 +168,12 @@ def test_a_batch_stores_what_one_by_one_stores(
     try:
         for store in (one_by_one, together):
             for article, key in before:
-                store.ingest(article, "feed", key, NOW)
+                store.documents.ingest(article, "feed", key, NOW)
         later = NOW + timedelta(hours=1)
-        expected = [one_by_one.ingest(article, "feed", key, later) for article, key in batch]
-        assert together.ingest_many(batch, "feed", later) == expected
+        expected = [
+            one_by_one.documents.ingest(article, "feed", key, later) for article, key in batch
+        ]
+        assert together.documents.ingest_many(batch, "feed", later) == expected
         assert snapshot(together) == snapshot(one_by_one)
     finally:
         one_by_one.close()

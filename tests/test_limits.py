@@ -376,7 +376,7 @@ def test_a_document_analysed_in_part_keeps_no_old_facts_past_the_limit(
 
     def ingest(text_: str) -> None:
         article = ParsedArticle("Arms", None, None, NOW, "minute", text_, {})
-        store.ingest(article, "file", "file:/long.txt", NOW)
+        store.documents.ingest(article, "file", "file:/long.txt", NOW)
 
     ingest(body)
     assert analyze_pending(store, lexicon) == 1
@@ -397,7 +397,7 @@ def test_analysis_cost_is_bounded_by_the_limit_not_the_document(
     lexicon = load_lexicon()
     body = _long_article(50).split("\n\n", 1)[1] + "\n\n" + "Zanzibarian tariffs rose. " * 2950
     article = ParsedArticle("Arms", None, None, NOW, "minute", body, {})
-    store.ingest(article, "file", "file:/huge.txt", NOW)
+    store.documents.ingest(article, "file", "file:/huge.txt", NOW)
     assert analyze_pending(store, lexicon, max_sentences=50) == 1
     analysed = [f for f in _facts(db_url) if f[1] is not None]
     assert len(analysed) == 50

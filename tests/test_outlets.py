@@ -188,7 +188,7 @@ def _feed_file(folder: Path) -> Path:
 def _publishers(db_url: str) -> dict[str, str | None]:
     store = open_store(db_url)
     try:
-        return {d.url or d.id: d.publisher for d in store.summaries()}
+        return {d.url or d.id: d.publisher for d in store.documents.summaries()}
     finally:
         store.close()
 

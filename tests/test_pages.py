@@ -16,10 +16,10 @@ import pytest
 
 from briefs.articles import read_article
 from briefs.errors import InputError
+from briefs.identity import document_id_for
 from briefs.pages import decode_page, page_metadata, read_page
 from briefs.segment import split_sentences
 from briefs.store import open_store
-from briefs.store.sql import document_id_for
 from tests.conftest import SEEDS, Run, snapshot
 
 PAGE = Path(__file__).parent / "pages" / "korea-herald-kirby.html"
@@ -54,8 +54,8 @@ def doc_id(path: Path) -> str:
 def stored(db_url: str, document_id: str) -> tuple[object, list[str]]:
     store = open_store(db_url)
     try:
-        document = store.get_document(document_id)
-        texts = [row.text for row in store.live_sentences(document_ids=[document_id])]
+        document = store.documents.get(document_id)
+        texts = [row.text for row in store.analysis.live_sentences(document_ids=[document_id])]
         return document, texts
     finally:
         store.close()

@@ -281,15 +281,17 @@ def test_a_document_another_writer_inserts_meanwhile_is_a_duplicate(
     key = "http://news.example/story/1"
     theirs: list[str] = []
     with before_insert(
-        first, "documents", lambda: theirs.append(second.ingest(article, "feed", key, NOW).status)
+        first,
+        "documents",
+        lambda: theirs.append(second.documents.ingest(article, "feed", key, NOW).status),
     ) as fired:
-        outcome = first.ingest(article, "feed", key, NOW)
+        outcome = first.documents.ingest(article, "feed", key, NOW)
     assert fired and theirs == ["added"]
     assert outcome.status == "duplicate"
     assert (
         outcome.document_id
         == outcome.duplicate_of
-        == second.ingest(article, "feed", key, NOW).document_id
+        == second.documents.ingest(article, "feed", key, NOW).document_id
     )
     with first.engine.connect() as conn:
         assert len(conn.execute(select(documents.c.id)).all()) == 1

@@ -196,7 +196,7 @@ def test_copy_reports_progress_per_table_and_a_failed_copy_leaves_the_target_emp
         with pytest.raises(RuntimeError, match="disk full"):
             copy_store(source, target, 50, progress)
         assert seen["documents"] == [5, 5]  # one batch of 5 rows
-        assert target.is_empty()
+        assert target.documents.is_empty()
         counts = copy_store(source, target, 50, lambda name, total: lambda n: None)
         assert all(c.ok for c in counts) and {c.table for c in counts} >= set(TABLES)
     finally:

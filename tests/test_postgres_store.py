@@ -23,7 +23,7 @@ from briefs.store import SqlStore, open_store
 from briefs.store.dialect import PoolOptions, insert_ignore, translate
 from briefs.store.migrations import LATEST
 from briefs.store.schema import meta
-from briefs.store.sql import tsquery
+from briefs.store.search import tsquery
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 ARTICLE = (
@@ -78,26 +78,26 @@ def test_live_sentences_have_a_tsvector_in_a_gin_index_and_retired_ones_none(
     assert all(r.tsv for r in live) and view == len(live) == 2
     assert "'freighter'" in live[0].tsv  # English stemming: freighters -> freighter
     assert "USING gin (tsv)" in index
-    assert pg_store.search("Zorvex", 5) == []
-    assert [h.sentence.index for h in pg_store.search("Quillon dawn", 5)] == [2]
+    assert pg_store.search.sentences("Zorvex", 5) == []
+    assert [h.sentence.index for h in pg_store.search.sentences("Quillon dawn", 5)] == [2]
 
 
 def test_search_ranks_modes_and_odd_queries(pg_store: SqlStore) -> None:
     assert all(
         r.ok for r in ingest_files(pg_store, seed_files(seeds_dir()), "seed", FrozenClock(NOW))
     )
-    hits = pg_store.search("artillery shells", 10)
+    hits = pg_store.search.sentences("artillery shells", 10)
     assert hits and all("shell" in h.sentence.text.lower() for h in hits)
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True) and scores[-1] > 0
     both = {h.sentence.ref for h in hits}
-    either = {h.sentence.ref for h in pg_store.search("artillery shells", 50, mode="any")}
+    either = {h.sentence.ref for h in pg_store.search.sentences("artillery shells", 50, mode="any")}
     assert both < either
     # Stop words only, operators, quotes: no error, no match.
-    assert pg_store.search("the of and", 5) == []
-    assert pg_store.search("'; DROP TABLE sentences; -- & | ! :*", 5) == []
+    assert pg_store.search.sentences("the of and", 5) == []
+    assert pg_store.search.sentences("'; DROP TABLE sentences; -- & | ! :*", 5) == []
     since = datetime(2023, 9, 20, tzinfo=UTC)
-    dated = pg_store.search("Shoigu", 20, since=since)
+    dated = pg_store.search.sentences("Shoigu", 20, since=since)
     assert dated and all(h.sentence.document_id in {"670afac47e16", "05b59ee1a862"} for h in dated)
 
 
@@ -174,8 +174,8 @@ def test_url_forms_and_connection_errors(pg_url: str) -> None:
 def test_a_naive_datetime_is_refused_on_postgres_too(pg_store: SqlStore) -> None:
     article = parse_article(ARTICLE, "naive.txt")
     with pytest.raises(Exception, match="naive datetime"):
-        pg_store.ingest(article, "file", "file:/x", datetime(2023, 1, 1))
-    assert pg_store.is_empty()
+        pg_store.documents.ingest(article, "file", "file:/x", datetime(2023, 1, 1))
+    assert pg_store.documents.is_empty()
 
 
 def test_insert_ignore_skips_existing_keys_on_either_backend(db_url: str) -> None:

@@ -185,7 +185,7 @@ def test_stats_counts_unanalysed_documents_and_analyses_none(
     def pending() -> list[str]:
         store = open_store(db_url)
         try:
-            return store.pending_analysis(version)
+            return store.analysis.pending(version)
         finally:
             store.close()
 
@@ -231,7 +231,7 @@ def test_a_bad_reference_and_a_corpus_count_analyse_nothing(
     def pending() -> int:
         store = open_store(db_url)
         try:
-            return len(store.pending_analysis(version))
+            return len(store.analysis.pending(version))
         finally:
             store.close()
 
@@ -257,6 +257,6 @@ def test_stats_of_a_new_store_seeds_it_but_does_not_analyse(
     assert result.json()["documents"] == result.json()["awaiting_analysis"] == 5
     store = open_store(db_url)
     try:
-        assert len(store.pending_analysis(analysis_version(load_lexicon()))) == 5
+        assert len(store.analysis.pending(analysis_version(load_lexicon()))) == 5
     finally:
         store.close()

@@ -11,9 +11,10 @@ from sqlalchemy.exc import StatementError
 
 from briefs.articles import parse_article
 from briefs.errors import SettingsError
+from briefs.identity import document_id_for
 from briefs.ingest import ingest_files
 from briefs.store import SqlStore, open_store
-from briefs.store import sql as sql_module
+from briefs.store.documents import SqlDocuments
 from briefs.store.migrations import LATEST
 from tests.conftest import NOW, SEEDS, snapshot
 
@@ -48,7 +49,7 @@ def test_changed_file_keeps_ids_of_unchanged_sentences(store: SqlStore, tmp_path
     path = tmp_path / "a.txt"
     path.write_text(ARTICLE, encoding="utf-8")
     doc_id = _ingest(store, path).outcome.document_id  # type: ignore[attr-defined]
-    before = {store.sentence(doc_id, i)[0].text: i for i in range(3)}  # type: ignore[index]
+    before = {store.documents.sentence(doc_id, i)[0].text: i for i in range(3)}  # type: ignore[index]
     path.write_text(
         ARTICLE.replace("The second sentence will change.", "A new second sentence appears."),
         encoding="utf-8",
@@ -61,16 +62,16 @@ def test_changed_file_keeps_ids_of_unchanged_sentences(store: SqlStore, tmp_path
         "The first sentence stays the same.",
         "A third sentence closes the article.",
     ):
-        row, live = store.sentence(doc_id, before[sentence_text])  # type: ignore[misc]
+        row, live = store.documents.sentence(doc_id, before[sentence_text])  # type: ignore[misc]
         assert row.text == sentence_text and live
     # The removed sentence is retired, not deleted: old citations still resolve.
-    old, live = store.sentence(doc_id, before["The second sentence will change."])  # type: ignore[misc]
+    old, live = store.documents.sentence(doc_id, before["The second sentence will change."])  # type: ignore[misc]
     assert old.text == "The second sentence will change." and not live
-    assert not store.search("change", 5)
-    assert [h.sentence.text for h in store.search("appears", 5)] == [
+    assert not store.search.sentences("change", 5)
+    assert [h.sentence.text for h in store.search.sentences("appears", 5)] == [
         "A new second sentence appears."
     ]
-    live_texts = [r.text for r in store.live_sentences(document_ids=[doc_id])]
+    live_texts = [r.text for r in store.analysis.live_sentences(document_ids=[doc_id])]
     assert live_texts == [
         "The first sentence stays the same.",
         "A new second sentence appears.",
@@ -115,10 +116,10 @@ def test_crash_mid_document_leaves_the_store_consistent(
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(SqlStore, "_write_sentences", boom)
+    monkeypatch.setattr(SqlDocuments, "_apply", boom)
     article = parse_article(ARTICLE.replace("headline", "second headline") + "\nMore text.", "x")
     with pytest.raises(RuntimeError):
-        store.ingest(article, "file", "file:/elsewhere/new.txt", NOW)
+        store.documents.ingest(article, "file", "file:/elsewhere/new.txt", NOW)
     # The document row written before the failure was rolled back with it.
     assert snapshot(store) == before
 
@@ -143,13 +144,13 @@ def test_fts_index_matches_live_sentences(seeded: SqlStore) -> None:
 
 
 def test_datetimes_come_back_aware_utc(seeded: SqlStore) -> None:
-    for doc in seeded.summaries():
+    for doc in seeded.documents.summaries():
         assert doc.published_at is not None and doc.published_at.tzinfo is not None
         assert doc.published_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
     before = snapshot(seeded)
     article = parse_article(ARTICLE, "naive.txt")
     with pytest.raises(StatementError, match="naive datetime"):
-        seeded.ingest(article, "file", "file:/x", datetime(2023, 1, 1))
+        seeded.documents.ingest(article, "file", "file:/x", datetime(2023, 1, 1))
     assert snapshot(seeded) == before
 
 
@@ -164,8 +165,8 @@ def test_bad_database_urls_are_settings_errors(url: str) -> None:
 
 
 def test_document_ids_are_derived_from_source_keys() -> None:
-    assert sql_module.document_id_for("seed:a.txt") == sql_module.document_id_for("seed:a.txt")
-    assert sql_module.document_id_for("seed:a.txt") != sql_module.document_id_for("seed:b.txt")
+    assert document_id_for("seed:a.txt") == document_id_for("seed:a.txt")
+    assert document_id_for("seed:a.txt") != document_id_for("seed:b.txt")
     assert datetime.now(UTC).tzinfo is UTC
 
 
@@ -181,8 +182,8 @@ def test_salient_sentences_of_a_window_are_the_same_whichever_plan_reads_them(
     from briefs.pipeline import analyze_pending
 
     analyze_pending(seeded, load_lexicon())
-    everything = seeded.live_sentences(since)
+    everything = seeded.analysis.live_sentences(since)
     expected = sorted((r.salience or 0.0 for r in everything), reverse=True)[:limit]
-    got = seeded.live_sentences(since, limit=limit)
+    got = seeded.analysis.live_sentences(since, limit=limit)
     assert [r.salience or 0.0 for r in got] == expected
     assert {r.ref for r in got} <= {r.ref for r in everything}

@@ -55,12 +55,12 @@ def test_an_entitys_best_sentences_walked_by_mention_salience_are_its_best(
     analyze_pending(seeded, load_lexicon())
     assert _mention_salience_mismatches(seeded) == 0
     entity, mentioned = _top_entity(seeded)
-    everything = seeded.live_sentences(entity_id=entity)  # no limit: every one, by date
+    everything = seeded.analysis.live_sentences(entity_id=entity)  # no limit: every one, by date
     assert len(everything) == mentioned
     best = sorted((r.salience or 0.0 for r in everything), reverse=True)
     refs = {(r.document_id, r.index) for r in everything}
     for limit in (1, 3, 7, mentioned + 5):
-        walked = seeded.live_sentences(entity_id=entity, limit=limit)
+        walked = seeded.analysis.live_sentences(entity_id=entity, limit=limit)
         assert [r.salience or 0.0 for r in walked] == best[:limit]
         assert {(r.document_id, r.index) for r in walked} <= refs
 
@@ -105,7 +105,7 @@ def test_the_entity_walk_reads_the_mention_salience_index(tmp_path: Path) -> Non
             ran.append((statement, params))
 
     event.listen(seeded.engine, "before_cursor_execute", record)
-    seeded.live_sentences(entity_id=entity, limit=5)
+    seeded.analysis.live_sentences(entity_id=entity, limit=5)
     event.remove(seeded.engine, "before_cursor_execute", record)
     statement, params = ran[-1]
     with seeded.engine.connect() as conn:
@@ -158,10 +158,10 @@ def test_new_names_read_by_key_or_by_scan_agree(
     ]
     seen_any = False
     for since, until in windows:
-        monkeypatch.setattr(seeded, "_window_counts", lambda _s, _u: (1, 100))  # narrow
-        by_key = seeded.new_names(since, until, minimum=1, visible=visible)
-        monkeypatch.setattr(seeded, "_window_counts", lambda _s, _u: (100, 100))  # wide
-        by_scan = seeded.new_names(since, until, minimum=1, visible=visible)
+        monkeypatch.setattr(seeded.analysis, "_window_counts", lambda _s, _u: (1, 100))  # narrow
+        by_key = seeded.analysis.new_names(since, until, minimum=1, visible=visible)
+        monkeypatch.setattr(seeded.analysis, "_window_counts", lambda _s, _u: (100, 100))  # wide
+        by_scan = seeded.analysis.new_names(since, until, minimum=1, visible=visible)
         assert by_key == by_scan
         seen_any = seen_any or bool(by_key)
     assert seen_any  # the seeds do hold names the gazetteer does not know

@@ -339,7 +339,9 @@ def test_full_text_pages_are_refused(
         linked = [u for u in urls if _accepted_link(u)]  # the rest are no article address
         assert len(tried) == len(linked) >= 40  # every page was asked for, and each refused
         assert all(_refusal(line) for line in tried), tried
-        assert len(store.summaries()) >= 40  # the teasers kept as they were (some share a URL)
+        assert (
+            len(store.documents.summaries()) >= 40
+        )  # the teasers kept as they were (some share a URL)
     finally:
         store.close()
 

@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING
 
 from briefs.errors import InputError
 from briefs.lexicon import Lexicon, load_lexicon
-from briefs.store import SqlStore, Visibility, open_store
-from briefs.store.sql import default_database_url
+from briefs.store import SqlStore, Visibility, default_database_url, open_store
 from briefs.versioning import analysis_version
 
 # What only some answers need is imported where they run (start-up, docs/performance.md):
@@ -188,7 +187,7 @@ class Services:
         store = self.store
         if store.read_only or not self.settings.seed_corpus:
             return  # a store that cannot be written is read as it is
-        if store.get_meta(SEEDED) or store.has_origin("seed"):
+        if store.get_meta(SEEDED) or store.documents.has_origin("seed"):
             return
         from briefs.ingest import ingest_files, seed_files
 
@@ -226,7 +225,7 @@ class Services:
             return
         # One query when nothing awaits analysis (every brief on a ready store): the
         # pipeline, with its process pool machinery, is imported only when there is work.
-        if not self.store.pending_analysis(analysis_version(self.lexicon), stale=stale):
+        if not self.store.analysis.pending(analysis_version(self.lexicon), stale=stale):
             return
         from briefs.pipeline import analyze_pending
 
@@ -246,7 +245,7 @@ class Services:
             return
         self._noted_read_only = True
         version = analysis_version(self.lexicon)
-        pending = len(self.store.pending_analysis(version, stale=stale))
+        pending = len(self.store.analysis.pending(version, stale=stale))
         if pending:
             self.say(
                 f"briefbot: note: the store is read-only ({self.store.read_only}): "
@@ -256,7 +255,7 @@ class Services:
     def stale_documents(self) -> int:
         """Documents whose analysis was made by another version or other domain data."""
         version = analysis_version(self.lexicon)
-        return len(self.store.pending_analysis(version))
+        return len(self.store.analysis.pending(version))
 
     def refresh_stale(self, batch: int) -> int:
         """Re-analyse up to ``batch`` stale documents (the lock held for one batch only, so

@@ -32,9 +32,8 @@ from briefs.models import ParsedArticle
 from briefs.outlets import OutletTable, shipped_outlets
 from briefs.pages import main_text
 from briefs.settings import FeedSettings
-from briefs.store.base import IngestOutcome
-from briefs.store.feeds import EntryLink, Feed, FeedState, FeedStore
-from briefs.store.sql import SqlStore
+from briefs.store.base import Feeds, IngestOutcome, Store
+from briefs.store.feeds import EntryLink, Feed, FeedState
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +160,7 @@ class Poller:
 
     def __init__(
         self,
-        store: SqlStore,
+        store: Store,
         fetcher: Fetcher,
         policy: Policy,
         clock: Clock,
@@ -359,7 +358,7 @@ class Poller:
                     queued.add(key)
         results: list[IngestOutcome] | None = None
         try:
-            results = self.store.ingest_many(batch, "feed", now)
+            results = self.store.documents.ingest_many(batch, "feed", now)
         except Exception:  # stored entry by entry below, each failure its own
             log.warning("feed %s: batch not stored; storing entry by entry", feed.id, exc_info=True)
         ingest = iter(results) if results is not None else None
@@ -372,7 +371,7 @@ class Poller:
         def one(article: ParsedArticle, key: str) -> IngestOutcome:
             """The batch's outcome for the next article it stored (or store it now)."""
             if ingest is None:
-                return self.store.ingest(article, "feed", key, now)
+                return self.store.documents.ingest(article, "feed", key, now)
             return next(ingest)
 
         for entry, digest in plan.todo:
@@ -499,7 +498,7 @@ def claim_batch(feeds: FeedSettings, lease: timedelta, margin: float = 2.0) -> i
 
 
 async def poll_leased(
-    store: FeedStore,
+    store: Feeds,
     clock: Clock,
     open_poller: Callable[[], AbstractAsyncContextManager[Poller]],
     owner: str,
@@ -567,7 +566,7 @@ async def poll_leased(
     return summary
 
 
-async def _give_back(store: FeedStore, feed_ids: list[int], owner: str, blocking: Blocking) -> None:
+async def _give_back(store: Feeds, feed_ids: list[int], owner: str, blocking: Blocking) -> None:
     """Release claimed feeds the round did not poll (it was cut short): others need not wait
     for the lease. Polled feeds were released by the poll itself."""
     with contextlib.suppress(Exception):  # stopping: the lease runs out instead

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from briefs.errors import InputError, NotFoundError
 from briefs.store import dialect
+from briefs.store.queries import in_scope, scope_documents, visible_filter
 from briefs.store.schema import documents, feed_entries, feeds, subscriptions
 
 
@@ -101,11 +102,6 @@ class Subscription:
         if self.include and not any(term.casefold() in folded for term in self.include):
             return False
         return not any(term.casefold() in folded for term in self.exclude)
-
-
-def in_scope(column: Any, guild_id: str | None) -> ColumnElement[bool]:
-    """``column`` names ``guild_id``'s scope (NULL is the command line's)."""
-    return column.is_(None) if guild_id is None else column == guild_id  # type: ignore[no-any-return]
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -455,7 +451,7 @@ class FeedStore:
                     documents.c.id.in_(ids),
                     or_(
                         original.c.origin != "feed",
-                        original.c.id.in_(self._scope_documents(guild_id)),
+                        original.c.id.in_(scope_documents(guild_id)),
                     ),
                 )
             )
@@ -463,31 +459,16 @@ class FeedStore:
         with self.engine.connect() as conn:
             return [r.id for r in conn.execute(query)]
 
-    def _scope_documents(self, guild_id: str | None) -> Any:
-        return (
-            select(feed_entries.c.document_id)
-            .join(feeds, feeds.c.id == feed_entries.c.feed_id)
-            .where(in_scope(feeds.c.guild_id, guild_id))
-        )
-
-    def visible_filter(self, guild_id: str | None) -> ColumnElement[bool]:
-        """An SQL condition on ``documents`` for what a guild may see: seeds and files are
-        everyone's; a feed document only for guilds one of whose feeds brought it (a removed
-        feed still counts: the guild has seen those items)."""
-        return or_(
-            documents.c.origin != "feed", documents.c.id.in_(self._scope_documents(guild_id))
-        )
-
     def visible_documents(self, guild_id: str | None) -> set[str]:
         """Ids of the documents ``visible_filter`` lets through."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(documents.c.id).where(self.visible_filter(guild_id)))
+            rows = conn.execute(select(documents.c.id).where(visible_filter(guild_id)))
             return {r.id for r in rows}
 
     def sees(self, guild_id: str | None, document_id: str, conn: Connection | None = None) -> bool:
         """Whether the guild can already see this document."""
         query = select(documents.c.id).where(
-            and_(documents.c.id == document_id, self.visible_filter(guild_id))
+            and_(documents.c.id == document_id, visible_filter(guild_id))
         )
         if conn is not None:
             return conn.execute(query).first() is not None
@@ -501,9 +482,7 @@ class FeedStore:
         with self.engine.connect() as conn:
             for start in range(0, len(ids), 500):
                 query = select(documents.c.id).where(
-                    and_(
-                        documents.c.id.in_(ids[start : start + 500]), self.visible_filter(guild_id)
-                    )
+                    and_(documents.c.id.in_(ids[start : start + 500]), visible_filter(guild_id))
                 )
                 found.update(r.id for r in conn.execute(query))
         return found

@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 
 from briefs.errors import InputError, NotFoundError
 from briefs.schedules import Timing
-from briefs.store.feeds import in_scope
+from briefs.store.queries import in_scope
 from briefs.store.schema import deliveries, documents, feed_entries, feeds, schedules
 from briefs.store.schema import names as names_table
 

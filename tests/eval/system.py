@@ -101,11 +101,11 @@ def evaluate(budget: int = BUDGET, gold: Gold | None = None) -> Report:
 
             def sentence_text(ref: str) -> str | None:
                 doc_id, _, index = ref.rpartition(":")
-                found = store.sentence(doc_id, int(index))
+                found = store.documents.sentence(doc_id, int(index))
                 return found[0].text if found else None
 
             validity = citation_validity(brief, sentence_text)
-            rows = store.live_sentences()
+            rows = store.analysis.live_sentences()
             speakers = []
             for row in rows:
                 label = row.speaker
@@ -115,14 +115,16 @@ def evaluate(budget: int = BUDGET, gold: Gold | None = None) -> Report:
             speaker_acc, speaker_misses = quote_speaker_accuracy(speakers, gold)
             dates = [
                 (file_of[doc_id], sentence, expression, value, precision)
-                for doc_id, sentence, expression, value, precision in store.date_mention_rows()
+                for doc_id, sentence, expression, value, precision in (
+                    store.analysis.date_mention_rows()
+                )
             ]
             date_acc, date_misses = date_accuracy(dates, gold)
             groups: dict[str, set[str]] = {}
-            for doc in store.summaries():
+            for doc in store.documents.summaries():
                 groups.setdefault(doc.story_id or doc.id, set()).add(file_of[doc.id])
             _, _, f1 = story_f1(list(groups.values()), gold)
-            publishers = {file_of[doc.id]: doc.publisher for doc in store.summaries()}
+            publishers = {file_of[doc.id]: doc.publisher for doc in store.documents.summaries()}
             all_sentences = [r.text for r in rows]
         finally:
             store.close()
