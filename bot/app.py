@@ -26,6 +26,7 @@ from bot.cogs.common import RecentCitations
 from bot.errors import on_app_command_error
 from bot.scheduler import Scheduler, start_scheduler
 from bot.services.shared import Services
+from bot.settings import discord_settings
 from briefs.settings import Settings
 
 log = logging.getLogger("briefbot.discord")
@@ -74,7 +75,7 @@ class BriefBot(commands.AutoShardedBot):
     """briefbot on Discord. One shard unless ``[discord] shard_count`` says otherwise."""
 
     def __init__(self, services: Services, *, resolver: Any = None, **options: Any) -> None:
-        settings = services.settings.discord
+        settings = self.discord_settings = discord_settings(services.settings)
         if settings.shard_count:
             options.setdefault("shard_count", settings.shard_count)
             if settings.shard_ids:
@@ -126,7 +127,7 @@ class BriefBot(commands.AutoShardedBot):
 
     async def sync_commands(self) -> None:
         """Register the slash commands with Discord (dev server at once, else globally)."""
-        settings = self.services.settings.discord
+        settings = self.discord_settings
         if not settings.sync_commands:
             return
         if settings.dev_guild_id:

@@ -265,7 +265,7 @@ class Scheduler:
 async def start_scheduler(bot: BriefBot) -> Scheduler:
     """Called from the bot's ``setup_hook``: the scheduler on the bot's loop."""
     session = aiohttp.ClientSession()
-    shards = Shards.from_settings(bot.services.settings.discord)
+    shards = Shards.from_settings(bot.discord_settings)
     service = DigestService(
         bot.services, client=bot, session=session, blocking=bot.blocking, shards=shards
     )

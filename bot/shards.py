@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from briefs.settings import DiscordSettings
+from bot.settings import DiscordSettings
 
 
 def shard_of(guild_id: int | str | None, shard_count: int) -> int:

@@ -57,21 +57,6 @@ class PoolOptions:
 
 
 @dataclass(frozen=True)
-class DiscordSettings:
-    """The [discord] section: where commands are synced, sharding, worker threads (docs/discord.md).
-
-    The token is not a setting: it comes only from the environment variable DISCORD_TOKEN.
-    """
-
-    dev_guild_id: str = ""
-    shard_count: int = 0  # 0: not sharded (one connection); n: n shards
-    shard_ids: tuple[int, ...] = ()  # the shards this process runs; empty: all of them
-    max_workers: int = 4
-    sync_commands: bool = True
-    page_size: int = 5
-
-
-@dataclass(frozen=True)
 class ScheduleSettings:
     """The [schedules] section: digests, catch-up, delivery retries, polling.
 
@@ -112,7 +97,6 @@ class Settings:
     analysis_workers: int = 0
     feeds: FeedSettings = field(default_factory=FeedSettings)
     pool: PoolOptions = field(default_factory=PoolOptions)  # [store] pool_*, PostgreSQL only
-    discord: DiscordSettings = field(default_factory=DiscordSettings)
     schedules: ScheduleSettings = field(default_factory=ScheduleSettings)
     extra_entities: Path | None = None
     extra_topics: Path | None = None
@@ -121,6 +105,9 @@ class Settings:
     cache_dir: Path | None = None
     # Where each value came from: "file <path>" or "environment variable NAME".
     origins: Mapping[str, str] = field(default_factory=dict)
+    # Every section as read (types checked against the shipped file), for what only a
+    # front end reads: the Discord bot's [discord] (bot/settings.py).
+    sections: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def origin(self, key: str) -> str:
         return self.origins.get(key, "default")
@@ -238,12 +225,12 @@ def load_settings(env: Mapping[str, str] | None = None, path: Path | None = None
         analysis_workers=whole_number("analysis", "workers", floor=0),
         feeds=_feed_settings(raw.get("feeds", {}), origins),
         pool=_pool_settings(raw.get("store", {}), origins),
-        discord=_discord_settings(raw.get("discord", {}), origins),
         schedules=_schedule_settings(raw.get("schedules", {}), origins),
         extra_entities=_optional_path(get("analysis", "entities")),
         extra_topics=_optional_path(get("analysis", "topics")),
         cache_dir=_default_cache_dir(env),
         origins=origins,
+        sections={k: dict(v) for k, v in raw.items() if isinstance(v, dict)},
     )
 
 
@@ -324,49 +311,6 @@ def _schedule_settings(values: Mapping[str, Any], origins: Mapping[str, str]) ->
             raise SettingsError(f"{where}: expected a number {above}, got {value!r}")
         checked[key] = float(value) if isinstance(default, float) else value
     return replace(defaults, **{k: v for k, v in checked.items() if hasattr(defaults, k)})
-
-
-def _discord_settings(values: Mapping[str, Any], origins: Mapping[str, str]) -> DiscordSettings:
-    """The [discord] section; types are checked already, ranges and shapes here."""
-
-    def where(key: str) -> str:
-        return origins.get(f"discord.{key}", f"[discord] {key}")
-
-    defaults = DiscordSettings()
-    guild = str(values.get("dev_guild_id", defaults.dev_guild_id)).strip()
-    if guild and not guild.isdigit():
-        raise SettingsError(
-            f"{where('dev_guild_id')}: expected a server id (digits), got {guild!r}"
-        )
-    numbers: dict[str, int] = {}
-    for key, floor in (("shard_count", 0), ("max_workers", 1), ("page_size", 1)):
-        value = values.get(key, getattr(defaults, key))
-        if not isinstance(value, int) or isinstance(value, bool) or value < floor:
-            raise SettingsError(f"{where(key)}: expected a whole number of at least {floor}")
-        numbers[key] = value
-    text = str(values.get("shard_ids", "")).strip()
-    try:
-        shard_ids = tuple(int(part) for part in text.replace(" ", "").split(",") if part)
-    except ValueError:
-        raise SettingsError(
-            f"{where('shard_ids')}: expected shard numbers separated by commas, got {text!r}"
-        ) from None
-    count = numbers["shard_count"]
-    if shard_ids and not count:
-        raise SettingsError(f"{where('shard_ids')}: set [discord] shard_count too")
-    bad = [i for i in shard_ids if not 0 <= i < count]
-    if bad:
-        raise SettingsError(
-            f"{where('shard_ids')}: shard {bad[0]} is outside 0..{count - 1} (shard_count {count})"
-        )
-    return DiscordSettings(
-        dev_guild_id=guild,
-        shard_count=count,
-        shard_ids=shard_ids,
-        max_workers=numbers["max_workers"],
-        sync_commands=bool(values.get("sync_commands", True)),
-        page_size=numbers["page_size"],
-    )
 
 
 def _check_types(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.scheduler import job_id
+from bot.settings import discord_settings
 from bot.shards import ALL, Shards, shard_of
 from briefs.clock import FrozenClock
 from briefs.schedules import make_timing
@@ -53,7 +54,7 @@ def test_shards_of_a_process() -> None:
     settings = load_settings(
         {"BRIEFBOT_DISCORD_SHARD_COUNT": "4", "BRIEFBOT_DISCORD_SHARD_IDS": "1,3", "HOME": "/x"}
     )
-    assert Shards.from_settings(settings.discord) == Shards(4, frozenset({1, 3}))
+    assert Shards.from_settings(discord_settings(settings)) == Shards(4, frozenset({1, 3}))
 
 
 def test_a_process_runs_only_its_own_shards_schedules(db_url: str, tmp_path: Path) -> None:

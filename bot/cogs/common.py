@@ -147,7 +147,7 @@ async def answer_pages(
     """Results one page at a time, with buttons when there is more than one page."""
     bot = bot_of(interaction)
     services = bot.services
-    size = services.settings.discord.page_size
+    size = bot.discord_settings.page_size
 
     def work() -> tuple[Brief, list[DiscordMessage]]:
         brief = compose()
