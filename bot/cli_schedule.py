@@ -195,7 +195,7 @@ async def _post(app: App, args: argparse.Namespace, since: datetime | None) -> i
             None,
             since or now - timedelta(days=1),
             now,
-            guild_id=args.guild,
+            scope_id=args.guild,
             topics=args.topic,
             entities=args.entity,
         )

@@ -300,9 +300,9 @@ def target_for(
 async def tell_guild(client: discord.Client | None, schedule: Schedule, reason: str) -> bool:
     """Tell a guild its schedule was disabled, in its system channel when the bot can post
     there (cheap and best effort; ``/schedule show`` says it in any case)."""
-    if client is None or schedule.guild_id is None or not schedule.guild_id.isdigit():
+    if client is None or schedule.scope_id is None or not schedule.scope_id.isdigit():
         return False
-    guild = client.get_guild(int(schedule.guild_id))
+    guild = client.get_guild(int(schedule.scope_id))
     channel = getattr(guild, "system_channel", None)
     if channel is None:
         return False
@@ -314,7 +314,7 @@ async def tell_guild(client: discord.Client | None, schedule: Schedule, reason: 
         await channel.send(text, allowed_mentions=NO_MENTIONS)
     except Exception as exc:  # the notice is best effort; the reason is stored and logged
         log.info(
-            "could not tell server %s about schedule %s: %s", schedule.guild_id, schedule.id, exc
+            "could not tell server %s about schedule %s: %s", schedule.scope_id, schedule.id, exc
         )
         return False
     return True

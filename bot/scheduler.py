@@ -245,7 +245,7 @@ class Scheduler:
         times = [
             next_fire(s.timing, self.service.now())
             for s in self._known.values()
-            if s.guild_id == key
+            if s.scope_id == key
         ]
         return min(times) if times else None
 

@@ -70,7 +70,7 @@ class BriefRequest:
     max_items: int = 12
     bluf_items: int = 3
     kind: Kind = "brief"
-    # Only documents this view may see (a guild's); None: the whole store.
+    # Only documents this view may see (a scope's); None: the whole store.
     visible: Visibility | None = None
 
 

@@ -1,7 +1,7 @@
-"""Compose a digest: what is new for a guild in a window, grouped into stories.
+"""Compose a digest: what is new for a scope in a window, grouped into stories.
 
 A digest (a ``Brief`` of kind "digest") answers "what happened since the last digest": the
-documents new in the window (items the guild's feeds brought first in it, and files or seeds
+documents new in the window (items the scope's feeds brought first in it, and files or seeds
 ingested in it), grouped into the stories analysis assigned them to, strongest story first
 (outlets reporting it, then documents, then its best statement). Each story is a section
 headed by its title and outlet count, with one or two statements, verbatim and cited, chosen
@@ -46,7 +46,7 @@ NOTHING_NEW = "Nothing new since the last digest."
 
 @dataclass(frozen=True)
 class DigestRequest:
-    guild_id: str | None
+    scope_id: str | None
     start: datetime
     end: datetime
     topics: tuple[str, ...] = ()
@@ -62,7 +62,7 @@ def is_empty(brief: Brief) -> bool:
 
 
 def compose_digest(store: Store, lexicon: Lexicon, request: DigestRequest, now: datetime) -> Brief:
-    """The digest of ``request``'s window for its guild, from the (analysed) store."""
+    """The digest of ``request``'s window for its scope, from the (analysed) store."""
     topics = [lexicon.topic(t) for t in request.topics]
     entities = [lexicon.entity(e) for e in request.entities]
     brief = Brief(
@@ -76,7 +76,7 @@ def compose_digest(store: Store, lexicon: Lexicon, request: DigestRequest, now: 
         ),
     )
     doc_ids = store.schedules.window_documents(
-        request.guild_id, request.start - request.settle, request.end - request.settle
+        request.scope_id, request.start - request.settle, request.end - request.settle
     )
     rows = _candidates(store, doc_ids, topics, entities) if doc_ids else []
     if not rows:

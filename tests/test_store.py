@@ -13,6 +13,7 @@ from briefs.articles import parse_article
 from briefs.errors import SettingsError
 from briefs.identity import document_id_for
 from briefs.ingest import ingest_files
+from briefs.schedules import make_timing
 from briefs.store import SqlStore, open_store
 from briefs.store.documents import SqlDocuments
 from briefs.store.migrations import LATEST
@@ -187,3 +188,31 @@ def test_salient_sentences_of_a_window_are_the_same_whichever_plan_reads_them(
     got = seeded.analysis.live_sentences(since, limit=limit)
     assert [r.salience or 0.0 for r in got] == expected
     assert {r.ref for r in got} <= {r.ref for r in everything}
+
+
+def test_migration_8_keeps_each_scopes_feeds_and_schedules(db_url: str) -> None:
+    """A store whose feeds, subscriptions and schedules were filed by guild id (schema 7)
+    keeps every row in its scope when step 8 renames the columns."""
+    store = open_store(db_url)
+    try:
+        feed = store.feeds.add(
+            "http://a.example/rss", "http://a.example/rss", "111", None, NOW, False
+        )
+        store.feeds.subscribe(feed.id, "555", NOW)
+        timing = make_timing("daily", "08:00", "UTC")
+        store.schedules.save("111", timing, NOW, channel_id="555")
+        with store.engine.begin() as conn:  # back to schema 7's names
+            for table in ("feeds", "subscriptions", "schedules"):
+                conn.execute(text(f"ALTER TABLE {table} RENAME COLUMN scope_id TO guild_id"))
+            conn.execute(text("UPDATE meta SET value = '7' WHERE key = 'schema_version'"))
+    finally:
+        store.close()
+    reopened = open_store(db_url)
+    try:
+        assert reopened.stats().schema_version == LATEST
+        assert [f.url for f in reopened.feeds.list_feeds("111")] == ["http://a.example/rss"]
+        assert reopened.feeds.list_feeds("222") == [] and reopened.feeds.list_feeds(None) == []
+        assert [s.scope_id for s in reopened.feeds.subscriptions("111")] == ["111"]
+        assert [s.channel_id for s in reopened.schedules.list_schedules("111")] == ["555"]
+    finally:
+        reopened.close()

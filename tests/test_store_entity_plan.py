@@ -75,6 +75,8 @@ def test_migration_7_copies_the_salience_into_existing_mentions(db_url: str) -> 
             conn.execute(text("DROP INDEX ix_mentions_entity_salience"))
             conn.execute(text("ALTER TABLE mentions DROP COLUMN salience"))
             conn.execute(text("CREATE INDEX ix_mentions_entity ON mentions (entity_id)"))
+            for table in ("feeds", "subscriptions", "schedules"):  # and before step 8's names
+                conn.execute(text(f"ALTER TABLE {table} RENAME COLUMN scope_id TO guild_id"))
             conn.execute(text("UPDATE meta SET value = '6' WHERE key = 'schema_version'"))
     finally:
         store.close()

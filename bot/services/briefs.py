@@ -143,7 +143,7 @@ class BriefService:
         self._shared.ensure_seeded()
         if visible is None:
             return self._shared.store.stats().documents
-        return len(self._shared.store.feeds.visible_documents(visible.guild_id))
+        return len(self._shared.store.feeds.visible_documents(visible.scope_id))
 
     def topic_names(self) -> list[tuple[str, str]]:
         """(key, label) of every topic."""

@@ -127,7 +127,7 @@ class DigestService:
 
     def mine(self, schedule: Schedule) -> bool:
         """Whether this process runs ``schedule``: its guild is on one of our shards."""
-        return self.shards.owns(schedule.guild_id)
+        return self.shards.owns(schedule.scope_id)
 
     # -- running -------------------------------------------------------------------------
 
@@ -292,19 +292,19 @@ class DigestService:
         start: datetime,
         end: datetime,
         *,
-        guild_id: str | None = None,
+        scope_id: str | None = None,
         topics: Sequence[str] = (),
         entities: Sequence[str] = (),
         settle: timedelta = SETTLE,
     ) -> Brief:
-        """The digest of a window (blocking): for a schedule, or a guild with filters.
+        """The digest of a window (blocking): for a schedule, or a scope with filters.
         ``settle``: see ``briefs.digest.SETTLE`` (a preview, outside the ledger, needs none)."""
         self.services.ensure_ready()
         if schedule is not None:
-            guild_id, topics, entities = schedule.guild_id, schedule.topics, schedule.entities
+            scope_id, topics, entities = schedule.scope_id, schedule.topics, schedule.entities
         label = schedule.timing.describe() if schedule is not None else None
         request = DigestRequest(
-            guild_id=guild_id,
+            scope_id=scope_id,
             start=start,
             end=end,
             topics=tuple(topics),
@@ -317,18 +317,18 @@ class DigestService:
 
     def preview(
         self,
-        guild_id: str | None,
+        scope_id: str | None,
         *,
         topics: Sequence[str] = (),
         entities: Sequence[str] = (),
         since: datetime | None = None,
     ) -> Brief:
-        """The digest a schedule of this guild would post now (blocking; no ledger): since
+        """The digest a schedule of this scope would post now (blocking; no ledger): since
         its last digest, or the last day when it has none."""
         now = self.now()
         store = self.services.store
         start = since
-        mine = store.schedules.list_schedules(guild_id)
+        mine = store.schedules.list_schedules(scope_id)
         if start is None and mine:
             ends = store.schedules.last_success_ends([s.id for s in mine])
             start = max(ends.values()) if ends else None
@@ -340,7 +340,7 @@ class DigestService:
             None,
             start,
             now,
-            guild_id=guild_id,
+            scope_id=scope_id,
             topics=topics,
             entities=entities,
             settle=timedelta(0),

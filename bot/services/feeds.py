@@ -137,7 +137,7 @@ class FeedService:
         exclude: Sequence[str] = (),
         resolver: AbstractResolver | None = None,
     ) -> tuple[Feed, FeedOutcome, ParsedFeed]:
-        """Follow a feed in a guild's scope: fetched once now, its items stored (async)."""
+        """Follow a feed in a scope: fetched once now, its items stored (async)."""
         import asyncio
 
         from briefs.feeds.poll import add_feed

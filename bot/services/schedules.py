@@ -39,7 +39,7 @@ class ScheduleStatus:
     def text(self) -> str:
         """Plain lines, the same on the command line and in Discord (in a code block)."""
         schedule = self.schedule
-        scope = f"server {schedule.guild_id}" if schedule.guild_id else "command line"
+        scope = f"server {schedule.scope_id}" if schedule.scope_id else "command line"
         lines = [f"{schedule.describe()} ({scope})"]
         if self.next_digest is not None:
             lines.append(f"    next digest {local_time(self.next_digest, schedule)}")
@@ -64,7 +64,7 @@ class ScheduleStatus:
         s = self.schedule
         return {
             "id": s.id,
-            "guild_id": s.guild_id,
+            "guild_id": s.scope_id,
             "target": s.target,
             "kind": s.timing.kind,
             "weekday": s.timing.weekday,
@@ -140,7 +140,7 @@ class ScheduleService:
         """The scope's schedules (or every scope's), each with its last ``recent`` posts."""
         store = self._shared.store.schedules
         found = (
-            store.list_schedules(every_guild=True) if every_scope else store.list_schedules(scope)
+            store.list_schedules(every_scope=True) if every_scope else store.list_schedules(scope)
         )
         now = self._shared.clock()
         return [

@@ -57,7 +57,7 @@ class FeedOutcome:
     items: int = 0  # entries in the document
     new: int = 0  # stored and new for the next digest
     stored: int = 0  # stored for briefs and search, not announced (first add)
-    duplicate: int = 0  # the guild already had it (another feed, same content, a rewrite)
+    duplicate: int = 0  # the scope already had it (another feed, same content, a rewrite)
     updated: int = 0  # a known entry whose text changed
     unchanged: int = 0  # a known entry, as before
     skipped: list[str] = field(default_factory=list)  # entries lost, one line each
@@ -126,7 +126,7 @@ def _parse(body: bytes, headers: dict[str, str], url: str, max_items: int) -> Pa
 async def add_feed(
     poller: Poller,
     url: str,
-    guild_id: str | None = None,
+    scope_id: str | None = None,
     backfill: int = 0,
     full_text: bool = False,
 ) -> tuple[Feed, FeedOutcome, ParsedFeed]:
@@ -137,12 +137,12 @@ async def add_feed(
     """
     url = check_feed_url(url)
     canonical = canonical_url(url)
-    for feed in await asyncio.to_thread(poller.store.feeds.list_feeds, guild_id):
+    for feed in await asyncio.to_thread(poller.store.feeds.list_feeds, scope_id):
         if feed.canonical_url == canonical:
             raise InputError(f"{url}: already followed here, as feed {feed.id}")
     result, parsed = await preview_feed(poller.fetcher, url, poller.max_items)
     feed = await asyncio.to_thread(
-        poller.store.feeds.add, url, canonical, guild_id, parsed.title, poller.clock(), full_text
+        poller.store.feeds.add, url, canonical, scope_id, parsed.title, poller.clock(), full_text
     )
     outcome = await poller.poll(
         feed, first_add=True, backfill=backfill, fetched=result, parsed=parsed
@@ -154,7 +154,7 @@ class Poller:
     """Polls feeds into a store through one fetcher; scheduling follows ``policy``.
 
     ``analyze`` (optional) runs the store's analysis after new documents arrive, so a
-    rewrite of an article the guild already has joins its story instead of counting as new.
+    rewrite of an article the scope already has joins its story instead of counting as new.
     ``max_items`` bounds what one fetch may bring ([feeds] max_items_per_fetch).
     """
 
@@ -256,7 +256,7 @@ class Poller:
             if outcome.new_documents and self.analyze is not None:
                 await asyncio.to_thread(self.analyze)
                 rewrites = await asyncio.to_thread(
-                    self.store.feeds.rewrites, feed.guild_id, outcome.new_documents
+                    self.store.feeds.rewrites, feed.scope_id, outcome.new_documents
                 )
                 if rewrites:
                     await asyncio.to_thread(self.store.feeds.not_new, feed.id, rewrites)
@@ -364,9 +364,9 @@ class Poller:
         ingest = iter(results) if results is not None else None
         seen: set[str] | None = None
         if results is not None:
-            # What the guild may already see, asked once: documents this batch did not add.
+            # What the scope may already see, asked once: documents this batch did not add.
             maybe = set(stored.values()) | {o.document_id for o in results if o.status != "added"}
-            seen = feeds.seen(feed.guild_id, maybe) if maybe else set()
+            seen = feeds.seen(feed.scope_id, maybe) if maybe else set()
 
         def one(article: ParsedArticle, key: str) -> IngestOutcome:
             """The batch's outcome for the next article it stored (or store it now)."""
@@ -393,14 +393,14 @@ class Poller:
                     result = one(article, key)
                     document_id, added = result.document_id, result.status == "added"
                     stored[key] = document_id
-                # Already visible to this guild: the same article from another of its feeds,
+                # Already visible to this scope: the same article from another of its feeds,
                 # a seed or file, or the same item under a rewritten guid or pubDate.
                 had = document_id in linked or (
                     not added
                     and (
                         document_id in seen
                         if seen is not None
-                        else feeds.sees(feed.guild_id, document_id)
+                        else feeds.sees(feed.scope_id, document_id)
                     )
                 )
                 new = not had and (not first_add or entry.entry_id in announce)
@@ -418,7 +418,7 @@ class Poller:
             except Exception as exc:  # one bad entry never loses the others
                 self._skip(feed, entry, exc, outcome)
         # Links go last, in one transaction: should the process die before, the documents
-        # are there and the next poll links them (as new: the guild never saw them).
+        # are there and the next poll links them (as new: the scope never saw them).
         # Another poll of this feed may have linked some first: theirs stand, and here they
         # are duplicates (announced, if at all, by the other poll).
         for entry_id in feeds.record_entries(feed.id, links, now):

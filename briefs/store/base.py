@@ -29,12 +29,12 @@ def process_owner() -> str:
 @dataclass(frozen=True)
 class Visibility:
     """Whose view of the corpus a read takes: seeds and files are everyone's, a feed item only
-    for the guilds whose feeds brought it (``guild_id`` None: the command line's own feeds).
+    for the scopes whose feeds brought it (``scope_id`` None: the command line's own feeds).
 
     Reads take ``visible: Visibility | None``; None reads everything (the command line).
     """
 
-    guild_id: str | None
+    scope_id: str | None
 
 
 @dataclass(frozen=True)
@@ -293,7 +293,7 @@ class Feeds(Protocol):
         self,
         url: str,
         canonical: str,
-        guild_id: str | None,
+        scope_id: str | None,
         title: str | None,
         now: datetime,
         full_text: bool,
@@ -301,9 +301,9 @@ class Feeds(Protocol):
 
     def get(self, feed_id: int) -> Feed: ...
 
-    def find(self, ref: str, guild_id: str | None) -> Feed: ...
+    def find(self, ref: str, scope_id: str | None) -> Feed: ...
 
-    def list_feeds(self, guild_id: str | None) -> list[Feed]: ...
+    def list_feeds(self, scope_id: str | None) -> list[Feed]: ...
 
     def due(self, now: datetime, limit: int = 10_000) -> list[Feed]: ...
 
@@ -333,15 +333,15 @@ class Feeds(Protocol):
 
     def not_new(self, feed_id: int, document_ids: Iterable[str]) -> int: ...
 
-    def rewrites(self, guild_id: str | None, document_ids: Iterable[str]) -> list[str]: ...
+    def rewrites(self, scope_id: str | None, document_ids: Iterable[str]) -> list[str]: ...
 
-    def visible_documents(self, guild_id: str | None) -> set[str]: ...
+    def visible_documents(self, scope_id: str | None) -> set[str]: ...
 
-    def sees(self, guild_id: str | None, document_id: str) -> bool: ...
+    def sees(self, scope_id: str | None, document_id: str) -> bool: ...
 
-    def seen(self, guild_id: str | None, document_ids: Iterable[str]) -> set[str]: ...
+    def seen(self, scope_id: str | None, document_ids: Iterable[str]) -> set[str]: ...
 
-    def new_documents(self, guild_id: str | None, since: datetime | None = None) -> list[str]: ...
+    def new_documents(self, scope_id: str | None, since: datetime | None = None) -> list[str]: ...
 
     def subscribe(
         self,
@@ -354,7 +354,7 @@ class Feeds(Protocol):
 
     def unsubscribe(self, feed_id: int, channel_id: str) -> None: ...
 
-    def subscriptions(self, guild_id: str | None) -> list[Subscription]: ...
+    def subscriptions(self, scope_id: str | None) -> list[Subscription]: ...
 
 
 class Schedules(Protocol):
@@ -362,7 +362,7 @@ class Schedules(Protocol):
 
     def save(
         self,
-        guild_id: str | None,
+        scope_id: str | None,
         timing: Timing,
         now: datetime,
         *,
@@ -375,12 +375,12 @@ class Schedules(Protocol):
     def get(self, schedule_id: int) -> Schedule: ...
 
     def list_schedules(
-        self, guild_id: str | None = None, *, every_guild: bool = False
+        self, scope_id: str | None = None, *, every_scope: bool = False
     ) -> list[Schedule]: ...
 
     def enabled(self) -> list[Schedule]: ...
 
-    def find(self, ref: str, guild_id: str | None) -> Schedule: ...
+    def find(self, ref: str, scope_id: str | None) -> Schedule: ...
 
     def remove(self, schedule_id: int) -> None: ...
 
@@ -425,7 +425,7 @@ class Schedules(Protocol):
     ) -> dict[int, datetime]: ...
 
     def window_documents(
-        self, guild_id: str | None, start: datetime, end: datetime
+        self, scope_id: str | None, start: datetime, end: datetime
     ) -> list[str]: ...
 
     def window_names(

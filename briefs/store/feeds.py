@@ -1,10 +1,11 @@
-"""Feed storage: feeds per guild, their state and last error as data, the entries they brought.
+"""Feed storage: feeds per scope, their state and last error as data, the entries they brought.
 
-A feed belongs to the guild that added it (``guild_id`` None is the command line's own
-scope): one guild never lists another's feed URLs, and a document that only another guild's
-feeds brought is not visible to it (``visible_filter``). Documents themselves live in the
-``documents`` table like any other; ``feed_entries`` links each entry of a feed to its
-document, with the time briefbot first saw it and whether it is new for the next digest.
+A feed belongs to the scope that added it (a Discord server is one kind of scope;
+``scope_id`` None is the command line's own): one scope never lists another's feed URLs, and
+a document that only another scope's feeds brought is not visible to it (``visible_filter``).
+Documents themselves live in the ``documents`` table like any other; ``feed_entries`` links
+each entry of a feed to its document, with the time briefbot first saw it and whether it is
+new for the next digest.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from briefs.store.schema import documents, feed_entries, feeds, subscriptions
 @dataclass(frozen=True)
 class Feed:
     id: int
-    guild_id: str | None
+    scope_id: str | None
     url: str
     canonical_url: str
     title: str | None
@@ -92,7 +93,7 @@ class Subscription:
 
     id: int
     feed_id: int
-    guild_id: str | None
+    scope_id: str | None
     channel_id: str
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
@@ -139,17 +140,17 @@ class FeedStore:
         self,
         url: str,
         canonical: str,
-        guild_id: str | None,
+        scope_id: str | None,
         title: str | None,
         now: datetime,
         full_text: bool,
     ) -> Feed:
-        """Follow a feed in a guild's scope; a feed removed before comes back with its entries
+        """Follow a feed in a scope; a feed removed before comes back with its entries
         (so they are not announced twice)."""
         with self.engine.begin() as conn:
             row = conn.execute(
                 select(feeds.c.id, feeds.c.removed_at).where(
-                    and_(in_scope(feeds.c.guild_id, guild_id), feeds.c.canonical_url == canonical)
+                    and_(in_scope(feeds.c.scope_id, scope_id), feeds.c.canonical_url == canonical)
                 )
             ).first()
             values: dict[str, Any] = {
@@ -176,7 +177,7 @@ class FeedStore:
             else:
                 result = conn.execute(
                     feeds.insert().values(
-                        guild_id=guild_id, canonical_url=canonical, added_at=now, **values
+                        scope_id=scope_id, canonical_url=canonical, added_at=now, **values
                     )
                 )
                 feed_id = int(result.inserted_primary_key[0])  # type: ignore[index]
@@ -188,17 +189,17 @@ class FeedStore:
             raise NotFoundError(f"no feed {feed_id}")
         return found[0]
 
-    def find(self, ref: str, guild_id: str | None) -> Feed:
-        """A followed feed of the guild's scope, by id or URL."""
-        for feed in self.list_feeds(guild_id):
+    def find(self, ref: str, scope_id: str | None) -> Feed:
+        """A followed feed of the scope, by id or URL."""
+        for feed in self.list_feeds(scope_id):
             if ref.strip() in {str(feed.id), feed.url, feed.canonical_url}:
                 return feed
         raise NotFoundError(f"no feed {ref!r} is followed here (see: briefbot feeds list)")
 
-    def list_feeds(self, guild_id: str | None) -> list[Feed]:
+    def list_feeds(self, scope_id: str | None) -> list[Feed]:
         """The followed feeds of one scope, oldest first."""
         return self._select(
-            and_(in_scope(feeds.c.guild_id, guild_id), feeds.c.removed_at.is_(None))
+            and_(in_scope(feeds.c.scope_id, scope_id), feeds.c.removed_at.is_(None))
         )
 
     def due(self, now: datetime, limit: int = 10_000) -> list[Feed]:
@@ -278,7 +279,7 @@ class FeedStore:
         return [
             Feed(
                 id=r.id,
-                guild_id=r.guild_id,
+                scope_id=r.scope_id,
                 url=r.url,
                 canonical_url=r.canonical_url,
                 title=r.title,
@@ -417,7 +418,7 @@ class FeedStore:
         return found
 
     def not_new(self, feed_id: int, document_ids: Iterable[str]) -> int:
-        """Take documents out of the next digest (rewrites of what the guild already has)."""
+        """Take documents out of the next digest (rewrites of what the scope already has)."""
         ids = list(document_ids)
         if not ids:
             return 0
@@ -436,9 +437,9 @@ class FeedStore:
                 ).rowcount
             )
 
-    def rewrites(self, guild_id: str | None, document_ids: Iterable[str]) -> list[str]:
+    def rewrites(self, scope_id: str | None, document_ids: Iterable[str]) -> list[str]:
         """Those of ``document_ids`` that analysis found to be near-copies of a document the
-        guild already sees: another outlet's rewrite joins that story, it is not news."""
+        scope already sees: another outlet's rewrite joins that story, it is not news."""
         ids = list(document_ids)
         if not ids:
             return []
@@ -451,7 +452,7 @@ class FeedStore:
                     documents.c.id.in_(ids),
                     or_(
                         original.c.origin != "feed",
-                        original.c.id.in_(scope_documents(guild_id)),
+                        original.c.id.in_(scope_documents(scope_id)),
                     ),
                 )
             )
@@ -459,42 +460,42 @@ class FeedStore:
         with self.engine.connect() as conn:
             return [r.id for r in conn.execute(query)]
 
-    def visible_documents(self, guild_id: str | None) -> set[str]:
+    def visible_documents(self, scope_id: str | None) -> set[str]:
         """Ids of the documents ``visible_filter`` lets through."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(documents.c.id).where(visible_filter(guild_id)))
+            rows = conn.execute(select(documents.c.id).where(visible_filter(scope_id)))
             return {r.id for r in rows}
 
-    def sees(self, guild_id: str | None, document_id: str, conn: Connection | None = None) -> bool:
-        """Whether the guild can already see this document."""
+    def sees(self, scope_id: str | None, document_id: str, conn: Connection | None = None) -> bool:
+        """Whether the scope can already see this document."""
         query = select(documents.c.id).where(
-            and_(documents.c.id == document_id, visible_filter(guild_id))
+            and_(documents.c.id == document_id, visible_filter(scope_id))
         )
         if conn is not None:
             return conn.execute(query).first() is not None
         with self.engine.connect() as own:
             return own.execute(query).first() is not None
 
-    def seen(self, guild_id: str | None, document_ids: Iterable[str]) -> set[str]:
-        """Which of these documents the guild can already see (``sees`` for a whole poll)."""
+    def seen(self, scope_id: str | None, document_ids: Iterable[str]) -> set[str]:
+        """Which of these documents the scope can already see (``sees`` for a whole poll)."""
         ids = list(dict.fromkeys(document_ids))
         found: set[str] = set()
         with self.engine.connect() as conn:
             for start in range(0, len(ids), 500):
                 query = select(documents.c.id).where(
-                    and_(documents.c.id.in_(ids[start : start + 500]), visible_filter(guild_id))
+                    and_(documents.c.id.in_(ids[start : start + 500]), visible_filter(scope_id))
                 )
                 found.update(r.id for r in conn.execute(query))
         return found
 
-    def new_documents(self, guild_id: str | None, since: datetime | None = None) -> list[str]:
-        """Documents that arrived as new items of the guild's feeds (first seen after
+    def new_documents(self, scope_id: str | None, since: datetime | None = None) -> list[str]:
+        """Documents that arrived as new items of the scope's feeds (first seen after
         ``since``): what a digest announces. First seen, not published: an item that
         arrived while the bot was down is still new."""
         query = (
             select(feed_entries.c.document_id, func.min(feed_entries.c.first_seen_at))
             .join(feeds, feeds.c.id == feed_entries.c.feed_id)
-            .where(and_(in_scope(feeds.c.guild_id, guild_id), feed_entries.c.new == 1))
+            .where(and_(in_scope(feeds.c.scope_id, scope_id), feed_entries.c.new == 1))
             .group_by(feed_entries.c.document_id)
             .order_by(func.min(feed_entries.c.first_seen_at), feed_entries.c.document_id)
         )
@@ -513,7 +514,7 @@ class FeedStore:
         include: Sequence[str] = (),
         exclude: Sequence[str] = (),
     ) -> Subscription:
-        """A channel of the feed's guild follows the feed (again: filters replaced)."""
+        """A channel of the feed's scope follows the feed (again: filters replaced)."""
         feed = self.get(feed_id)
         values = {
             "include_terms": "\n".join(include) or None,
@@ -532,7 +533,7 @@ class FeedStore:
                 conn.execute(
                     subscriptions.insert().values(
                         feed_id=feed_id,
-                        guild_id=feed.guild_id,
+                        scope_id=feed.scope_id,
                         channel_id=channel_id,
                         created_at=now,
                         **values,
@@ -544,7 +545,7 @@ class FeedStore:
                 )
         return next(
             s
-            for s in self.subscriptions(feed.guild_id)
+            for s in self.subscriptions(feed.scope_id)
             if s.feed_id == feed_id and s.channel_id == channel_id
         )
 
@@ -559,18 +560,18 @@ class FeedStore:
                 )
             )
 
-    def subscriptions(self, guild_id: str | None) -> list[Subscription]:
+    def subscriptions(self, scope_id: str | None) -> list[Subscription]:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(subscriptions)
-                .where(in_scope(subscriptions.c.guild_id, guild_id))
+                .where(in_scope(subscriptions.c.scope_id, scope_id))
                 .order_by(subscriptions.c.id)
             ).all()
         return [
             Subscription(
                 r.id,
                 r.feed_id,
-                r.guild_id,
+                r.scope_id,
                 r.channel_id,
                 _terms(r.include_terms),
                 _terms(r.exclude_terms),

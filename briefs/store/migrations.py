@@ -269,6 +269,17 @@ def _v7_mention_salience(conn: Connection) -> None:
     )
 
 
+def _v8_scopes(conn: Connection) -> None:
+    """Feeds, subscriptions and schedules belong to a scope, of which a Discord server is one
+    kind: the column says so (its values, and the indexes over it, are unchanged)."""
+    dialect.ddl(
+        conn,
+        "ALTER TABLE feeds RENAME COLUMN guild_id TO scope_id",
+        "ALTER TABLE subscriptions RENAME COLUMN guild_id TO scope_id",
+        "ALTER TABLE schedules RENAME COLUMN guild_id TO scope_id",
+    )
+
+
 MIGRATIONS: list[Step] = [
     _v1,
     _v2_analysis,
@@ -277,6 +288,7 @@ MIGRATIONS: list[Step] = [
     _v5_feed_leases,
     _v6_fetched_index,
     _v7_mention_salience,
+    _v8_scopes,
 ]
 LATEST = len(MIGRATIONS)
 

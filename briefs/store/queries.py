@@ -14,32 +14,32 @@ from briefs.store.base import SentenceRow, Visibility
 from briefs.store.schema import documents, feed_entries, feeds, sentences
 
 
-def in_scope(column: Any, guild_id: str | None) -> ColumnElement[bool]:
-    """``column`` names ``guild_id``'s scope (NULL is the command line's)."""
-    return column.is_(None) if guild_id is None else column == guild_id  # type: ignore[no-any-return]
+def in_scope(column: Any, scope_id: str | None) -> ColumnElement[bool]:
+    """``column`` names ``scope_id``'s scope (NULL is the command line's)."""
+    return column.is_(None) if scope_id is None else column == scope_id  # type: ignore[no-any-return]
 
 
-def scope_documents(guild_id: str | None) -> Any:
+def scope_documents(scope_id: str | None) -> Any:
     """Ids of the documents a scope's feeds brought (removed feeds included)."""
     return (
         select(feed_entries.c.document_id)
         .join(feeds, feeds.c.id == feed_entries.c.feed_id)
-        .where(in_scope(feeds.c.guild_id, guild_id))
+        .where(in_scope(feeds.c.scope_id, scope_id))
     )
 
 
-def visible_filter(guild_id: str | None) -> ColumnElement[bool]:
+def visible_filter(scope_id: str | None) -> ColumnElement[bool]:
     """An SQL condition on ``documents`` for what a scope may see: seeds and files are
     everyone's; a feed document only for scopes one of whose feeds brought it (a removed
     feed still counts: the scope has seen those items)."""
-    return or_(documents.c.origin != "feed", documents.c.id.in_(scope_documents(guild_id)))
+    return or_(documents.c.origin != "feed", documents.c.id.in_(scope_documents(scope_id)))
 
 
 def only_visible(query: Any, view: Visibility | None) -> Any:
     """Only documents ``view`` may see (a query that joins ``documents``)."""
     if view is None:
         return query
-    return query.where(visible_filter(view.guild_id))
+    return query.where(visible_filter(view.scope_id))
 
 
 def window(query: Any, since: datetime | None, until: datetime | None) -> Any:

@@ -39,7 +39,7 @@ FINAL = ("sent", "empty", "partial", "failed", "abandoned")
 @dataclass(frozen=True)
 class Schedule:
     id: int
-    guild_id: str | None
+    scope_id: str | None
     channel_id: str | None
     webhook_url: str | None
     timing: Timing
@@ -92,7 +92,7 @@ def mask_webhook(url: str) -> str:
 
 
 def target_key(channel_id: str | None, webhook_url: str | None) -> str:
-    """What makes two schedules of a guild the same one: the channel, or the webhook."""
+    """What makes two schedules of a scope the same one: the channel, or the webhook."""
     if (channel_id is None) == (webhook_url is None):
         raise InputError("a schedule posts to exactly one of: a channel, a webhook URL")
     if channel_id is not None:
@@ -122,7 +122,7 @@ class ScheduleStore:
 
     def save(
         self,
-        guild_id: str | None,
+        scope_id: str | None,
         timing: Timing,
         now: datetime,
         *,
@@ -131,7 +131,7 @@ class ScheduleStore:
         topics: Sequence[str] = (),
         entities: Sequence[str] = (),
     ) -> Schedule:
-        """Create the guild's schedule for a target, or replace its timing and filters.
+        """Create the scope's schedule for a target, or replace its timing and filters.
 
         Setting a schedule again enables it (a fixed permission is confirmed this way). A new
         timing only fires from now on: no digest for a fire time already past.
@@ -152,13 +152,13 @@ class ScheduleStore:
         with self.engine.begin() as conn:
             row = conn.execute(
                 select(schedules).where(
-                    and_(in_scope(schedules.c.guild_id, guild_id), schedules.c.target == key)
+                    and_(in_scope(schedules.c.scope_id, scope_id), schedules.c.target == key)
                 )
             ).first()
             if row is None:
                 result = conn.execute(
                     schedules.insert().values(
-                        guild_id=guild_id,
+                        scope_id=scope_id,
                         target=key,
                         channel_id=channel_id.strip() if channel_id else None,
                         webhook_url=webhook_url.strip() if webhook_url else None,
@@ -183,20 +183,20 @@ class ScheduleStore:
         return found[0]
 
     def list_schedules(
-        self, guild_id: str | None = None, *, every_guild: bool = False
+        self, scope_id: str | None = None, *, every_scope: bool = False
     ) -> list[Schedule]:
-        """A guild's schedules (None: the command line's), or every schedule."""
-        if every_guild:
+        """A scope's schedules (None: the command line's), or every schedule."""
+        if every_scope:
             return self._select(schedules.c.id.is_not(None))
-        return self._select(in_scope(schedules.c.guild_id, guild_id))
+        return self._select(in_scope(schedules.c.scope_id, scope_id))
 
     def enabled(self) -> list[Schedule]:
         return self._select(schedules.c.enabled == 1)
 
-    def find(self, ref: str, guild_id: str | None) -> Schedule:
-        """A schedule of the guild by id, channel id or webhook URL."""
+    def find(self, ref: str, scope_id: str | None) -> Schedule:
+        """A schedule of the scope by id, channel id or webhook URL."""
         wanted = ref.strip()
-        for schedule in self.list_schedules(guild_id):
+        for schedule in self.list_schedules(scope_id):
             if wanted in {str(schedule.id), schedule.channel_id, schedule.webhook_url}:
                 return schedule
         raise NotFoundError(f"no schedule {wanted!r} here (see: briefbot schedule show)")
@@ -235,7 +235,7 @@ class ScheduleStore:
         return [
             Schedule(
                 id=r.id,
-                guild_id=r.guild_id,
+                scope_id=r.scope_id,
                 channel_id=r.channel_id,
                 webhook_url=r.webhook_url,
                 timing=_timing(r),
@@ -410,8 +410,8 @@ class ScheduleStore:
 
     # -- what a window holds -------------------------------------------------------------
 
-    def window_documents(self, guild_id: str | None, start: datetime, end: datetime) -> list[str]:
-        """Documents new for a guild in ``(start, end]``: items its feeds brought first in
+    def window_documents(self, scope_id: str | None, start: datetime, end: datetime) -> list[str]:
+        """Documents new for a scope in ``(start, end]``: items its feeds brought first in
         the window (still marked new), and files or seeds ingested in it. First seen, not
         published: an item published while the bot was down is still new."""
         feed_query = (
@@ -419,7 +419,7 @@ class ScheduleStore:
             .join(feeds, feeds.c.id == feed_entries.c.feed_id)
             .where(
                 and_(
-                    in_scope(feeds.c.guild_id, guild_id),
+                    in_scope(feeds.c.scope_id, scope_id),
                     feed_entries.c.new == 1,
                     feed_entries.c.first_seen_at > start,
                     feed_entries.c.first_seen_at <= end,

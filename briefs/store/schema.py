@@ -120,7 +120,7 @@ feeds = Table(
     "feeds",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("guild_id", String(32)),
+    Column("scope_id", String(32)),
     Column("url", Text, nullable=False),
     Column("canonical_url", Text, nullable=False),
     Column("title", Text),
@@ -147,7 +147,7 @@ subscriptions = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("feed_id", Integer, nullable=False),
-    Column("guild_id", String(32)),
+    Column("scope_id", String(32)),
     Column("channel_id", String(32), nullable=False),
     Column("include_terms", Text),
     Column("exclude_terms", Text),
@@ -174,12 +174,12 @@ names = Table(
 )
 
 
-# Digest schedules (one per guild and target) and the delivery ledger; docs/operations.md.
+# Digest schedules (one per scope and target) and the delivery ledger; docs/operations.md.
 schedules = Table(
     "schedules",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("guild_id", String(32)),
+    Column("scope_id", String(32)),
     # "channel:<id>" or "webhook:<hash of the URL>": what the unique index compares.
     Column("target", String(80), nullable=False),
     Column("channel_id", String(32)),
@@ -199,7 +199,7 @@ schedules = Table(
 )
 Index(
     "ux_schedules_target",
-    func.coalesce(schedules.c.guild_id, ""),
+    func.coalesce(schedules.c.scope_id, ""),
     schedules.c.target,
     unique=True,
 )

@@ -122,11 +122,11 @@ class SqlSearch:
             sql += (
                 " AND (d.origin != 'feed' OR d.id IN (SELECT fe.document_id FROM feed_entries fe"
                 " JOIN feeds f ON f.id = fe.feed_id WHERE "
-                + ("f.guild_id IS NULL" if visible.guild_id is None else "f.guild_id = :guild")
+                + ("f.scope_id IS NULL" if visible.scope_id is None else "f.scope_id = :scope")
                 + "))"
             )
-            if visible.guild_id is not None:
-                params["guild"] = visible.guild_id
+            if visible.scope_id is not None:
+                params["scope"] = visible.scope_id
         sql += " ORDER BY hits.rank, s.document_id, s.position LIMIT :limit"
         with self.engine.connect() as conn:
             rows = conn.execute(text(sql), params).all()
