@@ -22,7 +22,7 @@ from briefs.ingest import ingest_files
 from briefs.lexicon import Lexicon, load_lexicon
 from briefs.lookup import search_statements
 from briefs.pipeline import analyze_pending
-from briefs.render import render
+from briefs.render import make_environment, render
 from briefs.store import SqlStore, open_store
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
@@ -62,10 +62,11 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
 def brief_cases(store: SqlStore, lexicon: Lexicon) -> dict[str, Callable[[], object]]:
     """The timed requests: whole corpus, rendered, topic, entity, query, window, search."""
     stats = store.stats()
+    env = make_environment()
     cases: dict[str, Callable[[], object]] = {
         "whole corpus": lambda: compose_brief(store, lexicon, BriefRequest(), NOW),
         "whole corpus, rendered md": lambda: render(
-            compose_brief(store, lexicon, BriefRequest(), NOW), "md"
+            compose_brief(store, lexicon, BriefRequest(), NOW), "md", env
         ),
         "--topic sanctions": lambda: compose_brief(
             store, lexicon, BriefRequest(topic="sanctions"), NOW

@@ -171,7 +171,7 @@ class BriefBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         """Stop the analysis refresh, the scheduler, the connection, then the worker threads
-        (the store is the engine owner's to close)."""
+        (whoever made the services closes the store)."""
         refresher, self._refresher = self._refresher, None
         if refresher is not None and not refresher.done():
             refresher.cancel()

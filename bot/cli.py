@@ -1,4 +1,4 @@
-"""The ``briefbot`` command line: the composition root that wires settings, store and engine."""
+"""The ``briefbot`` command line: the composition root that wires settings, services and output."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ from briefs.settings import Settings, load_settings
 # discord.py for `run`), so `briefbot --help` or a usage error costs little more than Python
 # itself (docs/performance.md, "Start-up"; tests/test_startup.py guards it).
 if TYPE_CHECKING:
+    from aiohttp.abc import AbstractResolver
+
     from bot.services.shared import Services
     from briefs.lexicon import Lexicon
     from briefs.store import Visibility
@@ -152,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class App:
-    """What every command needs: the engine (settings, store, clock, lexicon) and outputs."""
+    """What every command needs: the services (settings, store, clock, lexicon) and outputs."""
 
     def __init__(self, settings: Settings, clock: Clock, out: TextIO, err: TextIO) -> None:
         self.out = out
@@ -162,6 +164,8 @@ class App:
         self.services: Services = Services(settings, clock, say=self.say)
         # The environment main() was given (DISCORD_TOKEN is read from it by `run`).
         self.env: Mapping[str, str] = os.environ
+        # Feed fetches' DNS (main()'s ``resolver``; None: the system's).
+        self.resolver: AbstractResolver | None = None
 
     @property
     def settings(self) -> Settings:
@@ -394,7 +398,10 @@ def main(
     clock: Clock = system_clock,
     out: TextIO | None = None,
     err: TextIO | None = None,
+    resolver: AbstractResolver | None = None,
 ) -> int:
+    """The command line; ``resolver`` answers feed fetches' DNS look-ups (tests give one
+    that maps public names to 127.0.0.1; None: the system's)."""
     out = out or sys.stdout
     err = err or sys.stderr
     parser = build_parser()
@@ -419,6 +426,7 @@ def main(
             settings = replace(settings, database_url=args.database, origins=origins)
         app = App(settings, clock, out, err)
         app.env = os.environ if env is None else env
+        app.resolver = resolver
         documents = app.services.documents
         if _must_write(args) and documents.read_only:
             raise StoreReadOnly(

@@ -19,8 +19,6 @@ from briefs.errors import BriefbotError, InputError
 # asyncio, aiohttp, feedparser and the store are imported by the commands that use them, not
 # here: every `briefbot` command imports this module to build its parser.
 if TYPE_CHECKING:
-    from aiohttp.abc import AbstractResolver
-
     from bot.cli import App
     from briefs.feeds.decide import Policy
     from briefs.feeds.poll import FeedOutcome
@@ -28,8 +26,6 @@ if TYPE_CHECKING:
     from briefs.settings import FeedSettings
     from briefs.store.feeds import Feed
 
-# DNS for feed fetching; None is the system's. Tests pin names to 127.0.0.1 here.
-RESOLVER: AbstractResolver | None = None
 PREVIEW_ITEMS = 10
 
 
@@ -152,7 +148,7 @@ def cmd_feeds(app: App, args: argparse.Namespace) -> int:
 
 
 async def _test(app: App, args: argparse.Namespace) -> int:
-    result, parsed = await app.services.feeds.test(args.url, RESOLVER)
+    result, parsed = await app.services.feeds.test(args.url, app.resolver)
     out = app.out
     out.write(
         f"{parsed.title}\n{result.final_url} ({parsed.version}, {len(parsed.entries)} items)\n"
@@ -182,7 +178,7 @@ async def _follow(app: App, args: argparse.Namespace, url: str, warn: str = "") 
         channel_id=args.channel,
         include=args.include,
         exclude=args.exclude,
-        resolver=RESOLVER,
+        resolver=app.resolver,
     )
     for warning in outcome.warnings[:5]:
         app.say(f"briefbot: warning: {warn}{warning}")
@@ -343,7 +339,9 @@ async def _poll(app: App) -> int:
                 app.err,
             )
 
-    summary = await app.services.feeds.poll_due(process_owner(), resolver=RESOLVER, progress=step)
+    summary = await app.services.feeds.poll_due(
+        process_owner(), resolver=app.resolver, progress=step
+    )
     progress.close()
     app.say(f"briefbot: poll: {summary.line()}")
     return 0

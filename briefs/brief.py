@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal
 
 SCHEMA_VERSION = 1
@@ -182,17 +183,13 @@ class Brief:
 _ATOMS = (str, int, float, bool, type(None))
 
 
-_FIELD_NAMES: dict[type, tuple[str, ...] | None] = {}
-
-
+@lru_cache(maxsize=256)
 def _field_names(cls: type) -> tuple[str, ...] | None:
     """A dataclass's field names in order (None: not a dataclass), looked up once a type."""
-    if cls not in _FIELD_NAMES:
-        try:
-            _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))
-        except TypeError:
-            _FIELD_NAMES[cls] = None
-    return _FIELD_NAMES[cls]
+    try:
+        return tuple(f.name for f in fields(cls))
+    except TypeError:
+        return None
 
 
 def _asdict(value: Any) -> Any:
@@ -203,7 +200,7 @@ def _asdict(value: Any) -> Any:
         return value
     if isinstance(value, list):
         return [_asdict(v) for v in value]
-    names = _field_names(type(value))
+    names = _field_names(type(value))  # type: ignore[arg-type]  # a type is hashable
     if names is not None:
         return {name: _asdict(getattr(value, name)) for name in names}
     if isinstance(value, tuple):

@@ -12,16 +12,18 @@ import hashlib
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from dataclasses import field as _field
 from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from briefs.errors import NotFoundError, SettingsError
 from briefs.lazyre import lazy_compile
 from briefs.resources import config_dir
+
+_T = TypeVar("_T")
 
 
 def _terms_pattern(terms: Iterable[str], *, ignore_case: bool) -> re.Pattern[str]:
@@ -192,6 +194,22 @@ class Lexicon:
             name.casefold(), list(by_spelling), n=limit * 3, cutoff=0.8
         )
         return list(dict.fromkeys(by_spelling[f] for f in found))[:limit]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a worker process receives: the data, not what was derived from it here."""
+        state = dict(self.__dict__)
+        state.pop("_derived", None)
+        return state
+
+    def derived(self, build: Callable[[Lexicon], _T]) -> _T:
+        """What ``build`` makes of this lexicon, made on first use and kept with it (a frozen
+        lexicon's derived data never changes), so other modules' caches of it live here,
+        not in module globals. Two threads may both build it once; either result is kept."""
+        made: dict[object, Any] = self.__dict__.setdefault("_derived", {})
+        found = made.get(build)
+        if found is None:
+            found = made[build] = build(self)
+        return cast(_T, found)
 
     def cue(self, name: str, text: str) -> bool:
         return self.cue_match(name, text) is not None

@@ -100,17 +100,10 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(w for w in _WORD.findall(text) if w not in _GENERIC)
 
 
-_ALIAS_PATTERNS: dict[str, re.Pattern[str]] = {}
-
-
+@lru_cache(maxsize=10_000)
 def _alias_pattern(alias: str) -> re.Pattern[str]:
     """``alias`` followed by a word boundary, compiled once per alias (not once per article)."""
-    pattern = _ALIAS_PATTERNS.get(alias)
-    if pattern is None:
-        if len(_ALIAS_PATTERNS) > 10_000:
-            _ALIAS_PATTERNS.clear()
-        pattern = _ALIAS_PATTERNS[alias] = re.compile(rf"{re.escape(alias)}\b")
-    return pattern
+    return re.compile(rf"{re.escape(alias)}\b")
 
 
 _TITLE_WORDS_BEFORE = re.compile(r"(?:[A-Z][\w.]*\s+){1,6}$")
@@ -272,17 +265,6 @@ class _Cast:
 
 
 _REMEMBERED = 20_000
-_CASTS: dict[int, _Cast] = {}
-
-
-def _cast(lexicon: Lexicon) -> _Cast:
-    """The lexicon's cast, built on its first article and remembered (by identity)."""
-    cast = _CASTS.get(id(lexicon))
-    if cast is None or cast.lexicon is not lexicon:
-        if len(_CASTS) >= 16:
-            _CASTS.clear()
-        cast = _CASTS[id(lexicon)] = _Cast(lexicon)
-    return cast
 
 
 @lru_cache(maxsize=20_000)
@@ -298,7 +280,7 @@ class _Context:
 
     def __init__(self, sentences: Sequence[str], lexicon: Lexicon) -> None:
         self.lexicon = lexicon
-        self.cast = _cast(lexicon)
+        self.cast = lexicon.derived(_Cast)
         self.people = self.cast.people
         self.bodies = self.cast.bodies
         self.last_person: Speaker | None = None

@@ -16,7 +16,6 @@ import re
 import stat
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -228,21 +227,15 @@ def check_format(fmt: str) -> str:
     return fmt
 
 
-def render(brief: Brief, fmt: str = "md", env: Environment | None = None, **extra: Any) -> str:
-    """The brief as text in ``fmt``: md, json, or html (one self-contained page)."""
+def render(brief: Brief, fmt: str, env: Environment, **extra: Any) -> str:
+    """The brief as text in ``fmt``: md, json, or html (one self-contained page), with the
+    templates of ``env`` (``make_environment``; its owner keeps it, as it compiles each
+    template once)."""
     check_format(fmt)
     if fmt == "json":
         return json.dumps(brief.to_dict(), indent=2, ensure_ascii=False) + "\n"
-    env = env or _default_environment()
     names = [f"{brief.kind}.{fmt}.j2", f"brief.{fmt}.j2"]  # the kind's own, else the brief's
     return render_template(env, names, brief=brief.to_dict(), notes=brief.notes, **extra)
-
-
-@cache
-def _default_environment() -> Environment:
-    """The shipped templates' environment, made once: a new one compiles every template it
-    renders again (about 30 ms for a brief). Jinja2 reloads a template whose file changed."""
-    return make_environment()
 
 
 def render_template(env: Environment, names: str | Sequence[str], **context: Any) -> str:

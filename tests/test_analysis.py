@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from briefs.analysis import analyze_sentences, candidate_names
-from briefs.lexicon import load_lexicon
+from briefs.lexicon import Lexicon, load_lexicon
 from briefs.pipeline import analyze_pending
 from briefs.quotes import attribute
 from briefs.store import SqlStore
@@ -311,3 +311,27 @@ def test_security_councils_and_the_un_panel_are_told_apart(
     text: str, linked: dict[str, int]
 ) -> None:
     assert dict(load_lexicon().mentions_in(text)) == linked
+
+
+def test_what_is_derived_from_a_lexicon_is_kept_with_it_not_in_a_module() -> None:
+    """Two lexicons never share a cast (kept per instance), and a pickled lexicon (sent to
+    an analysis worker) carries its data only."""
+    import dataclasses
+    import pickle
+
+    first = load_lexicon()
+    second = dataclasses.replace(first)  # the same data, another lexicon
+    sentences = ["Kim Jong Un said the talks went well.", "He added more."]
+    assert list(attribute(sentences, [0, 0], first)) == list(attribute(sentences, [0, 0], second))
+    built: list[int] = []
+
+    def build(lexicon: Lexicon) -> int:
+        built.append(1)
+        return len(lexicon.entities)
+
+    assert first.derived(build) == first.derived(build) == len(first.entities)
+    assert len(built) == 1  # made once per lexicon
+    second.derived(build)
+    assert len(built) == 2  # the other lexicon makes its own
+    copy = pickle.loads(pickle.dumps(first))
+    assert "_derived" not in copy.__dict__ and copy.entities == first.entities

@@ -57,7 +57,7 @@ def seeded_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def make_engine(tmp_path: Path, seeded_file: Path) -> Iterator[Callable[..., Services]]:
+def make_services(tmp_path: Path, seeded_file: Path) -> Iterator[Callable[..., Services]]:
     engines: list[Services] = []
 
     def make(**env: str) -> Services:
@@ -113,9 +113,9 @@ async def _answer(ix: InteractionRecord, count: int = 1) -> list[MessageRecord]:
 
 
 @pytest.mark.asyncio
-async def test_login_sync_and_a_brief(discord_double: DiscordDouble, make_engine: Any) -> None:
+async def test_login_sync_and_a_brief(discord_double: DiscordDouble, make_services: Any) -> None:
     guild = discord_double.add_guild("Analysts")
-    async with connected(discord_double, make_engine()):
+    async with connected(discord_double, make_services()):
         names = {c["name"] for c in discord_double.commands(guild.id)}
         assert {"brief", "source", "search", "timeline", "entity", "stories", "feeds"} <= names
         assert {"about"} <= names
@@ -141,9 +141,9 @@ async def test_login_sync_and_a_brief(discord_double: DiscordDouble, make_engine
 
 
 @pytest.mark.asyncio
-async def test_each_command_answers(discord_double: DiscordDouble, make_engine: Any) -> None:
+async def test_each_command_answers(discord_double: DiscordDouble, make_services: Any) -> None:
     guild = discord_double.add_guild()
-    async with connected(discord_double, make_engine()):
+    async with connected(discord_double, make_services()):
         ix = await discord_double.command("brief", {"entity": "Sergei Shoigu", "format": "html"})
         await _answer(ix)
         html = next(f for f in ix.files if f.filename.endswith(".html")).text
@@ -182,10 +182,10 @@ async def test_each_command_answers(discord_double: DiscordDouble, make_engine: 
 
 @pytest.mark.asyncio
 async def test_user_errors_are_private_and_say_what_to_do(
-    discord_double: DiscordDouble, make_engine: Any
+    discord_double: DiscordDouble, make_services: Any
 ) -> None:
     discord_double.add_guild()
-    async with connected(discord_double, make_engine()):
+    async with connected(discord_double, make_services()):
         ix = await discord_double.command("brief", {"topic": "weather"})
         callback = await ix.wait_callback()
         assert callback.type == CallbackType.MESSAGE
@@ -211,11 +211,11 @@ async def test_user_errors_are_private_and_say_what_to_do(
 @pytest.mark.asyncio
 async def test_unexpected_error_is_an_incident_with_an_id(
     discord_double: DiscordDouble,
-    make_engine: Any,
+    make_services: Any,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     discord_double.add_guild()
-    engine = make_engine()
+    engine = make_services()
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("disk on fire")
@@ -235,10 +235,12 @@ async def test_unexpected_error_is_an_incident_with_an_id(
 
 
 @pytest.mark.asyncio
-async def test_slow_work_is_deferred_first(discord_double: DiscordDouble, make_engine: Any) -> None:
+async def test_slow_work_is_deferred_first(
+    discord_double: DiscordDouble, make_services: Any
+) -> None:
     """The acknowledgement does not wait for the engine: it comes while the work is blocked."""
     discord_double.add_guild()
-    engine = make_engine()
+    engine = make_services()
     release = threading.Event()
     search = engine.briefs.search
 
@@ -257,9 +259,9 @@ async def test_slow_work_is_deferred_first(discord_double: DiscordDouble, make_e
 
 
 @pytest.mark.asyncio
-async def test_autocomplete(discord_double: DiscordDouble, make_engine: Any) -> None:
+async def test_autocomplete(discord_double: DiscordDouble, make_services: Any) -> None:
     discord_double.add_guild()
-    async with connected(discord_double, make_engine()):
+    async with connected(discord_double, make_services()):
         ix = await discord_double.autocomplete("brief", {"topic": "sanc"}, "topic")
         callback = await ix.wait_callback()
         assert callback.type == CallbackType.AUTOCOMPLETE
@@ -284,10 +286,10 @@ async def test_autocomplete(discord_double: DiscordDouble, make_engine: Any) -> 
 
 @pytest.mark.asyncio
 async def test_paging_buttons_work_for_the_caller_only(
-    discord_double: DiscordDouble, make_engine: Any
+    discord_double: DiscordDouble, make_services: Any
 ) -> None:
     guild = discord_double.add_guild()
-    async with connected(discord_double, make_engine(BRIEFBOT_DISCORD_PAGE_SIZE="2")):
+    async with connected(discord_double, make_services(BRIEFBOT_DISCORD_PAGE_SIZE="2")):
         ix = await discord_double.command("search", {"query": "North Korea"})
         page = (await _answer(ix))[0]
         buttons = page.custom_ids()
@@ -314,9 +316,9 @@ async def test_paging_buttons_work_for_the_caller_only(
 
 
 @pytest.mark.asyncio
-async def test_feeds_need_manage_server(discord_double: DiscordDouble, make_engine: Any) -> None:
+async def test_feeds_need_manage_server(discord_double: DiscordDouble, make_services: Any) -> None:
     guild = discord_double.add_guild()
-    async with connected(discord_double, make_engine()):
+    async with connected(discord_double, make_services()):
         ix = await discord_double.command("feeds list", {})  # the "analyst" member
         callback = await ix.wait_callback()
         assert callback.type == CallbackType.MESSAGE and callback.data is not None
@@ -332,7 +334,7 @@ async def test_feeds_need_manage_server(discord_double: DiscordDouble, make_engi
 
 @pytest.mark.asyncio
 async def test_feeds_add_suggests_the_suggested_feeds(
-    discord_double: DiscordDouble, make_engine: Any, tmp_path: Path
+    discord_double: DiscordDouble, make_services: Any, tmp_path: Path
 ) -> None:
     guild = discord_double.add_guild()
     manager = guild.member("manager")
@@ -348,7 +350,7 @@ async def test_feeds_add_suggests_the_suggested_feeds(
             f'[[feed]]\nurl = "{long_url}"\ntitle = "Long Address"\n',
             encoding="utf-8",
         )
-        engine = make_engine(BRIEFBOT_FEEDS_SUGGESTED_FILE=str(listed))
+        engine = make_services(BRIEFBOT_FEEDS_SUGGESTED_FILE=str(listed))
         async with connected(discord_double, engine):
 
             async def offered(typed: str) -> list[dict[str, Any]]:
@@ -397,10 +399,10 @@ async def test_feeds_add_suggests_the_suggested_feeds(
 
 @pytest.mark.asyncio
 async def test_feeds_add_suggests_the_shipped_list(
-    discord_double: DiscordDouble, make_engine: Any
+    discord_double: DiscordDouble, make_services: Any
 ) -> None:
     guild = discord_double.add_guild()
-    async with connected(discord_double, make_engine()):
+    async with connected(discord_double, make_services()):
         ix = await discord_double.autocomplete(
             "feeds add", {"url": "38"}, "url", guild=guild, user=guild.member("manager")
         )
@@ -414,7 +416,7 @@ HOSTILE_TITLE = "@everyone Breaking &lt;@&amp;{role}&gt; [click](http://evil.exa
 
 @pytest.mark.asyncio
 async def test_feed_text_pings_nobody_and_stays_in_its_guild(
-    discord_double: DiscordDouble, make_engine: Any
+    discord_double: DiscordDouble, make_services: Any
 ) -> None:
     home = discord_double.add_guild("Home")
     away = discord_double.add_guild("Away")
@@ -428,7 +430,7 @@ async def test_feed_text_pings_nobody_and_stays_in_its_guild(
         server.routes["/feed.xml"] = Route(
             rss(title, [item(1, title=title, description=description)])
         )
-        async with connected(discord_double, make_engine()):
+        async with connected(discord_double, make_services()):
             manager = home.member("manager")
             ix = await discord_double.command(
                 "feeds test", {"url": server.url("/feed.xml")}, guild=home, user=manager
@@ -481,10 +483,10 @@ async def test_feed_text_pings_nobody_and_stays_in_its_guild(
 
 @pytest.mark.asyncio
 async def test_a_long_brief_is_split_without_a_400(
-    discord_double: DiscordDouble, make_engine: Any
+    discord_double: DiscordDouble, make_services: Any
 ) -> None:
     discord_double.add_guild()
-    engine = make_engine(BRIEFBOT_BRIEF_MAX_ITEMS="80")
+    engine = make_services(BRIEFBOT_BRIEF_MAX_ITEMS="80")
     async with connected(discord_double, engine):
         ix = await discord_double.command("brief", {})
         await ix.wait_callback()
@@ -496,9 +498,11 @@ async def test_a_long_brief_is_split_without_a_400(
 
 
 @pytest.mark.asyncio
-async def test_a_closed_connection_resumes(discord_double: DiscordDouble, make_engine: Any) -> None:
+async def test_a_closed_connection_resumes(
+    discord_double: DiscordDouble, make_services: Any
+) -> None:
     discord_double.add_guild()
-    async with connected(discord_double, make_engine()):
+    async with connected(discord_double, make_services()):
         await discord_double.drop_connection(0)
         await discord_double.wait_for(lambda: discord_double.resume_count >= 1, 10, "a RESUME")
         assert discord_double.identify_count == 1
@@ -509,11 +513,11 @@ async def test_a_closed_connection_resumes(discord_double: DiscordDouble, make_e
 
 @pytest.mark.asyncio
 async def test_a_rejected_token_fails_login(
-    discord_double: DiscordDouble, make_engine: Any
+    discord_double: DiscordDouble, make_services: Any
 ) -> None:
     discord_double.add_guild()
     with pytest.raises(discord.LoginFailure):
-        async with discord_double.running(BriefBot(make_engine()), token="not-the-token"):
+        async with discord_double.running(BriefBot(make_services()), token="not-the-token"):
             pass
 
 
@@ -583,10 +587,10 @@ def test_sigterm_closes_the_bot_the_scheduler_and_the_store(
 
 @pytest.mark.asyncio
 async def test_dev_guild_gets_the_commands_at_once(
-    discord_double: DiscordDouble, make_engine: Any
+    discord_double: DiscordDouble, make_services: Any
 ) -> None:
     guild = discord_double.add_guild("Dev")
-    engine = make_engine(BRIEFBOT_DISCORD_DEV_GUILD_ID=str(guild.id))
+    engine = make_services(BRIEFBOT_DISCORD_DEV_GUILD_ID=str(guild.id))
     async with connected(discord_double, engine):
         synced = {c["name"] for c in discord_double.guild_commands.get(guild.id, [])}
         assert {"brief", "search", "feeds"} <= synced
@@ -597,9 +601,9 @@ async def test_dev_guild_gets_the_commands_at_once(
 
 
 @pytest.mark.asyncio
-async def test_sharded_from_settings(discord_double: DiscordDouble, make_engine: Any) -> None:
+async def test_sharded_from_settings(discord_double: DiscordDouble, make_services: Any) -> None:
     guilds = [discord_double.add_guild(f"Team {n}") for n in range(4)]
-    engine = make_engine(BRIEFBOT_DISCORD_SHARD_COUNT="2", BRIEFBOT_DISCORD_SHARD_IDS="0,1")
+    engine = make_services(BRIEFBOT_DISCORD_SHARD_COUNT="2", BRIEFBOT_DISCORD_SHARD_IDS="0,1")
     async with connected(discord_double, engine) as bot:
         assert bot.shard_count == 2
         shards = sorted(tuple(p["shard"]) for p in discord_double.identify_payloads)
@@ -613,7 +617,7 @@ async def test_sharded_from_settings(discord_double: DiscordDouble, make_engine:
 @pytest.mark.asyncio
 async def test_stale_analysis_is_refreshed_in_the_background(
     discord_double: DiscordDouble,
-    make_engine: Any,
+    make_services: Any,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -623,7 +627,7 @@ async def test_stale_analysis_is_refreshed_in_the_background(
 
     import bot.app
 
-    engine = make_engine()
+    engine = make_services()
     with engine.store.engine.begin() as conn:
         conn.execute(text("UPDATE documents SET analysis_version = 'an older briefbot'"))
     monkeypatch.setattr(bot.app, "REFRESH_BATCH", 2)
@@ -660,10 +664,10 @@ async def test_stale_analysis_is_refreshed_in_the_background(
     discord_double.assert_clean()
 
 
-def test_only_the_process_running_shard_0_refreshes_analysis(make_engine: Any) -> None:
+def test_only_the_process_running_shard_0_refreshes_analysis(make_services: Any) -> None:
     """Several processes on one store: one re-analyses, the others answer meanwhile."""
     for ids, refreshes in (("0,1", True), ("1", False)):
-        engine = make_engine(BRIEFBOT_DISCORD_SHARD_COUNT="2", BRIEFBOT_DISCORD_SHARD_IDS=ids)
+        engine = make_services(BRIEFBOT_DISCORD_SHARD_COUNT="2", BRIEFBOT_DISCORD_SHARD_IDS=ids)
         client = BriefBot(engine)
         client.executor.shutdown()
         assert client.refreshes_analysis is refreshes

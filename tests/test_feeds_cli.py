@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-import bot.cli_feeds
 from bot.cli import main
 from briefs.clock import FrozenClock
 from briefs.feeds.safety import StaticResolver
@@ -43,10 +42,15 @@ def clock() -> FrozenClock:
 def run(env: dict[str, str], clock: FrozenClock) -> Callable[..., Run]:
     """The CLI with one clock for the whole test, so time can move between commands."""
 
-    def go(*args: str, private: bool = True, extra: dict[str, str] | None = None) -> Run:
+    def go(
+        *args: str,
+        private: bool = True,
+        extra: dict[str, str] | None = None,
+        resolver: StaticResolver | None = None,
+    ) -> Run:
         out, err = io.StringIO(), io.StringIO()
         full = {**env, **(LOCAL if private else {}), **(extra or {})}
-        code = main(list(args), env=full, clock=clock, out=out, err=err)
+        code = main(list(args), env=full, clock=clock, out=out, err=err, resolver=resolver)
         return Run(code, out.getvalue(), err.getvalue())
 
     return go
@@ -126,12 +130,15 @@ def test_private_addresses_are_refused_unless_allowed(
 
 
 def test_a_public_name_resolving_to_loopback_is_refused(
-    run: Callable[..., Run], server: FeedServer, monkeypatch: pytest.MonkeyPatch
+    run: Callable[..., Run], server: FeedServer
 ) -> None:
-    monkeypatch.setattr(
-        bot.cli_feeds, "RESOLVER", StaticResolver({"feeds.example.org": "127.0.0.1"})
+    result = run(
+        "feeds",
+        "test",
+        server.url("/feed", host="feeds.example.org"),
+        private=False,
+        resolver=StaticResolver({"feeds.example.org": "127.0.0.1"}),
     )
-    result = run("feeds", "test", server.url("/feed", host="feeds.example.org"), private=False)
     assert result.code == 2
     assert "feeds.example.org resolves to 127.0.0.1, a loopback address" in result.err
     assert server.requests == []

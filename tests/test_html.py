@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 
 from briefs.brief import Brief, Citation, Item, Section, SourceRef, StoryRef, TimelineEntry
-from briefs.render import http_url, render
+from briefs.render import http_url, make_environment, render
 from tests.conftest import Run
 from tests.test_templates import check_golden
 
@@ -159,7 +159,7 @@ def hostile_brief() -> Brief:
 
 
 def test_source_text_is_escaped() -> None:
-    html = render(hostile_brief(), "html")
+    html = render(hostile_brief(), "html", make_environment())
     page = check_page(html)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "javascript:" not in page.hrefs and not any("javascript" in h for h in page.hrefs)
@@ -172,7 +172,7 @@ def test_source_text_is_escaped() -> None:
 def test_markdown_is_not_html_escaped() -> None:
     """Autoescaping is for HTML templates only: the Markdown backslash-escapes what would be
     markup (tests/test_markup.py) and keeps quotes and ampersands as they are, no entities."""
-    md = render(hostile_brief(), "md")
+    md = render(hostile_brief(), "md", make_environment())
     assert '- Statement \\<script>alert(1)\\</script> ">\\<img src=x onerror=alert(1)> & ' in md
     assert "&lt;" not in md and "&#34;" not in md
 

@@ -74,7 +74,9 @@ def test_a_cache_that_fails_later_costs_a_compile_not_an_answer(tmp_path: Path) 
     assert cache is not None
     (tmp_path / "briefbot" / "templates").rmdir()
     brief = Brief(kind="brief", title="t", generated_at=datetime(2026, 1, 1, tzinfo=UTC))
-    assert render(brief, "md", make_environment(None, cache)) == render(brief, "md")
+    assert render(brief, "md", make_environment(None, cache)) == render(
+        brief, "md", make_environment()
+    )
 
 
 def test_a_folder_others_may_write_to_is_not_used(tmp_path: Path) -> None:
