@@ -7,7 +7,7 @@ Run from the repository root (needs the ``bench`` extra: ``pip install -e '.[ben
 
 Every system gets the same input and the same budget. The baselines (LexRank and TextRank
 from ``sumy``, and a lead-sentences floor) read the cleaned seed bodies
-(``briefs.articles.read_article``), cut into our citation units
+(``briefs.ingest.articles.read_article``), cut into our citation units
 (``briefs.segment.split_sentences``), all five documents as one document model; sumy's own
 tokenizer is not used (it needs NLTK data), a plain word tokenizer stands in. briefbot runs
 in-process as ``briefbot brief --format json --max-items N`` against a temporary SQLite store
@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from briefs.articles import read_article
+from briefs.ingest.articles import read_article
 from briefs.segment import split_sentences
 from tests.eval.score import (
     Gold,
@@ -156,7 +156,7 @@ def briefbot_result(seeds: Sequence[Seed], gold: Gold, budget: int) -> Result:
     """``briefbot brief --format json --max-items N`` in-process on a temporary store."""
     from bot.cli import main
     from briefs.clock import FrozenClock
-    from briefs.ingest import ingest_files
+    from briefs.ingest.files import ingest_files
     from briefs.store import open_store
 
     with tempfile.TemporaryDirectory(prefix="briefbot-bench-") as tmp:

@@ -17,11 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.corpus import generate
-from briefs.compose import BriefRequest, compose_brief
-from briefs.ingest import ingest_files
+from briefs.analysis.pipeline import analyze_pending
+from briefs.compose.brief import BriefRequest, compose_brief
+from briefs.compose.lookup import search_statements
+from briefs.ingest.files import ingest_files
 from briefs.lexicon import Lexicon, load_lexicon
-from briefs.lookup import search_statements
-from briefs.pipeline import analyze_pending
 from briefs.render import make_environment, render
 from briefs.store import SqlStore, open_store
 

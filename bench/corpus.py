@@ -13,7 +13,7 @@ import random
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from briefs.articles import read_article
+from briefs.ingest.articles import read_article
 from briefs.resources import seeds_dir
 
 PUBLISHERS = ["The Korea Herald", "Yonhap News Agency", "The Moscow Times", "NK News"]

@@ -36,7 +36,7 @@ from briefs.feeds.decide import Policy
 from briefs.feeds.fetch import Fetcher, FetchResult, FetchSettings
 from briefs.feeds.parse import parse_feed
 from briefs.feeds.poll import Poller
-from briefs.ingest import ingest_files
+from briefs.ingest.files import ingest_files
 from briefs.store import open_store
 
 START = datetime(2023, 1, 2, 9, 0, tzinfo=UTC)

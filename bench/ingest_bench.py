@@ -23,10 +23,10 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench.corpus import generate
-from briefs.articles import read_article
-from briefs.ingest import ingest_files
+from briefs.analysis.pipeline import analyze_pending
+from briefs.ingest.articles import read_article
+from briefs.ingest.files import ingest_files
 from briefs.lexicon import load_lexicon
-from briefs.pipeline import analyze_pending
 from briefs.store import open_store
 
 

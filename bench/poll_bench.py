@@ -36,13 +36,13 @@ from aiohttp import web
 
 from bench.corpus import seed_paragraphs
 from bench.ingest_bench import cpu_model
+from briefs.analysis.pipeline import analyze_pending
 from briefs.clock import FrozenClock
 from briefs.feeds.decide import Policy
 from briefs.feeds.fetch import Fetcher, FetchSettings
 from briefs.feeds.poll import Poller, PollSummary
 from briefs.feeds.safety import StaticResolver
 from briefs.lexicon import load_lexicon
-from briefs.pipeline import analyze_pending
 from briefs.store import open_store
 
 START = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)

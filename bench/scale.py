@@ -35,9 +35,9 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 
 from bench.brief_latency import brief_cases, build
-from briefs.digest import SETTLE, DigestRequest, compose_digest
+from briefs.analysis.pipeline import analyze_pending
+from briefs.compose.digest import SETTLE, DigestRequest, compose_digest
 from briefs.lexicon import Lexicon, load_lexicon
-from briefs.pipeline import analyze_pending
 from briefs.settings import Settings, load_settings
 from briefs.store import SqlStore, open_store
 from briefs.store.copy import copy_store
@@ -556,7 +556,8 @@ def report(
         "",
         "### Digest latency",
         "",
-        "`compose_digest` (briefs/digest.py) as `DigestService` calls it for a schedule: the "
+        "`compose_digest` (briefs/compose/digest.py) as `DigestService` calls it for a "
+        "schedule: the "
         "window ends at the newest document's arrival and starts just before the 100th or "
         f"1,000th newest; one warm-up, {args.digest_runs} runs; milliseconds, p50 / p95 / max "
         "(documents in the window in brackets).",

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench.corpus import generate
-from briefs.analysis import analyze_document
-from briefs.ingest import ingest_files, seed_files
+from briefs.analysis.facts import analyze_document
+from briefs.ingest.files import ingest_files, seed_files
 from briefs.lexicon import load_lexicon
 from briefs.resources import seeds_dir
 from briefs.store import open_store

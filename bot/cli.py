@@ -314,7 +314,7 @@ def cmd_stats(app: App, args: argparse.Namespace) -> int:
 
 
 def cmd_ingest(app: App, args: argparse.Namespace) -> int:
-    from briefs.ingest import collect_files
+    from briefs.ingest.files import collect_files
 
     files, errors = collect_files(args.paths, app.settings.article_suffixes)
     for error in errors:

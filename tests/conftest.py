@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from bot.cli import main
 from briefs.clock import FrozenClock
-from briefs.ingest import ingest_files, seed_files
+from briefs.ingest.files import ingest_files, seed_files
 from briefs.resources import seeds_dir
 from briefs.store import SqlStore, open_store
 from tests import pg

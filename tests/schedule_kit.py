@@ -22,10 +22,10 @@ from bot.discord_render import DiscordMessage
 from bot.scheduler import Scheduler
 from bot.services.digests import DigestService
 from bot.services.shared import Services
+from briefs.analysis.pipeline import analyze_pending
 from briefs.clock import Clock, FrozenClock
-from briefs.ingest import ingest_files, seed_files
+from briefs.ingest.files import ingest_files, seed_files
 from briefs.lexicon import load_lexicon
-from briefs.pipeline import analyze_pending
 from briefs.resources import seeds_dir
 from briefs.settings import load_settings
 from briefs.store import open_store

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from briefs.analysis import analyze_sentences, candidate_names
+from briefs.analysis.facts import analyze_sentences, candidate_names
+from briefs.analysis.pipeline import analyze_pending
+from briefs.analysis.quotes import attribute
 from briefs.lexicon import Lexicon, load_lexicon
-from briefs.pipeline import analyze_pending
-from briefs.quotes import attribute
 from briefs.store import SqlStore
 from tests.conftest import SEEDS, Run
 
@@ -143,7 +143,7 @@ def test_a_rewrite_joins_the_story_as_near_duplicate(seeded: SqlStore, tmp_path:
         "concerned about growing", "worried about growing"
     )
     (tmp_path / "rewrite.txt").write_text(rewrite, encoding="utf-8")
-    from briefs.ingest import ingest_files
+    from briefs.ingest.files import ingest_files
     from tests.conftest import NOW
 
     (result,) = ingest_files(seeded, [tmp_path / "rewrite.txt"], "file", lambda: NOW)

@@ -15,10 +15,10 @@ from hypothesis import strategies as st
 from sqlalchemy import event, text
 
 from bench.corpus import generate
-from briefs.analysis import candidate_names
-from briefs.ingest import ingest_files
+from briefs.analysis.facts import candidate_names
+from briefs.analysis.pipeline import analyze_pending
+from briefs.ingest.files import ingest_files
 from briefs.lexicon import TermScan, _terms_pattern, load_lexicon
-from briefs.pipeline import analyze_pending
 from briefs.store import SqlStore
 from tests.conftest import SEEDS
 
@@ -99,7 +99,7 @@ def test_workers_and_batch_sizes_store_the_same_analysis(
     assert any(row[4] for row in fresh["documents"]), "some near-duplicates"
     assert fresh["mentions"] and fresh["date_mentions"] and fresh["names"]
     assert _fresh_then_stale(corpus, 1, 1000, max_sentences) == one_by_one
-    with caplog.at_level(logging.INFO, logger="briefs.pipeline"):
+    with caplog.at_level(logging.INFO, logger="briefs.analysis.pipeline"):
         assert _fresh_then_stale(corpus, 2, 7, max_sentences) == one_by_one
     assert "analysing in 2 worker processes" in caplog.text  # the pool did the work
 

@@ -14,10 +14,11 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from briefs import dates, quotes
-from briefs.analysis import SIGNATURE_TERMS, signature
+from briefs import dates
+from briefs.analysis import quotes
+from briefs.analysis.facts import SIGNATURE_TERMS, signature
 from briefs.lexicon import Entity, TermScan, _aliases_pattern, _entity_pattern, _terms_pattern
-from briefs.rank import _WORD, STOPWORDS, terms
+from briefs.terms import _WORD, STOPWORDS, terms
 
 _NAME_PIECES = ["Kim", "Kim Jong", "Jong-un", "Jong", "K", "k", "K", "İ", "i", "ſ", "s", "Un"]
 _aliases = st.lists(

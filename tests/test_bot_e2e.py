@@ -24,10 +24,10 @@ import pytest
 from bot.app import BriefBot
 from bot.services.shared import Services
 from briefs import __version__
+from briefs.analysis.pipeline import analyze_pending
 from briefs.clock import FrozenClock
-from briefs.ingest import ingest_files, seed_files
+from briefs.ingest.files import ingest_files, seed_files
 from briefs.lexicon import load_lexicon
-from briefs.pipeline import analyze_pending
 from briefs.settings import load_settings
 from briefs.store import open_store
 from tests.conftest import NOW, SEEDS

@@ -33,8 +33,9 @@ from briefs.brief import (
     StoryRef,
     TimelineEntry,
 )
-from briefs.compose import Candidate, citer
-from briefs.rank import TermMatrix, Vector, centrality, terms, tfidf_vectors
+from briefs.compose.brief import Candidate, citer
+from briefs.compose.rank import TermMatrix, Vector, centrality, tfidf_vectors
+from briefs.compose.sources import SourceBook
 from briefs.render import (
     _MD_CLOSING_HASHES,
     _MD_EMAIL,
@@ -47,8 +48,8 @@ from briefs.render import (
     escape_markdown,
     make_environment,
 )
-from briefs.sources import SourceBook
 from briefs.store.base import DocumentSummary, SentenceRow
+from briefs.terms import terms
 
 TEXTS = [
     "Russia denied supplying artillery shells to North Korea.",

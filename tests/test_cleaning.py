@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from briefs.articles import infer_publication_date, read_article
-from briefs.cleaning import clean_page, load_rules
+from briefs.ingest.articles import infer_publication_date, read_article
+from briefs.ingest.cleaning import clean_page, load_rules
 from briefs.segment import split_sentences
 from tests.conftest import SEEDS
 

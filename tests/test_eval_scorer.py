@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from briefs.articles import read_article
+from briefs.ingest.articles import read_article
 from briefs.segment import split_sentences
 from tests.eval.score import (
     PRF,

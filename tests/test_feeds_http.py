@@ -12,6 +12,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
+from briefs.analysis.pipeline import analyze_pending
 from briefs.clock import FrozenClock
 from briefs.errors import InputError
 from briefs.feeds.decide import Policy
@@ -19,7 +20,6 @@ from briefs.feeds.fetch import Fetcher, FetchResult, FetchSettings
 from briefs.feeds.poll import FeedOutcome, Poller, PollSummary, add_feed
 from briefs.feeds.safety import StaticResolver
 from briefs.lexicon import load_lexicon
-from briefs.pipeline import analyze_pending
 from briefs.store import SqlStore
 from briefs.store.feeds import Feed
 from briefs.store.queries import visible_filter

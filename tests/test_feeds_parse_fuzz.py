@@ -43,8 +43,8 @@ from briefs.feeds.parse import (
     parse_feed,
 )
 from briefs.feeds.urls import check_feed_url
-from briefs.ingest import ingest_feed_file
-from briefs.outlets import shipped_outlets
+from briefs.ingest.files import ingest_feed_file
+from briefs.ingest.outlets import shipped_outlets
 from briefs.store import SqlStore
 
 URL = "http://fuzz.example/feed"

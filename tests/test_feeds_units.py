@@ -14,7 +14,7 @@ from briefs.feeds.fetch import max_age_seconds, retry_after_seconds
 from briefs.feeds.parse import NotAFeedError, html_to_text, parse_feed
 from briefs.feeds.safety import AddressPolicy, address_problem
 from briefs.feeds.urls import canonical_url, check_feed_url
-from briefs.outlets import shipped_outlets
+from briefs.ingest.outlets import shipped_outlets
 from briefs.settings import load_settings
 from tests.feedserver import item, rss
 

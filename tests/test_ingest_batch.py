@@ -27,7 +27,7 @@ from briefs.clock import FrozenClock
 from briefs.feeds.decide import Policy
 from briefs.feeds.fetch import Fetcher, FetchResult, FetchSettings
 from briefs.feeds.poll import Poller
-from briefs.ingest import ingest_files
+from briefs.ingest.files import ingest_files
 from briefs.models import ParsedArticle
 from briefs.store import SqlStore, open_store
 from tests import pg

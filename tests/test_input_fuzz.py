@@ -20,9 +20,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot.argtypes import MAXIMUM, int_at_least
+from briefs.compose.lookup import MAX_SENTENCE_INDEX, parse_ref
 from briefs.dates import DateParseError, parse_cli_date
 from briefs.errors import InputError
-from briefs.lookup import MAX_SENTENCE_INDEX, parse_ref
 from tests.conftest import Run
 from tests.test_bad_input import one_error_line
 

@@ -22,12 +22,12 @@ from sqlalchemy import text
 
 from bot.cli import main
 from bot.services.shared import Services
+from briefs.analysis.pipeline import analyze_pending
 from briefs.clock import FrozenClock
 from briefs.feeds.entries import newest_first
 from briefs.feeds.parse import FeedEntry, newest_indexes, parse_feed
 from briefs.lexicon import load_lexicon
 from briefs.models import ParsedArticle
-from briefs.pipeline import analyze_pending
 from briefs.settings import load_settings
 from briefs.store import SqlStore, open_store
 from tests.conftest import NOW, Run

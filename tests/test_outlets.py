@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from briefs.errors import SettingsError
-from briefs.outlets import Outlet, OutletTable, load_outlets, outlet_from_title, shipped_outlets
+from briefs.ingest.outlets import (
+    Outlet,
+    OutletTable,
+    load_outlets,
+    outlet_from_title,
+    shipped_outlets,
+)
 from briefs.store import open_store
 from tests.conftest import Run
 from tests.feedserver import FeedServer, Route, item, rss

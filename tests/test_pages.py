@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from briefs.articles import read_article
 from briefs.errors import InputError
-from briefs.identity import document_id_for
-from briefs.pages import decode_page, page_metadata, read_page
+from briefs.ingest.articles import read_article
+from briefs.ingest.pages import decode_page, page_metadata, read_page
 from briefs.segment import split_sentences
 from briefs.store import open_store
+from briefs.store.identity import document_id_for
 from tests.conftest import SEEDS, Run, snapshot
 
 PAGE = Path(__file__).parent / "pages" / "korea-herald-kirby.html"

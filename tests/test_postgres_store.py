@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from briefs.articles import parse_article
 from briefs.clock import FrozenClock
 from briefs.errors import SettingsError
-from briefs.ingest import ingest_files, seed_files
+from briefs.ingest.articles import parse_article
+from briefs.ingest.files import ingest_files, seed_files
 from briefs.resources import seeds_dir
 from briefs.settings import load_settings
 from briefs.store import SqlStore, open_store

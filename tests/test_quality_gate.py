@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from briefs.articles import read_article
+from briefs.ingest.articles import read_article
 from briefs.segment import split_sentences
 from tests.conftest import SEEDS
 from tests.eval.score import load_gold

@@ -1,9 +1,9 @@
-"""The sentence plan of a revised document, without a store (briefs.revisions)."""
+"""The sentence plan of a revised document, without a store (briefs.store.revisions)."""
 
 from __future__ import annotations
 
 from briefs.models import Span
-from briefs.revisions import KeptSentence, NewSentence, StoredSentence, plan_sentences
+from briefs.store.revisions import KeptSentence, NewSentence, StoredSentence, plan_sentences
 
 
 def _new(*texts: str) -> list[tuple[str, Span]]:

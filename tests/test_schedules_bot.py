@@ -27,7 +27,7 @@ from bot.app import BriefBot
 from bot.services.digests import RunResult
 from bot.services.shared import Services
 from briefs.clock import FrozenClock
-from briefs.ingest import ingest_files
+from briefs.ingest.files import ingest_files
 from briefs.schedules import make_timing
 from briefs.settings import load_settings
 from tests.discord_double import (

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from briefs.analysis import analysis_version
+from briefs.analysis.facts import analysis_version
 from briefs.lexicon import load_lexicon
 from briefs.store import open_store
 from tests.conftest import Run
@@ -47,8 +47,13 @@ NOT_FOR_READS = (
     "apscheduler",
 )
 # Analysis code (and its many patterns) and the pipeline's process pool: a read on an
-# analysed store needs none of them (the analysis version is in briefs.versioning).
-ANALYSIS = ("briefs.analysis", "briefs.dates", "briefs.quotes", "briefs.pipeline")
+# analysed store needs none of them (the analysis version is in briefs.analysis.versioning).
+ANALYSIS = (
+    "briefs.analysis.facts",
+    "briefs.dates",
+    "briefs.analysis.quotes",
+    "briefs.analysis.pipeline",
+)
 GOOD = """Title: Ministry announces new export controls
 Publisher: Test Wire
 Date: 2026-11-20
@@ -102,7 +107,10 @@ def test_help_imports_no_sqlalchemy_and_no_command_module() -> None:
     code, out, modules = run_cli(["--help"])
     assert code == 0 and "usage: briefbot" in out and "stats" in out
     assert loaded(modules, HEAVY) == []
-    assert not {"bot.services.shared", "briefs.store", "briefs.analysis", "briefs.render"} & modules
+    assert (
+        not {"bot.services.shared", "briefs.store", "briefs.analysis.facts", "briefs.render"}
+        & modules
+    )
 
 
 def test_a_usage_error_imports_nothing_heavy() -> None:
@@ -137,12 +145,17 @@ def test_reads_from_sqlite_import_only_what_they_need(
     code, out, modules = run_cli(["brief", "--since", "2020-01-01"], env)
     assert code == 0 and "[1]" in out
     assert "briefs.dates" in modules
-    assert loaded(modules, ("briefs.analysis", "briefs.quotes", "briefs.pipeline")) == []
+    assert (
+        loaded(
+            modules, ("briefs.analysis.facts", "briefs.analysis.quotes", "briefs.analysis.pipeline")
+        )
+        == []
+    )
 
 
 def test_ranking_uses_one_blas_thread_unless_told_otherwise() -> None:
-    """numpy's OpenBLAS threads cost more to start than ranking a brief (briefs.rank)."""
-    probe = "import briefs.rank, os\nprint(os.environ['OPENBLAS_NUM_THREADS'])"
+    """numpy's OpenBLAS threads cost more to start than ranking a brief (briefs.compose.rank)."""
+    probe = "import briefs.compose.rank, os\nprint(os.environ['OPENBLAS_NUM_THREADS'])"
     code, out, _ = imported_by(probe, {"OPENBLAS_NUM_THREADS": ""})
     assert code == 0 and out.strip() == ""  # set, even empty: left as it is
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}

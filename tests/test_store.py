@@ -9,13 +9,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 
-from briefs.articles import parse_article
 from briefs.errors import SettingsError
-from briefs.identity import document_id_for
-from briefs.ingest import ingest_files
+from briefs.ingest.articles import parse_article
+from briefs.ingest.files import ingest_files
 from briefs.schedules import make_timing
 from briefs.store import SqlStore, open_store
 from briefs.store.documents import SqlDocuments
+from briefs.store.identity import document_id_for
 from briefs.store.migrations import LATEST
 from tests.conftest import NOW, SEEDS, snapshot
 
@@ -179,8 +179,8 @@ def test_salient_sentences_of_a_window_are_the_same_whichever_plan_reads_them(
     seeded: SqlStore, limit: int, since: datetime | None
 ) -> None:
     """A narrow window is read document by document, a wide one by salience: same answer."""
+    from briefs.analysis.pipeline import analyze_pending
     from briefs.lexicon import load_lexicon
-    from briefs.pipeline import analyze_pending
 
     analyze_pending(seeded, load_lexicon())
     everything = seeded.analysis.live_sentences(since)

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy import event, text
 
+from briefs.analysis.pipeline import analyze_pending
 from briefs.clock import FrozenClock
-from briefs.ingest import ingest_files, seed_files
+from briefs.ingest.files import ingest_files, seed_files
 from briefs.lexicon import load_lexicon
-from briefs.pipeline import analyze_pending
 from briefs.store import SqlStore, Visibility, open_store
 from briefs.store.migrations import LATEST
 from tests.conftest import NOW, SEEDS

@@ -127,7 +127,9 @@ class Briefs(commands.Cog):
         since, until = days_window(bot.services.clock(), days)
         visible = scope(interaction)
         await answer_pages(
-            interaction, lambda: bot.services.briefs.stories(since, until, visible), "stories"
+            interaction,
+            lambda: bot.services.briefs.stories(since, until, visible),
+            "stories",
         )
 
 

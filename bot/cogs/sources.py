@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.cogs.common import answer_brief, bot_of, choices, defer, scope
-from briefs.lookup import parse_ref
+from briefs.compose.lookup import parse_ref
 
 
 async def ref_autocomplete(

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from briefs.compose import BriefRequest, check_filters, compose_brief
-from briefs.versioning import analysis_version
+from briefs.analysis.versioning import analysis_version
+from briefs.compose.brief import BriefRequest, check_filters, compose_brief
 
 if TYPE_CHECKING:
     from bot.services.shared import Services
@@ -57,7 +57,7 @@ class BriefService:
         )
 
     def source(self, ref: str, radius: int = 1, visible: Visibility | None = None) -> Brief:
-        from briefs.lookup import lookup_source, parse_ref
+        from briefs.compose.lookup import lookup_source, parse_ref
 
         parse_ref(ref)  # a malformed reference is refused before any analysis runs
         self._shared.ensure_ready()
@@ -73,7 +73,7 @@ class BriefService:
         until: datetime | None = None,
         visible: Visibility | None = None,
     ) -> Brief:
-        from briefs.lookup import search_statements
+        from briefs.compose.lookup import search_statements
 
         self._shared.ensure_ready()
         return search_statements(
@@ -95,7 +95,7 @@ class BriefService:
         limit: int = 40,
         visible: Visibility | None = None,
     ) -> Brief:
-        from briefs.timelines import compose_timeline
+        from briefs.compose.timelines import compose_timeline
 
         check_filters(topic, entity)
         self._shared.ensure_ready()
@@ -112,7 +112,7 @@ class BriefService:
         )
 
     def entity(self, name: str, visible: Visibility | None = None) -> Brief:
-        from briefs.profiles import compose_entity
+        from briefs.compose.profiles import compose_entity
 
         self._shared.ensure_ready()
         return compose_entity(
@@ -125,7 +125,7 @@ class BriefService:
         until: datetime | None = None,
         visible: Visibility | None = None,
     ) -> Brief:
-        from briefs.stories import compose_stories
+        from briefs.compose.stories import compose_stories
 
         self._shared.ensure_ready()
         return compose_stories(self._shared.store, self._shared.clock(), since, until, visible)

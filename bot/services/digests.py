@@ -30,7 +30,7 @@ from bot.delivery import (
 from bot.discord_render import DiscordMessage, render_for_discord
 from bot.shards import ALL, Shards
 from briefs.brief import Brief
-from briefs.digest import SETTLE, DigestRequest, compose_digest, is_empty
+from briefs.compose.digest import SETTLE, DigestRequest, compose_digest, is_empty
 from briefs.errors import NotFoundError, internal_error
 from briefs.schedules import DueWindow, due_window
 from briefs.settings import ScheduleSettings
@@ -298,7 +298,8 @@ class DigestService:
         settle: timedelta = SETTLE,
     ) -> Brief:
         """The digest of a window (blocking): for a schedule, or a scope with filters.
-        ``settle``: see ``briefs.digest.SETTLE`` (a preview, outside the ledger, needs none)."""
+        ``settle``: see ``briefs.compose.digest.SETTLE`` (a preview, outside the ledger,
+        needs none)."""
         self.services.ensure_ready()
         if schedule is not None:
             scope_id, topics, entities = schedule.scope_id, schedule.topics, schedule.entities

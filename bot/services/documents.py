@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.services.shared import Services
-    from briefs.ingest import FileResult
+    from briefs.ingest.files import FileResult
     from briefs.store.copy import TableCount
 
 
@@ -26,7 +26,7 @@ class DocumentService:
     def ingest(self, files: Sequence[Path]) -> Iterator[FileResult]:
         """Store each file (articles, saved pages, RSS/Atom files), yielding each result as
         soon as it is stored (for progress), credited to its outlet."""
-        from briefs.ingest import ingest_files
+        from briefs.ingest.files import ingest_files
 
         shared = self._shared
         yield from ingest_files(

@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from briefs.analysis.versioning import analysis_version
 from briefs.errors import InputError
 from briefs.lexicon import Lexicon, load_lexicon
 from briefs.store import SqlStore, Visibility, default_database_url, open_store
-from briefs.versioning import analysis_version
 
 # What only some answers need is imported where they run (start-up, docs/performance.md):
 # Jinja2 to render, the ingest path to seed a new store, the analysis pipeline before a read,
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from bot.services.schedules import ScheduleService
     from briefs.brief import Brief
     from briefs.clock import Clock
-    from briefs.ingest import IngestLimits
-    from briefs.outlets import OutletTable
+    from briefs.ingest.files import IngestLimits
+    from briefs.ingest.outlets import OutletTable
     from briefs.settings import Settings
 
 log = logging.getLogger("briefbot")
@@ -153,14 +153,14 @@ class Services:
     def ingest_limits(self) -> IngestLimits:
         """What one ingested file may cost: [ingest] max_file_bytes, and for an RSS/Atom file
         [feeds] max_items_per_fetch (the file counts as one fetch)."""
-        from briefs.ingest import IngestLimits
+        from briefs.ingest.files import IngestLimits
 
         return IngestLimits(self.settings.max_file_bytes, self.settings.feeds.max_items_per_fetch)
 
     @cached_property
     def outlets(self) -> OutletTable:
         """Who publishes what: the shipped table, then [feeds] outlets_file."""
-        from briefs.outlets import load_outlets
+        from briefs.ingest.outlets import load_outlets
 
         extra = self.settings.feeds.outlets_file
         return load_outlets([extra] if extra is not None else [])
@@ -189,7 +189,7 @@ class Services:
             return  # a store that cannot be written is read as it is
         if store.get_meta(SEEDED) or store.documents.has_origin("seed"):
             return
-        from briefs.ingest import ingest_files, seed_files
+        from briefs.ingest.files import ingest_files, seed_files
 
         files = seed_files(self.settings.seeds_dir)
         self.say(
@@ -227,7 +227,7 @@ class Services:
         # pipeline, with its process pool machinery, is imported only when there is work.
         if not self.store.analysis.pending(analysis_version(self.lexicon), stale=stale):
             return
-        from briefs.pipeline import analyze_pending
+        from briefs.analysis.pipeline import analyze_pending
 
         analyze_pending(
             self.store,
@@ -260,7 +260,7 @@ class Services:
     def refresh_stale(self, batch: int) -> int:
         """Re-analyse up to ``batch`` stale documents (the lock held for one batch only, so
         answers interleave); how many. Briefs read the old analysis of the rest meanwhile."""
-        from briefs.pipeline import analyze_pending
+        from briefs.analysis.pipeline import analyze_pending
 
         with self._analysing:
             return analyze_pending(

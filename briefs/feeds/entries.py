@@ -11,8 +11,8 @@ from datetime import datetime
 
 from briefs.feeds.parse import FeedEntry
 from briefs.feeds.urls import canonical_url
+from briefs.ingest.outlets import INFERRED, OutletTable
 from briefs.models import ParsedArticle, Provenance
-from briefs.outlets import INFERRED, OutletTable
 
 
 def entry_url(entry: FeedEntry) -> str | None:
@@ -50,7 +50,7 @@ def entry_article(
     entry: FeedEntry, feed_title: str | None, text: str | None = None, *, outlets: OutletTable
 ) -> ParsedArticle:
     """A feed entry as an article, credited to the outlet that published it, not to the feed
-    that carried it (``briefs.outlets``). A missing date stays missing: never silently "now"
+    that carried it (``briefs.ingest.outlets``). A missing date stays missing: never silently "now"
     (the time briefbot first saw the entry is kept apart, as ``first_seen_at``)."""
     body = (text if text is not None else entry.text) or entry.title
     publisher, evidence = outlets.outlet_of(

@@ -25,9 +25,9 @@ from urllib.parse import urljoin
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
-from briefs.cleaning import normalize_text
 from briefs.errors import InputError
 from briefs.feeds.urls import check_feed_url
+from briefs.ingest.cleaning import normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class FeedEntry:
     published_precision: Precision  # "day" for a date without a time of day
     text: str  # clean text of the longest of content and summary
     # Who published the item, where the feed says so: an aggregator's <source> (title and
-    # URL), or dc:publisher. The outlet is read from these first (briefs.outlets).
+    # URL), or dc:publisher. The outlet is read from these first (briefs.ingest.outlets).
     source_title: str | None = None
     source_url: str | None = None
     publisher: str | None = None

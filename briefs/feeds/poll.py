@@ -28,9 +28,9 @@ from briefs.feeds.entries import entry_article, entry_hash, newest_first, source
 from briefs.feeds.fetch import PAGE_ACCEPT, Fetcher, FetchResult
 from briefs.feeds.parse import FeedEntry, NotAFeedError, ParsedFeed, parse_feed
 from briefs.feeds.urls import canonical_url, check_feed_url
+from briefs.ingest.outlets import OutletTable, shipped_outlets
+from briefs.ingest.pages import main_text
 from briefs.models import ParsedArticle
-from briefs.outlets import OutletTable, shipped_outlets
-from briefs.pages import main_text
 from briefs.settings import FeedSettings
 from briefs.store.base import Feeds, IngestOutcome, Store
 from briefs.store.feeds import EntryLink, Feed, FeedState

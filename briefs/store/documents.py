@@ -1,5 +1,5 @@
 """Document persistence: a document and its sentences stored in one transaction, revised
-with every unchanged sentence keeping its citation index (``briefs.revisions`` plans it,
+with every unchanged sentence keeping its citation index (``briefs.store.revisions`` plans it,
 this applies the plan), and read back by id, window or citation."""
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from briefs.identity import body_hash, content_hash, document_id_for
 from briefs.models import Document, Origin, ParsedArticle
-from briefs.revisions import SentencePlan, StoredSentence, plan_sentences
 from briefs.store import dialect
 from briefs.store.base import DocumentSummary, IngestOutcome, SentenceRow, Visibility
+from briefs.store.identity import body_hash, content_hash, document_id_for
 from briefs.store.queries import chunks, only_visible, window
+from briefs.store.revisions import SentencePlan, StoredSentence, plan_sentences
 from briefs.store.schema import documents, sentences
 from briefs.store.search import SentenceIndex
 

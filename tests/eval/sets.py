@@ -23,11 +23,11 @@ from xml.sax.saxutils import escape
 from sqlalchemy import select
 
 from bot.cli import main
+from briefs.analysis.pipeline import analyze_pending
 from briefs.clock import FrozenClock
 from briefs.feeds.urls import canonical_url
-from briefs.ingest import ingest_files
+from briefs.ingest.files import ingest_files
 from briefs.lexicon import load_lexicon
-from briefs.pipeline import analyze_pending
 from briefs.store import open_store
 from briefs.store.schema import documents, mentions, sentences
 from tests.conftest import NOW

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli import main
+from briefs.analysis.pipeline import analyze_pending
 from briefs.clock import FrozenClock
-from briefs.ingest import ingest_files
+from briefs.ingest.files import ingest_files
 from briefs.lexicon import load_lexicon
-from briefs.pipeline import analyze_pending
 from briefs.resources import seeds_dir
 from briefs.store import open_store
 from tests.conftest import NOW

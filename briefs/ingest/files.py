@@ -14,12 +14,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from briefs.articles import MANIFEST_NAME, read_article, read_bytes
-from briefs.cleaning import load_rules
 from briefs.errors import InputError
+from briefs.ingest.articles import MANIFEST_NAME, read_article, read_bytes
+from briefs.ingest.cleaning import load_rules
+from briefs.ingest.outlets import INFERRED, OutletTable, shipped_outlets
+from briefs.ingest.pages import is_page_file, read_page
 from briefs.models import Origin, ParsedArticle
-from briefs.outlets import INFERRED, OutletTable, shipped_outlets
-from briefs.pages import is_page_file, read_page
 from briefs.store.base import IngestOutcome, Store
 
 

@@ -10,8 +10,8 @@ from briefs.brief import (
     Brief,
     Window,
 )
-from briefs.compose import story_ref
-from briefs.sources import SourceBook
+from briefs.compose.brief import story_ref
+from briefs.compose.sources import SourceBook
 from briefs.store.base import DocumentSummary, Store, Visibility
 
 

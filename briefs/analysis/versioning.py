@@ -1,6 +1,6 @@
 """What identifies an analysis: the analysis code's version and the domain data it read.
 
-Kept apart from ``briefs.analysis`` so that checking whether a store's analysis is current
+Kept apart from ``briefs.analysis.facts`` so that checking whether a store's analysis is current
 (every read does) does not load the analysis code and compile its many patterns: a brief
 from an analysed store never needs them (docs/performance.md, "Start-up").
 """
@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from briefs.lexicon import Lexicon
 
-# Bump when analysis code (briefs/analysis.py and what it calls) changes in a way that
+# Bump when analysis code (briefs/analysis/facts.py and what it calls) changes in a way that
 # changes stored results.
 ANALYSIS_CODE_VERSION = "4"
 

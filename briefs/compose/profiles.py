@@ -15,10 +15,10 @@ from briefs.brief import (
     Quote,
     Section,
 )
-from briefs.compose import BriefRequest, compose_brief
+from briefs.compose.brief import BriefRequest, compose_brief
+from briefs.compose.sources import SourceBook
 from briefs.errors import NotFoundError
 from briefs.lexicon import Lexicon
-from briefs.sources import SourceBook
 from briefs.store.base import Store, Visibility
 
 

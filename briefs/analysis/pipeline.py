@@ -19,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
 
-from briefs.analysis import (
+from briefs.analysis.facts import (
     VECTOR_CACHE,
     Background,
     DocumentAnalysis,

@@ -16,19 +16,20 @@ from datetime import date, timedelta
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
+from briefs.analysis.quotes import Speaker, attribute
+from briefs.analysis.scoring import quality
+from briefs.analysis.versioning import ANALYSIS_CODE_VERSION as ANALYSIS_CODE_VERSION
+from briefs.analysis.versioning import analysis_version as analysis_version
 from briefs.dates import DateMention, find_dates, reference_date
 from briefs.lexicon import Lexicon
-from briefs.quotes import Speaker, attribute
-from briefs.rank import terms
-from briefs.scoring import quality
-from briefs.versioning import ANALYSIS_CODE_VERSION as ANALYSIS_CODE_VERSION
-from briefs.versioning import analysis_version as analysis_version
+from briefs.terms import terms
 
 if TYPE_CHECKING:
     from briefs.store.base import AnalysisInput
 
 # The analysis version (bump ANALYSIS_CODE_VERSION when analysis code changes in a way that
-# changes stored results) lives in briefs.versioning, which reads import without this module.
+# changes stored results) lives in briefs.analysis.versioning, which reads import without
+# this module.
 SIGNATURE_TERMS = 80
 STORY_WINDOW_DAYS = 2
 STORY_SIMILARITY = 0.30

@@ -1,7 +1,7 @@
 """Read one article file into a ``ParsedArticle``: validation, cleaning and metadata.
 
-Metadata comes, in order of trust, from a web page's HTML metadata (briefs/pages.py), from the
-text itself, from a ``manifest.toml`` beside the file (for what neither states), or is
+Metadata comes, in order of trust, from a web page's HTML metadata (briefs/ingest/pages.py),
+from the text itself, from a ``manifest.toml`` beside the file (for what neither states), or is
 inferred; each value records which.
 """
 
@@ -16,7 +16,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from briefs.cleaning import CleaningRules, CleanPage, clean_page, load_rules
 from briefs.dates import (
     MONTHS,
     WEEKDAYS,
@@ -27,6 +26,7 @@ from briefs.dates import (
     zone,
 )
 from briefs.errors import InputError
+from briefs.ingest.cleaning import CleaningRules, CleanPage, clean_page, load_rules
 from briefs.models import PageMetadata, ParsedArticle, Provenance
 from briefs.segment import split_sentences
 

@@ -4,7 +4,7 @@ A page is decoded as a browser decodes it (byte-order mark, then its ``<meta cha
 UTF-8 or refused), its main text is extracted with trafilatura (paragraphs kept), and what its
 HTML says about the article (meta tags, JSON-LD, canonical link) becomes metadata with
 provenance ``page``. The text then goes through the same cleaning rules and sentence splitter
-as a text file (``briefs.articles``), so the same paragraph gives the same citations.
+as a text file (``briefs.ingest.articles``), so the same paragraph gives the same citations.
 """
 
 from __future__ import annotations
@@ -21,16 +21,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from briefs.articles import (
+from briefs.errors import InputError
+from briefs.feeds.urls import canonical_url, check_feed_url
+from briefs.ingest.articles import (
     build_article,
     decode_article,
     manifest_entry,
     read_bytes,
     refuse_non_text,
 )
-from briefs.cleaning import CleaningRules, clean_page, load_rules
-from briefs.errors import InputError
-from briefs.feeds.urls import canonical_url, check_feed_url
+from briefs.ingest.cleaning import CleaningRules, clean_page, load_rules
 from briefs.models import PageMetadata, ParsedArticle
 
 log = logging.getLogger(__name__)

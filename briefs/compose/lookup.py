@@ -6,8 +6,8 @@ import re
 from datetime import datetime
 
 from briefs.brief import SECTION_HEADINGS, Brief, Item, Query, Section, Window
+from briefs.compose.sources import SourceBook
 from briefs.errors import InputError, NotFoundError
-from briefs.sources import SourceBook
 from briefs.store.base import SentenceRow, Store, Visibility
 
 # ASCII digits only: ``\d`` would take Arabic-Indic or full-width digits, which ``int`` reads.

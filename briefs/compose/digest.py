@@ -5,7 +5,7 @@ documents new in the window (items the scope's feeds brought first in it, and fi
 ingested in it), grouped into the stories analysis assigned them to, strongest story first
 (outlets reporting it, then documents, then its best statement). Each story is a section
 headed by its title and outlet count, with one or two statements, verbatim and cited, chosen
-by the brief composer's own scoring (``briefs.compose``); then what to watch and new names.
+by the brief composer's own scoring (``briefs.compose.brief``); then what to watch and new names.
 Filters (topics, entities) keep statements on any of the topics and naming any of the
 entities. An empty window gives a brief with no statements and one note, which the caller
 posts or not (``[schedules] post_when_empty``).
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from briefs.brief import Brief, Query, Section, Window
-from briefs.compose import (
+from briefs.compose.brief import (
     DIVERSITY,
     MAX_CANDIDATES,
     Candidate,
@@ -29,9 +29,9 @@ from briefs.compose import (
     score_candidates,
     story_ref,
 )
+from briefs.compose.rank import mmr
+from briefs.compose.sources import SourceBook
 from briefs.lexicon import Entity, Lexicon, Topic
-from briefs.rank import mmr
-from briefs.sources import SourceBook
 from briefs.store.base import DocumentSummary, SentenceRow, Store
 
 # Items first seen in the last minutes before a window's end go into the next digest, so a

@@ -10,10 +10,10 @@ from briefs.brief import (
     TimelineEntry,
     Window,
 )
-from briefs.compose import check_filters
+from briefs.compose.brief import check_filters
+from briefs.compose.sources import SourceBook
 from briefs.errors import NotFoundError
 from briefs.lexicon import Lexicon
-from briefs.sources import SourceBook
 from briefs.store.base import SentenceRow, Store, Visibility
 
 TIMELINE_LIMIT = 40

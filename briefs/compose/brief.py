@@ -4,10 +4,10 @@ Every statement is a stored sentence, verbatim, with its citation; nothing is pa
 Candidates come from the store's indexes (full-text, topic, entity, salience), so ranking
 work is bounded however large the store grows. The composer is otherwise pure.
 
-The digest composer (``briefs.digest``) ranks and cites the same way, through the small
+The digest composer (``briefs.compose.digest``) ranks and cites the same way, through the small
 public API here: ``Candidate``, ``score_candidates``, ``citer``, ``cited_item``, ``finish``
 and ``story_ref``, so the two never drift apart. Sources are numbered by a ``SourceBook``
-(``briefs.sources``), as in every other view.
+(``briefs.compose.sources``), as in every other view.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from briefs.analysis.scoring import quality
 from briefs.brief import (
     SECTION_HEADINGS,
     SECTION_ORDER,
@@ -34,11 +35,10 @@ from briefs.brief import (
     TimelineEntry,
     Window,
 )
+from briefs.compose.rank import TermMatrix, centrality, mmr
+from briefs.compose.sources import SourceBook
 from briefs.errors import InputError
 from briefs.lexicon import Entity, Lexicon, Topic
-from briefs.rank import TermMatrix, centrality, mmr
-from briefs.scoring import quality
-from briefs.sources import SourceBook
 from briefs.store.base import DocumentSummary, SentenceRow, Store, Visibility
 
 # Ranking never looks at more sentences than this; the indexes narrow the field first.
