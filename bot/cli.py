@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from aiohttp.abc import AbstractResolver
 
     from bot.services.shared import Services
-    from briefs.lexicon import Lexicon
     from briefs.store import Visibility
 
 log = logging.getLogger("briefbot")
@@ -154,7 +153,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 class App:
-    """What every command needs: the services (settings, store, clock, lexicon) and outputs."""
+    """What every command needs: the services (``app.services``: settings, store, clock,
+    lexicon and the use cases) and where output goes."""
 
     def __init__(self, settings: Settings, clock: Clock, out: TextIO, err: TextIO) -> None:
         self.out = out
@@ -167,31 +167,8 @@ class App:
         # Feed fetches' DNS (main()'s ``resolver``; None: the system's).
         self.resolver: AbstractResolver | None = None
 
-    @property
-    def settings(self) -> Settings:
-        return self.services.settings
-
-    @property
-    def clock(self) -> Clock:
-        return self.services.clock
-
-    @property
-    def lexicon(self) -> Lexicon:
-        """The domain data: shipped config/ plus the user's [analysis] files."""
-        return self.services.lexicon
-
-    def close(self) -> None:
-        self.services.close()
-
     def say(self, message: str) -> None:
         print(message, file=self.err)
-
-    def ensure_corpus(self) -> None:
-        self.services.ensure_corpus()
-
-    def ensure_ready(self) -> None:
-        """Seed an empty store, then analyse whatever is new or stale."""
-        self.services.ensure_ready()
 
     def emit(self, text: str, out: Path | None) -> None:
         if out is None:
@@ -316,7 +293,7 @@ def cmd_stats(app: App, args: argparse.Namespace) -> int:
 def cmd_ingest(app: App, args: argparse.Namespace) -> int:
     from briefs.ingest.files import collect_files
 
-    files, errors = collect_files(args.paths, app.settings.article_suffixes)
+    files, errors = collect_files(args.paths, app.services.settings.article_suffixes)
     for error in errors:
         app.say(f"briefbot: error: {error}")
     counts: Counter[str] = Counter()
@@ -451,7 +428,7 @@ def main(
         return 70
     finally:
         if app is not None:
-            app.close()
+            app.services.close()
 
 
 if __name__ == "__main__":

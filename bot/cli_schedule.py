@@ -206,7 +206,7 @@ async def _post(app: App, args: argparse.Namespace, since: datetime | None) -> i
                 target,
                 messages,
                 key=f"cli:{now.isoformat()}",
-                policy=policy_of(app.settings.schedules),
+                policy=policy_of(app.services.settings.schedules),
             )
         except DeliveryFailed as exc:
             raise InputError(f"{target.label}: {exc.failure.reason}") from None
