@@ -37,6 +37,7 @@ from briefs.brief import (
 from briefs.errors import InputError
 from briefs.lexicon import Entity, Lexicon, Topic
 from briefs.rank import TermMatrix, centrality, mmr
+from briefs.redundancy import Gist, gist, is_near_repeat
 from briefs.scoring import quality
 from briefs.sources import SourceBook
 from briefs.store.base import DocumentSummary, SentenceRow, Store, Visibility
@@ -330,10 +331,29 @@ def score_candidates(
     return matrix
 
 
+def repeat_check(candidates: Sequence[Candidate]) -> Callable[[int, list[int]], bool]:
+    """``mmr``'s ``skip``: is candidate ``i`` a near-repeat of the chosen ones
+    (``briefs.redundancy``)? Each candidate's gist is worked out once, when first asked."""
+    gists: dict[int, Gist] = {}
+
+    def gist_of(i: int) -> Gist:
+        found = gists.get(i)
+        if found is None:
+            row = candidates[i].row
+            found = gists[i] = gist(row.text, row.speaker, row.direct)
+        return found
+
+    def repeats(i: int, chosen: list[int]) -> bool:
+        return bool(chosen) and is_near_repeat(gist_of(i), [gist_of(j) for j in chosen])
+
+    return repeats
+
+
 def _select(
     candidates: list[Candidate], matrix: TermMatrix, request: BriefRequest, lexicon: Lexicon
 ) -> tuple[list[Candidate], dict[str, list[Candidate]]]:
     relevance = [c.relevance for c in candidates]
+    repeats = repeat_check(candidates)
     stories = [c.story for c in candidates]
     doc_ids = [c.row.document_id for c in candidates]
     # mmr asks for every candidate's bonus against one selection: its stories and outlets
@@ -352,6 +372,19 @@ def _select(
         bonus = 0.0 if seen[0][stories[i]] else STORY_BONUS
         return bonus + (0.03 if doc_ids[i] not in seen[1] else 0.0)
 
+    def next_best(pool: list[int]) -> list[int]:
+        """The best of ``pool`` given the selection: relevant, unlike it, no near-repeat."""
+        return mmr(
+            pool,
+            relevance,
+            matrix,
+            1,
+            chosen=chosen,
+            bonus=story_bonus,
+            diversity=DIVERSITY,
+            skip=repeats,
+        )
+
     budget = request.max_items
     declarative = [
         i
@@ -365,6 +398,7 @@ def _select(
         min(request.bluf_items, budget),
         bonus=story_bonus,
         diversity=BLUF_DIVERSITY,
+        skip=repeats,
     )
     chosen = list(bluf)
     by_section: dict[str, list[int]] = defaultdict(list)
@@ -379,7 +413,7 @@ def _select(
         if story in covered:
             continue
         pool = [i for i, s in enumerate(stories) if s == story and i not in chosen]
-        for i in mmr(pool, relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY):
+        for i in mmr(pool, relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY, skip=repeats):
             by_section[candidates[i].section].append(i)
             chosen.append(i)
     # One statement for each kind of section that has material, then the best of the rest.
@@ -390,15 +424,7 @@ def _select(
         # A section opens with its most telling kind of statement: a measure actually taken,
         # a denial by the party accused, a quote by a named person.
         preferred = [i for i in pool if _telling(candidates[i], key, lexicon)]
-        for i in mmr(
-            preferred or pool,
-            relevance,
-            matrix,
-            1,
-            chosen=chosen,
-            bonus=story_bonus,
-            diversity=DIVERSITY,
-        ):
+        for i in next_best(preferred or pool):
             by_section[key].append(i)
             chosen.append(i)
     # Then the best of the rest, one at a time, no section taking more than its share.
@@ -409,9 +435,7 @@ def _select(
             for i, c in enumerate(candidates)
             if i not in chosen and len(by_section[c.section]) < cap
         ]
-        picked = mmr(
-            pool, relevance, matrix, 1, chosen=chosen, bonus=story_bonus, diversity=DIVERSITY
-        )
+        picked = next_best(pool)
         if not picked:
             break
         by_section[candidates[picked[0]].section].append(picked[0])

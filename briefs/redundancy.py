@@ -1,0 +1,162 @@
+"""Near-repeats: two statements that report the same event in other words.
+
+Term similarity (``briefs.rank``) misses a repeat told in other words ("began supplying
+weapons" and "has begun sending artillery"), and a repeat wrapped in a different attribution
+("..., a senior US official said Thursday"). Here a statement is reduced to what it reports:
+its content words without the attribution (the quoted words of a quote; the rest without
+the speaker's name), each cut to a stem and folded into a class of words that report the
+same thing in this domain (supply, send, provide: a transfer). A statement is a near-repeat
+of the brief so far when it shares a predicate class (what happens: a transfer, a concern,
+talks) with one chosen statement, and little of what it says is new to the chosen ones
+together. Pure, and cheap: sets of strings.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from briefs.rank import terms
+
+# Word stems (``rank.terms`` cuts words to 7 letters; a stem here matches a term that starts
+# with it) folded into one class: ways of reporting the same kind of event. Predicate classes
+# say what happens; a shared one is what makes two statements candidates for a repeat.
+PREDICATES: dict[str, tuple[str, ...]] = {
+    "transfer": (
+        "suppl",
+        "send",
+        "sent",
+        "provid",
+        "provisi",
+        "deliver",
+        "ship",
+        "transfer",
+        "export",
+        "sell",
+        "sold",
+        "funnel",
+        "trade",
+        "trading",
+    ),
+    "begin": ("began", "begun", "begin", "start"),
+    "concern": ("concern", "worr", "alarm", "monitor", "watchin"),
+    "talks": ("negotia", "talks", "discuss"),
+    "visit": ("visit", "trip", "travel"),
+    "meet": ("meet", "met", "summit"),
+    "violate": ("violat", "breach"),
+    "deny": ("deny", "denied", "denies", "denial", "dismiss", "rejecte", "groundle"),
+    "warn": ("warn", "caution"),
+    "sanction": ("sanctio", "designa", "blackli"),
+    "launch": ("launch", "fired", "fire"),
+    "help": ("help", "assist", "support"),
+    "seek": ("seek", "sought", "acquir", "obtain", "looking"),
+}
+# Generic names of what events are about, folded like predicates (sharing one alone does not
+# make a repeat). Specific ones (artillery, ammunition, satellites) stay words: they are news.
+OBJECTS: dict[str, tuple[str, ...]] = {
+    "arms": ("weapon", "arms", "armamen"),
+    "cooperation": ("coopera", "relatio", "ties"),
+}
+# A near-repeat says at most this share of new units (terms and classes) against the
+# statements already chosen together.
+MAX_NOVELTY = 0.4
+# Words that report or frame rather than say something (the attribution is dropped before).
+_FRAME = frozenset(
+    {
+        "noted",
+        "stresse",
+        "underscored",
+        "underso",
+        "accordi",
+        "quoted",
+        "stated",
+        "reported",
+        "report",
+        "reports",
+        "adding",
+        "possibl",
+        "potenti",
+        "obvious",
+        "certain",
+        "clearly",
+        "closely",
+        "also",
+        "still",
+        "yet",
+        "any",
+        "such",
+        "there",
+        "both",
+        "two",
+        "countri",
+    }
+)
+_QUOTED = re.compile(r"[\"“]([^\"“”]{12,})[\"”]")
+_REPORTING = r"(?:said|says|told|added|noted|stressed|underscored|warned|highlighted)"
+# "..., a senior US official said Thursday, ..." and "The NSC official noted that ...".
+_ATTRIBUTION = re.compile(
+    rf",\s+(?:an?|the|{_REPORTING})\b[^,\"“”]{{0,80}}?\b{_REPORTING}\b[^,.;\"“”]*"
+    rf"|^(?:an?|the)\b[^,\"“”]{{0,60}}?\b{_REPORTING}\s+(?:that\s+)?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Gist:
+    """What a statement reports: its content units, and which of them are predicates."""
+
+    units: frozenset[str]
+    predicates: frozenset[str]
+
+
+def _fold(term: str) -> str:
+    for table in (PREDICATES, OBJECTS):
+        for label, stems in table.items():
+            if term.startswith(stems):
+                return f"<{label}>"
+    return term
+
+
+def content(text: str, speaker: str | None = None, direct: bool = False) -> str:
+    """The words of a statement that report something: the quoted words of a direct quote
+    (when they are long enough to say something), else the text without the speaker."""
+    if direct:
+        quoted = " ".join(m.group(1) for m in _QUOTED.finditer(text))
+        if quoted:
+            return quoted
+    if speaker and len(speaker) > 3:
+        text = text.replace(speaker, " ")
+    return _ATTRIBUTION.sub(" ", text)
+
+
+def gist(text: str, speaker: str | None = None, direct: bool = False) -> Gist:
+    """A statement's gist (see the module's docstring)."""
+    units = {_fold(t) for t in terms(content(text, speaker, direct)) if t not in _FRAME}
+    predicates = {u for u in units if u.startswith("<") and u[1:-1] in PREDICATES}
+    return Gist(frozenset(units), frozenset(predicates))
+
+
+def novelty(candidate: Gist, chosen: Iterable[Gist]) -> float:
+    """The share of the candidate's units that none of the chosen statements says."""
+    if not candidate.units:
+        return 0.0
+    said: set[str] = set()
+    for g in chosen:
+        said |= g.units
+    return len(candidate.units - said) / len(candidate.units)
+
+
+def alike(candidate: Gist, chosen: Iterable[Gist]) -> list[Gist]:
+    """The chosen statements that report the same kind of event (a shared predicate class)."""
+    return [g for g in chosen if candidate.predicates & g.predicates]
+
+
+def is_near_repeat(
+    candidate: Gist, chosen: Sequence[Gist], max_novelty: float | None = None
+) -> bool:
+    """True when the candidate reports the same kind of event as chosen statements (a shared
+    predicate class) and adds little to what those statements say together."""
+    same = alike(candidate, chosen)
+    limit = MAX_NOVELTY if max_novelty is None else max_novelty
+    return bool(same) and novelty(candidate, same) <= limit
