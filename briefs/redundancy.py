@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from briefs.rank import terms
+from briefs.rank import STOPWORDS, terms
 
 # Word stems (``rank.terms`` cuts words to 7 letters; a stem here matches a term that starts
 # with it) folded into one class: ways of reporting the same kind of event. Predicate classes
@@ -92,6 +92,13 @@ _FRAME = frozenset(
         "countri",
     }
 )
+# Numbers (digits, number words): a statement with one the statements it resembles do not
+# have adds a fact ("three firms" after "four banks"). Names do not count: outlets name their
+# sources and agencies around the same fact.
+_ANCHOR = re.compile(
+    r"\b(?:\d[\d,.]*|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"dozens?|hundreds?|thousands?|millions?|billions?)\b"
+)
 _QUOTED = re.compile(r"[\"“]([^\"“”]{12,})[\"”]")
 _REPORTING = r"(?:said|says|told|added|noted|stressed|underscored|warned|highlighted)"
 # "..., a senior US official said Thursday, ..." and "The NSC official noted that ...".
@@ -104,10 +111,12 @@ _ATTRIBUTION = re.compile(
 
 @dataclass(frozen=True)
 class Gist:
-    """What a statement reports: its content units, and which of them are predicates."""
+    """What a statement reports: its content units, which of them are predicates, and its
+    numbers (``anchors``)."""
 
     units: frozenset[str]
     predicates: frozenset[str]
+    anchors: frozenset[str] = frozenset()
 
 
 def _fold(term: str) -> str:
@@ -132,9 +141,11 @@ def content(text: str, speaker: str | None = None, direct: bool = False) -> str:
 
 def gist(text: str, speaker: str | None = None, direct: bool = False) -> Gist:
     """A statement's gist (see the module's docstring)."""
-    units = {_fold(t) for t in terms(content(text, speaker, direct)) if t not in _FRAME}
+    said = content(text, speaker, direct)
+    units = {_fold(t) for t in terms(said) if t not in _FRAME}
     predicates = {u for u in units if u.startswith("<") and u[1:-1] in PREDICATES}
-    return Gist(frozenset(units), frozenset(predicates))
+    anchors = {a.lower()[:7] for a in _ANCHOR.findall(said)} - STOPWORDS
+    return Gist(frozenset(units), frozenset(predicates), frozenset(anchors))
 
 
 def novelty(candidate: Gist, chosen: Iterable[Gist]) -> float:
@@ -156,7 +167,10 @@ def is_near_repeat(
     candidate: Gist, chosen: Sequence[Gist], max_novelty: float | None = None
 ) -> bool:
     """True when the candidate reports the same kind of event as chosen statements (a shared
-    predicate class) and adds little to what those statements say together."""
+    predicate class), has no number they do not, and adds little else to what they say
+    together."""
     same = alike(candidate, chosen)
+    if not same or candidate.anchors - {a for g in same for a in g.anchors}:
+        return False
     limit = MAX_NOVELTY if max_novelty is None else max_novelty
-    return bool(same) and novelty(candidate, same) <= limit
+    return novelty(candidate, same) <= limit

@@ -58,3 +58,23 @@ def test_a_quote_counts_its_quoted_words() -> None:
         content(text, "The minister", True) == "Ruritania has begun sending weapons to Freedonia."
     )
     assert "minister" not in gist(text, "The minister", True).units
+
+
+def test_outlets_lead_then_recency_acts_and_relevance() -> None:
+    from briefs.compose import story_importance
+
+    # One outlet more weighs more than any other single factor at its most.
+    assert story_importance(2, 0.0, False, 0.5) > story_importance(1, 1.0, False, 0.5)
+    assert story_importance(2, 0.5, False, 0.5) > story_importance(1, 0.5, True, 0.5)
+    assert story_importance(2, 0.5, False, 0.0) > story_importance(1, 0.5, False, 0.9)
+    recent = story_importance(1, 1.0, False, 0.5)
+    assert recent > story_importance(1, 0.0, False, 0.5)
+    assert story_importance(1, 0.5, True, 0.5) > story_importance(1, 0.5, False, 0.5)
+
+
+def test_a_new_number_is_a_new_fact() -> None:
+    first = gist("The ministry sanctioned four banks for arms transfers, a spokesman said.")
+    other = gist("The ministry sanctioned three banks for arms transfers, a spokesman said.")
+    same = gist("The ministry sanctioned four banks over arms transfers, an official said.")
+    assert not is_near_repeat(other, [first])
+    assert is_near_repeat(same, [first])
