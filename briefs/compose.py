@@ -49,6 +49,9 @@ TIMELINE_ITEMS = 8
 NEW_NAMES = 5
 # Concrete measures (designations, summonses) are rare in the text but central to the brief.
 MEASURE_BOOST = 1.6
+# Relevance factor of a statement on context topics alone (``Topic.context``: summits,
+# exercises), none of the subjects of the brief (arms, munitions, sanctions...).
+CONTEXT_ONLY = 0.8
 # Share of centrality (against informativeness) in a statement's relevance.
 CENTRALITY_WEIGHT = 0.6
 # The bottom line must not repeat itself: it weighs redundancy more than the sections do.
@@ -314,6 +317,7 @@ def score_candidates(
     # repeats one across outlets) is matched once.
     by_text: dict[str, tuple[float, bool]] = {}
     sections: dict[tuple[str, str | None, bool, bool], str] = {}
+    context = {t.key for t in lexicon.topics.values() if t.context}
     for c, cent in zip(candidates, central, strict=True):
         text = c.row.text
         known = by_text.get(text)
@@ -344,6 +348,8 @@ def score_candidates(
             informative = min(1.0, informative * MEASURE_BOOST)
         blend = CENTRALITY_WEIGHT * cent + (1 - CENTRALITY_WEIGHT) * informative
         c.relevance = blend * lead * recency * relevance * c.quality
+        if context and set(c.row.topic_keys) <= context:
+            c.relevance *= CONTEXT_ONLY
     return matrix
 
 
