@@ -69,6 +69,9 @@ EVENT_SHARE = 2
 # A story's line is its most relevant statement that does not repeat an earlier line: term
 # likeness to other stories' lines counts for little (they are other events).
 LINE_DIVERSITY = 0.1
+# Times a filled brief may give up a statement that the others, chosen after it, say all of
+# (a near-repeat of the rest), to take the next best in its place.
+PRUNE_ROUNDS = 4
 # What makes a story lead, beside its outlets (``story_importance``).
 RECENCY_WEIGHT = 0.5
 ACT_WEIGHT = 0.5
@@ -518,17 +521,37 @@ def _select(
             chosen.append(i)
     # Then the best of the rest, one at a time, no section taking more than its share.
     cap = max(2, math.ceil(budget / SECTION_SHARE))
-    while len(chosen) < budget:
-        pool = [
-            i
-            for i, c in enumerate(candidates)
-            if i not in chosen and len(by_section[c.section]) < cap
-        ]
-        picked = next_best(pool)
-        if not picked:
+    dropped: set[int] = set()
+    for rounds in range(PRUNE_ROUNDS + 1):
+        while len(chosen) < budget:
+            pool = [
+                i
+                for i, c in enumerate(candidates)
+                if i not in chosen and i not in dropped and len(by_section[c.section]) < cap
+            ]
+            picked = next_best(pool)
+            if not picked:
+                break
+            by_section[candidates[picked[0]].section].append(picked[0])
+            chosen.append(picked[0])
+        if rounds == PRUNE_ROUNDS:
             break
-        by_section[candidates[picked[0]].section].append(picked[0])
-        chosen.append(picked[0])
+        # Near-repeats are judged against what was chosen before; a statement chosen early
+        # can turn out to say nothing the later ones do not: it gives way (lines and the
+        # bottom line stay), and the budget is filled again.
+        gone = next(
+            (
+                j
+                for j in chosen
+                if j not in lines and j not in bluf and repeats(j, [o for o in chosen if o != j])
+            ),
+            None,
+        )
+        if gone is None:
+            break
+        chosen.remove(gone)
+        by_section[candidates[gone].section].remove(gone)
+        dropped.add(gone)
     return (
         [candidates[i] for i in bluf],
         {key: [candidates[i] for i in ids] for key, ids in by_section.items()},
