@@ -20,21 +20,25 @@ from dataclasses import dataclass
 from briefs.rank import STOPWORDS, terms
 
 # Word stems (``rank.terms`` cuts words to 7 letters; a stem here matches a term that starts
-# with it) folded into one class: ways of reporting the same kind of event. Predicate classes
-# say what happens; a shared one is what makes two statements candidates for a repeat.
+# with it, one ending in "$" only that very term: "sent", not "sentence") folded into one
+# class: ways of reporting the same kind of event. Predicate classes say what happens; a
+# shared one is what makes two statements candidates for a repeat.
 PREDICATES: dict[str, tuple[str, ...]] = {
     "transfer": (
         "suppl",
         "send",
-        "sent",
+        "sent$",
         "provid",
         "provisi",
         "deliver",
-        "ship",
+        "ship$",
+        "ships$",
+        "shipped",
+        "shipmen",
         "transfer",
         "export",
         "sell",
-        "sold",
+        "sold$",
         "funnel",
         "trade",
         "trading",
@@ -42,13 +46,13 @@ PREDICATES: dict[str, tuple[str, ...]] = {
     "begin": ("began", "begun", "begin", "start"),
     "concern": ("concern", "worr", "alarm", "monitor", "watchin"),
     "talks": ("negotia", "talks", "discuss"),
-    "visit": ("visit", "trip", "travel"),
-    "meet": ("meet", "met", "summit"),
+    "visit": ("visit", "trip$", "trips$", "travel"),
+    "meet": ("meet", "met$", "summit"),
     "violate": ("violat", "breach"),
     "deny": ("deny", "denied", "denies", "denial", "dismiss", "rejecte", "groundle"),
     "warn": ("warn", "caution"),
     "sanction": ("sanctio", "designa", "blackli"),
-    "launch": ("launch", "fired", "fire"),
+    "launch": ("launch", "fired$", "fire$", "fires$", "firing$"),
     "help": ("help", "assist", "support"),
     "seek": ("seek", "sought", "acquir", "obtain", "looking"),
 }
@@ -56,7 +60,7 @@ PREDICATES: dict[str, tuple[str, ...]] = {
 # make a repeat). Specific ones (artillery, ammunition, satellites) stay words: they are news.
 OBJECTS: dict[str, tuple[str, ...]] = {
     "arms": ("weapon", "arms", "armamen"),
-    "cooperation": ("coopera", "relatio", "ties"),
+    "cooperation": ("coopera", "relatio", "ties$"),
 }
 # A near-repeat says at most this share of new units (terms and classes) against the
 # statements already chosen together.
@@ -66,12 +70,11 @@ _FRAME = frozenset(
     {
         "noted",
         "stresse",
-        "underscored",
-        "underso",
+        "undersc",
         "accordi",
         "quoted",
         "stated",
-        "reported",
+        "reporte",
         "report",
         "reports",
         "adding",
@@ -119,11 +122,23 @@ class Gist:
     anchors: frozenset[str] = frozenset()
 
 
+def _classes() -> dict[str, tuple[tuple[str, ...], frozenset[str]]]:
+    """Each class's prefixes and exact terms, split once."""
+    out = {}
+    for label, stems in (*PREDICATES.items(), *OBJECTS.items()):
+        prefixes = tuple(s for s in stems if not s.endswith("$"))
+        exact = frozenset(s[:-1] for s in stems if s.endswith("$"))
+        out[label] = (prefixes, exact)
+    return out
+
+
+_CLASSES = _classes()
+
+
 def _fold(term: str) -> str:
-    for table in (PREDICATES, OBJECTS):
-        for label, stems in table.items():
-            if term.startswith(stems):
-                return f"<{label}>"
+    for label, (prefixes, exact) in _CLASSES.items():
+        if term in exact or term.startswith(prefixes):
+            return f"<{label}>"
     return term
 
 

@@ -78,3 +78,11 @@ def test_a_new_number_is_a_new_fact() -> None:
     same = gist("The ministry sanctioned four banks over arms transfers, an official said.")
     assert not is_near_repeat(other, [first])
     assert is_near_repeat(same, [first])
+
+
+def test_short_stems_fold_only_their_own_words() -> None:
+    """ "sent" is a transfer, "sentenced" is not; "sold" is, "soldiers" is not."""
+    sent = gist("The ministry sent the rockets across the border by rail.")
+    court = gist("The court sentenced the soldiers who guarded the shipyard at night.")
+    assert "<transfer>" in sent.predicates
+    assert not court.predicates
