@@ -459,9 +459,10 @@ def _select(
         if not c.row.text.startswith(_QUOTE_OPENERS) and c.quality >= 1.0 and c.section != "denials"
     ] or list(range(len(candidates)))
     by_section: dict[str, list[int]] = defaultdict(list)
-    order = story_order(candidates, gist_of, lexicon)
+    # Only a brief leads with the events (an entity brief is about its entity).
+    order = story_order(candidates, gist_of, lexicon) if request.kind == "brief" else []
     lines: dict[int, StoryLine] = {}
-    if request.kind == "brief" and len(order) > 1:
+    if len(order) > 1:
         # Event first: the top stories' lines are the bottom line, the next ones Key
         # developments; a story whose every statement repeats an earlier line is left out.
         chosen: list[int] = []
