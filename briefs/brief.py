@@ -37,11 +37,22 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class StoryLine:
+    """The story an event line stands for: its date (first report) and how many outlets
+    report it. Only the lines that lead a brief or digest with the events carry one."""
+
+    id: str
+    date: str | None
+    outlets: int
+
+
+@dataclass(frozen=True)
 class Item:
     text: str
     citations: list[Citation]
     date: str | None = None
     stance: Stance | None = None
+    story: StoryLine | None = None
 
 
 @dataclass(frozen=True)
@@ -165,8 +176,11 @@ class Brief:
             "generated_at": iso(self.generated_at),
             "window": {"start": iso(self.window.start), "end": iso(self.window.end)},
             "query": _asdict(self.query),
-            "bluf": [_asdict(i) for i in self.bluf],
-            "sections": [_asdict(s) for s in self.sections],
+            "bluf": [_item(i) for i in self.bluf],
+            "sections": [
+                {"key": s.key, "heading": s.heading, "items": [_item(i) for i in s.items]}
+                for s in self.sections
+            ],
             "timeline": [_asdict(t) for t in self.timeline],
             "quotes": [_asdict(q) for q in self.quotes],
             "stories": [_asdict(s) for s in self.stories],
@@ -181,6 +195,15 @@ class Brief:
 
 
 _ATOMS = (str, int, float, bool, type(None))
+
+
+def _item(item: Item) -> dict[str, Any]:
+    """An item as JSON: ``story`` only on event lines, so every other item keeps its four
+    fields (the contract is extended, not changed)."""
+    out: dict[str, Any] = _asdict(item)
+    if item.story is None:
+        del out["story"]
+    return out
 
 
 @lru_cache(maxsize=256)

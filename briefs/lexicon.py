@@ -127,6 +127,9 @@ class Topic:
     label: str
     pattern: re.Pattern[str]
     terms: tuple[str, ...] = ()
+    # A context topic (summits, exercises) frames the news without being its subject: a
+    # statement on context topics alone weighs less in a brief (``compose.CONTEXT_ONLY``).
+    context: bool = False
 
     def matches(self, text: str) -> bool:
         return self.pattern.search(text) is not None
@@ -417,8 +420,13 @@ def _load(folder: str, extra_entities: str | None, extra_topics: str | None) -> 
     topics = {}
     for key, (value, what) in raw_topics.items():
         terms = _terms_of(key, value, what)
-        label = str(_table(value, f"{what}: {key}").get("label", key))
-        topics[key] = Topic(key, label, _terms_pattern(terms, ignore_case=True), terms)
+        table = _table(value, f"{what}: {key}")
+        label = str(table.get("label", key))
+        context = table.get("context", False)
+        if not isinstance(context, bool):
+            raise SettingsError(f"{what}: {key}: context must be true or false")
+        pattern = _terms_pattern(terms, ignore_case=True)
+        topics[key] = Topic(key, label, pattern, terms, context)
     entities = tuple(_entity(e, what) for e, what in raw_entities)
     cue_terms = {key: _terms_of(key, value, "cues") for key, value in raw_cues.items()}
     cues = {key: _terms_pattern(terms, ignore_case=True) for key, terms in cue_terms.items()}

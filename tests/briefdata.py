@@ -17,6 +17,7 @@ from briefs.brief import (
     Quote,
     Section,
     SourceRef,
+    StoryLine,
     StoryRef,
     TimelineEntry,
     Window,
@@ -32,7 +33,8 @@ def _cites(raw: list[dict[str, Any]]) -> list[Citation]:
 
 
 def _item(raw: dict[str, Any]) -> Item:
-    return Item(raw["text"], _cites(raw["citations"]), raw.get("date"), raw.get("stance"))
+    story = StoryLine(**raw["story"]) if "story" in raw else None
+    return Item(raw["text"], _cites(raw["citations"]), raw.get("date"), raw.get("stance"), story)
 
 
 def brief_from_dict(data: dict[str, Any], notes: list[str] | None = None) -> Brief:

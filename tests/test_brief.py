@@ -175,3 +175,32 @@ def test_an_unknown_name_the_corpus_uses_is_found_as_written(cli: Callable[..., 
 def test_a_brief_since_a_day_says_since(cli: Callable[..., Run]) -> None:
     run = cli("brief", "--since", "2023-09-20")
     assert "_since 2023-09-20 · " in run.out and "undated" not in run.out.splitlines()[2]
+
+
+def test_a_brief_on_several_stories_leads_with_one_line_per_story(
+    cli: Callable[..., Run],
+) -> None:
+    """The bottom line and the first Key developments are one line per story, the most
+    important first (the two-outlet story leads), each with its date and outlets."""
+    brief = cli("brief", "--format", "json").json()
+    developments = next(s for s in brief["sections"] if s["key"] == "developments")
+    lines = [i for i in [*brief["bluf"], *developments["items"]] if "story" in i]
+    assert len(brief["bluf"]) == 3 and all("story" in i for i in brief["bluf"])
+    stories = [i["story"]["id"] for i in lines]
+    assert len(stories) == len(set(stories)) == len(brief["stories"])
+    assert lines[0]["story"]["outlets"] == 2
+    assert [i["story"]["outlets"] for i in lines] == sorted(
+        (i["story"]["outlets"] for i in lines), reverse=True
+    )
+    for item in lines:
+        assert item["story"]["date"] is not None
+    # Lines come first in Key developments; the other items carry no story.
+    flags = ["story" in i for i in developments["items"]]
+    assert flags == sorted(flags, reverse=True)
+    md = cli("brief").out
+    assert "(2023-08-30, 2 outlets)" in md
+
+
+def test_an_entity_brief_is_not_event_first(cli: Callable[..., Run]) -> None:
+    brief = cli("entity", "Sergei Shoigu", "--format", "json").json()
+    assert not any("story" in i for i in _all_statements(brief))

@@ -30,6 +30,7 @@ from briefs.brief import (
     Quote,
     Section,
     SourceRef,
+    StoryLine,
     StoryRef,
     TimelineEntry,
 )
@@ -154,7 +155,13 @@ def test_brief_to_dict_is_the_dataclasses_asdict_of_its_parts() -> None:
         title="Title",
         generated_at=datetime(2026, 1, 2, tzinfo=UTC),
         bluf=[Item("x", cites, "2026-01-01", "claim")],
-        sections=[Section("developments", "Key developments", [Item("y", cites[:1])])],
+        sections=[
+            Section(
+                "developments",
+                "Key developments",
+                [Item("y", cites[:1]), Item("w", cites, story=StoryLine("s", None, 2))],
+            )
+        ],
         timeline=[TimelineEntry("2026-01-01", "day", "z", cites)],
         quotes=[Quote(None, "q", cites)],
         stories=[StoryRef("s", "t", [1, 2], 2, "2026-01-01", None)],
@@ -164,10 +171,18 @@ def test_brief_to_dict_is_the_dataclasses_asdict_of_its_parts() -> None:
         new_names=[NewName("N", 2)],
     )
     out = brief.to_dict()
+
+    def item(i: Item) -> dict[str, object]:
+        # ``story`` only on event lines: the other items keep their four fields.
+        return {k: v for k, v in dataclasses.asdict(i).items() if k != "story" or v is not None}
+
     parts = {
         "query": dataclasses.asdict(brief.query),
-        "bluf": [dataclasses.asdict(i) for i in brief.bluf],
-        "sections": [dataclasses.asdict(s) for s in brief.sections],
+        "bluf": [item(i) for i in brief.bluf],
+        "sections": [
+            {"key": s.key, "heading": s.heading, "items": [item(i) for i in s.items]}
+            for s in brief.sections
+        ],
         "timeline": [dataclasses.asdict(t) for t in brief.timeline],
         "quotes": [dataclasses.asdict(q) for q in brief.quotes],
         "stories": [dataclasses.asdict(s) for s in brief.stories],
@@ -178,6 +193,8 @@ def test_brief_to_dict_is_the_dataclasses_asdict_of_its_parts() -> None:
     }
     for key, value in parts.items():
         assert out[key] == value, key
+    assert "story" not in out["bluf"][0]
+    assert out["sections"][0]["items"][1]["story"] == {"id": "s", "date": None, "outlets": 2}
     # A copy, never the brief's own lists.
     assert out["profile"]["aliases"] is not brief.profile.aliases  # type: ignore[union-attr]
 

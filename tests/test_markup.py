@@ -343,16 +343,19 @@ def test_discord_messages_are_inert(hostile: Hostile, view: str) -> None:
     assert "script>" in sent or "iframe" in sent or "click" in sent  # not vacuous
 
 
-def test_discord_digest_headings_are_escaped(hostile: Hostile) -> None:
-    """A digest's sections are headed by a story's title, source text like any other."""
+def test_discord_digest_story_titles_are_escaped(hostile: Hostile) -> None:
+    """A digest leads with one line per story and lists its stories by title (source text
+    like any other): escaped wherever Discord shows them."""
     data = json.loads(hostile.run("digest", "--since", "2023-09-01", "--format", "json"))
     brief = brief_from_dict(data)
-    headings = [s.heading for s in brief.sections if "click" in s.heading]
-    assert headings, "no story title with markup heads a section"
-    titles = [e["title"] for m in render_for_discord(brief) for e in m.embeds]
-    for heading in headings:
-        assert escape_source(heading) in titles
-        assert heading not in titles
+    assert [s.key for s in brief.sections][:1] == ["developments"]
+    assert all(i.story is not None for i in brief.sections[0].items[:1])
+    titles = [s.title for s in brief.stories if "click" in s.title]
+    assert titles, "no story title with markup in the digest"
+    sent = json.dumps([m.embeds for m in render_for_discord(brief)], ensure_ascii=False)
+    for title in titles:
+        assert json.dumps(escape_source(title), ensure_ascii=False)[1:-1] in sent
+        assert json.dumps(title, ensure_ascii=False)[1:-1] not in sent
 
 
 def test_discord_links_only_http_sources() -> None:

@@ -127,3 +127,16 @@ def test_digest_webhook_posts_once_and_the_webhook_schedule_keeps_a_ledger(
     assert all(m.allowed_mentions == {"parse": []} for m in sent)
     assert double.violations == []
     double.assert_clean()
+
+
+def test_a_digest_leads_with_one_line_per_story(cli: Callable[..., Run]) -> None:
+    """Key developments: each story's line first (its date and outlets), most outlets first;
+    a second statement of a story follows its line, never as a line of its own."""
+    brief = cli("digest", "--format", "json").json()
+    assert brief["sections"][0]["key"] == "developments"
+    items = brief["sections"][0]["items"]
+    lines = [i["story"] for i in items if "story" in i]
+    assert items[0].get("story") and len(lines) == len(brief["stories"]) == 4
+    assert len({line["id"] for line in lines}) == len(lines)
+    assert lines[0]["outlets"] == 2 and all(line["outlets"] == 1 for line in lines[1:])
+    assert all(line["date"] for line in lines)

@@ -31,11 +31,13 @@ from briefs.brief import (
     Query,
     Quote,
     Section,
+    StoryLine,
     StoryRef,
     TimelineEntry,
     Window,
 )
 from briefs.compose.rank import TermMatrix, centrality, mmr
+from briefs.compose.redundancy import Gist, gist, is_near_repeat
 from briefs.compose.sources import SourceBook
 from briefs.errors import InputError
 from briefs.lexicon import Entity, Lexicon, Topic
@@ -47,6 +49,9 @@ TIMELINE_ITEMS = 8
 NEW_NAMES = 5
 # Concrete measures (designations, summonses) are rare in the text but central to the brief.
 MEASURE_BOOST = 1.6
+# Relevance factor of a statement on context topics alone (``Topic.context``: summits,
+# exercises), none of the subjects of the brief (arms, munitions, sanctions...).
+CONTEXT_ONLY = 0.8
 # Share of centrality (against informativeness) in a statement's relevance.
 CENTRALITY_WEIGHT = 0.6
 # The bottom line must not repeat itself: it weighs redundancy more than the sections do.
@@ -58,6 +63,21 @@ SECTION_SHARE = 4
 # Weight of redundancy against relevance when choosing statements (maximal marginal relevance).
 DIVERSITY = 0.5
 _QUOTE_OPENERS = ('"', "“", "'", "‘")
+# A brief on several stories leads with the events: one line per story (the bottom line holds
+# the top stories' lines, Key developments the next ones), at most budget / EVENT_SHARE lines.
+EVENT_SHARE = 2
+# A story's line is its most relevant statement that does not repeat an earlier line: term
+# likeness to other stories' lines counts for little (they are other events).
+LINE_DIVERSITY = 0.1
+# Times a filled brief may give up a statement that the others, chosen after it, say all of
+# (a near-repeat of the rest), to take the next best in its place.
+PRUNE_ROUNDS = 4
+# What makes a story lead, beside its outlets (``story_importance``).
+RECENCY_WEIGHT = 0.5
+ACT_WEIGHT = 0.5
+# Predicate classes (``briefs.compose.redundancy``) of the acts a brief on sanctions and arms
+# must lead with: a transfer, a sanction.
+ACTS = frozenset({"<transfer>", "<sanction>"})
 
 
 @dataclass(frozen=True)
@@ -194,14 +214,14 @@ def compose_brief(store: Store, lexicon: Lexicon, request: BriefRequest, now: da
     docs = {d.id: d for d in store.documents.summaries({r.document_id for r in rows})}
     candidates = [Candidate(r, docs[r.document_id]) for r in rows if r.document_id in docs]
     matrix = score_candidates(candidates, lexicon, query_scores)
-    bluf, by_section = _select(candidates, matrix, request, lexicon)
+    bluf, by_section, lines = _select(candidates, matrix, request, lexicon)
 
     book = SourceBook()
     cite = citer(candidates, book)
-    brief.bluf = [cited_item(c, cite) for c in bluf]
+    brief.bluf = [cited_item(c, cite, lines.get(id(c))) for c in bluf]
     for key in SECTION_ORDER:
         if by_section.get(key):
-            items = [cited_item(c, cite) for c in by_section[key]]
+            items = [cited_item(c, cite, lines.get(id(c))) for c in by_section[key]]
             brief.sections.append(Section(key, SECTION_HEADINGS[key], items))
     chosen = [*bluf, *(c for key in SECTION_ORDER for c in by_section.get(key, []))]
     brief.timeline = _timeline(candidates, cite)
@@ -275,12 +295,15 @@ def citer(
     return cite
 
 
-def cited_item(c: Candidate, cite: Callable[[Candidate], list[Citation]]) -> Item:
-    """A candidate as a brief item: verbatim text, its citations (``cite``), date, stance."""
+def cited_item(
+    c: Candidate, cite: Callable[[Candidate], list[Citation]], story: StoryLine | None = None
+) -> Item:
+    """A candidate as a brief item: verbatim text, its citations (``cite``), date, stance,
+    and the story it stands for when it is an event line."""
     stance = c.row.stance if c.row.stance in {"claim", "denial", "confirmation"} else None
     if c.section == "denials" and stance is None:
         stance = "denial"
-    return Item(c.row.text, cite(c), c.row.date_value, stance)  # type: ignore[arg-type]
+    return Item(c.row.text, cite(c), c.row.date_value, stance, story)  # type: ignore[arg-type]
 
 
 def score_candidates(
@@ -297,6 +320,7 @@ def score_candidates(
     # repeats one across outlets) is matched once.
     by_text: dict[str, tuple[float, bool]] = {}
     sections: dict[tuple[str, str | None, bool, bool], str] = {}
+    context = {t.key for t in lexicon.topics.values() if t.context}
     for c, cent in zip(candidates, central, strict=True):
         text = c.row.text
         known = by_text.get(text)
@@ -327,13 +351,77 @@ def score_candidates(
             informative = min(1.0, informative * MEASURE_BOOST)
         blend = CENTRALITY_WEIGHT * cent + (1 - CENTRALITY_WEIGHT) * informative
         c.relevance = blend * lead * recency * relevance * c.quality
+        if context and set(c.row.topic_keys) <= context:
+            c.relevance *= CONTEXT_ONLY
     return matrix
+
+
+def repeat_check(
+    candidates: Sequence[Candidate],
+) -> tuple[Callable[[int, list[int]], bool], Callable[[int], Gist]]:
+    """``mmr``'s ``skip``: is candidate ``i`` a near-repeat of the chosen ones
+    (``briefs.compose.redundancy``)? And each candidate's gist, worked out once, when first
+    asked."""
+    gists: dict[int, Gist] = {}
+
+    def gist_of(i: int) -> Gist:
+        found = gists.get(i)
+        if found is None:
+            row = candidates[i].row
+            found = gists[i] = gist(row.text, row.speaker, row.direct)
+        return found
+
+    def repeats(i: int, chosen: list[int]) -> bool:
+        return bool(chosen) and is_near_repeat(gist_of(i), [gist_of(j) for j in chosen])
+
+    return repeats, gist_of
+
+
+def story_importance(outlets: int, recency: float, acts: bool, best: float) -> float:
+    """How strongly a story leads a brief: the outlets that report it first, then how recent
+    it is (0 to 1 across the candidates), whether it reports an act (a transfer, a sanction:
+    what a brief on sanctions and arms exists for) and how relevant its best statement is."""
+    return outlets + RECENCY_WEIGHT * recency + ACT_WEIGHT * acts + best
+
+
+def story_order(
+    candidates: Sequence[Candidate], gist_of: Callable[[int], Gist], lexicon: Lexicon
+) -> list[tuple[str, StoryLine]]:
+    """The candidates' stories, most important first (``story_importance``), each with the
+    line it gets: its first report's date and its outlets among the candidates' documents."""
+    docs: dict[str, dict[str, DocumentSummary]] = defaultdict(dict)
+    best: dict[str, float] = defaultdict(float)
+    acts: dict[str, bool] = defaultdict(bool)
+    for i, c in enumerate(candidates):
+        docs[c.story][c.doc.id] = c.doc
+        best[c.story] = max(best[c.story], c.relevance)
+        if not acts[c.story] and c.relevance > 0:
+            acts[c.story] = bool(gist_of(i).predicates & ACTS) or lexicon.cue(
+                "measures", c.row.text
+            )
+    stamps = [c.doc.published_at.timestamp() for c in candidates if c.doc.published_at]
+    oldest, newest = (min(stamps), max(stamps)) if stamps else (0.0, 0.0)
+    scored: list[tuple[float, str, StoryLine]] = []
+    for story, members in docs.items():
+        published = [d.published_at for d in members.values() if d.published_at]
+        recency = (
+            (max(published).timestamp() - oldest) / ((newest - oldest) or 1.0) if published else 0.0
+        )
+        outlets = len({d.publisher or d.id for d in members.values()})
+        date = min(published).date().isoformat() if published else None
+        weight = story_importance(outlets, recency, acts[story], best[story])
+        scored.append((weight, story, StoryLine(story, date, outlets)))
+    scored.sort(key=lambda t: (-t[0], t[1]))
+    return [(story, line) for _, story, line in scored]
 
 
 def _select(
     candidates: list[Candidate], matrix: TermMatrix, request: BriefRequest, lexicon: Lexicon
-) -> tuple[list[Candidate], dict[str, list[Candidate]]]:
+) -> tuple[list[Candidate], dict[str, list[Candidate]], dict[int, StoryLine]]:
+    """The bottom line, the sections' statements, and the event lines among them (by the
+    candidate's ``id``)."""
     relevance = [c.relevance for c in candidates]
+    repeats, gist_of = repeat_check(candidates)
     stories = [c.story for c in candidates]
     doc_ids = [c.row.document_id for c in candidates]
     # mmr asks for every candidate's bonus against one selection: its stories and outlets
@@ -352,73 +440,125 @@ def _select(
         bonus = 0.0 if seen[0][stories[i]] else STORY_BONUS
         return bonus + (0.03 if doc_ids[i] not in seen[1] else 0.0)
 
-    budget = request.max_items
-    declarative = [
-        i
-        for i, c in enumerate(candidates)
-        if not c.row.text.startswith(_QUOTE_OPENERS) and c.quality >= 1.0 and c.section != "denials"
-    ] or list(range(len(candidates)))
-    bluf = mmr(
-        declarative,
-        relevance,
-        matrix,
-        min(request.bluf_items, budget),
-        bonus=story_bonus,
-        diversity=BLUF_DIVERSITY,
-    )
-    chosen = list(bluf)
-    by_section: dict[str, list[int]] = defaultdict(list)
-    # Every story gets a statement before any story gets a second (largest stories first).
-    weight: dict[str, float] = defaultdict(float)
-    for story, c in zip(stories, candidates, strict=True):
-        weight[story] = max(weight[story], c.relevance)
-    covered = {stories[i] for i in chosen}
-    for story in sorted(weight, key=lambda s: -weight[s]):
-        if len(chosen) >= budget:
-            break
-        if story in covered:
-            continue
-        pool = [i for i, s in enumerate(stories) if s == story and i not in chosen]
-        for i in mmr(pool, relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY):
-            by_section[candidates[i].section].append(i)
-            chosen.append(i)
-    # One statement for each kind of section that has material, then the best of the rest.
-    for key in ("quotes", "sanctions", "denials", "watch", "developments"):
-        if len(chosen) >= budget:
-            break
-        pool = [i for i, c in enumerate(candidates) if c.section == key and i not in chosen]
-        # A section opens with its most telling kind of statement: a measure actually taken,
-        # a denial by the party accused, a quote by a named person.
-        preferred = [i for i in pool if _telling(candidates[i], key, lexicon)]
-        for i in mmr(
-            preferred or pool,
+    def next_best(pool: list[int]) -> list[int]:
+        """The best of ``pool`` given the selection: relevant, unlike it, no near-repeat."""
+        return mmr(
+            pool,
             relevance,
             matrix,
             1,
             chosen=chosen,
             bonus=story_bonus,
             diversity=DIVERSITY,
-        ):
+            skip=repeats,
+        )
+
+    budget = request.max_items
+    declarative = [
+        i
+        for i, c in enumerate(candidates)
+        if not c.row.text.startswith(_QUOTE_OPENERS) and c.quality >= 1.0 and c.section != "denials"
+    ] or list(range(len(candidates)))
+    by_section: dict[str, list[int]] = defaultdict(list)
+    # Only a brief leads with the events (an entity brief is about its entity).
+    order = story_order(candidates, gist_of, lexicon) if request.kind == "brief" else []
+    lines: dict[int, StoryLine] = {}
+    if len(order) > 1:
+        # Event first: the top stories' lines are the bottom line, the next ones Key
+        # developments; a story whose every statement repeats an earlier line is left out.
+        chosen: list[int] = []
+        wanted = min(len(order), max(request.bluf_items, budget // EVENT_SHARE), budget)
+        usable = set(declarative)
+        for story, line in order:
+            if len(chosen) >= wanted:
+                break
+            members = [i for i, s in enumerate(stories) if s == story]
+            pool = [i for i in members if i in usable] or members
+            for i in mmr(
+                pool, relevance, matrix, 1, chosen=chosen, diversity=LINE_DIVERSITY, skip=repeats
+            ):
+                lines[i] = line
+                chosen.append(i)
+        bluf = chosen[: min(request.bluf_items, budget)]
+        by_section["developments"] = chosen[len(bluf) :]
+    else:
+        bluf = mmr(
+            declarative,
+            relevance,
+            matrix,
+            min(request.bluf_items, budget),
+            bonus=story_bonus,
+            diversity=BLUF_DIVERSITY,
+            skip=repeats,
+        )
+        chosen = list(bluf)
+        # Every story gets a statement before any story gets a second (largest stories first).
+        weight: dict[str, float] = defaultdict(float)
+        for story, c in zip(stories, candidates, strict=True):
+            weight[story] = max(weight[story], c.relevance)
+        covered = {stories[i] for i in chosen}
+        for story in sorted(weight, key=lambda s: -weight[s]):
+            if len(chosen) >= budget:
+                break
+            if story in covered:
+                continue
+            pool = [i for i, s in enumerate(stories) if s == story and i not in chosen]
+            for i in mmr(
+                pool, relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY, skip=repeats
+            ):
+                by_section[candidates[i].section].append(i)
+                chosen.append(i)
+    # One statement for each kind of section that has material, then the best of the rest.
+    for key in ("quotes", "sanctions", "denials", "watch", "developments"):
+        if len(chosen) >= budget:
+            break
+        if key == "developments" and lines:
+            continue  # opened by the event lines
+        pool = [i for i, c in enumerate(candidates) if c.section == key and i not in chosen]
+        # A section opens with its most telling kind of statement: a measure actually taken,
+        # a denial by the party accused, a quote by a named person, a plan stated unhedged.
+        preferred = [i for i in pool if _telling(candidates[i], key, lexicon)]
+        for i in next_best(preferred or pool):
             by_section[key].append(i)
             chosen.append(i)
     # Then the best of the rest, one at a time, no section taking more than its share.
     cap = max(2, math.ceil(budget / SECTION_SHARE))
-    while len(chosen) < budget:
-        pool = [
-            i
-            for i, c in enumerate(candidates)
-            if i not in chosen and len(by_section[c.section]) < cap
-        ]
-        picked = mmr(
-            pool, relevance, matrix, 1, chosen=chosen, bonus=story_bonus, diversity=DIVERSITY
-        )
-        if not picked:
+    dropped: set[int] = set()
+    for rounds in range(PRUNE_ROUNDS + 1):
+        while len(chosen) < budget:
+            pool = [
+                i
+                for i, c in enumerate(candidates)
+                if i not in chosen and i not in dropped and len(by_section[c.section]) < cap
+            ]
+            picked = next_best(pool)
+            if not picked:
+                break
+            by_section[candidates[picked[0]].section].append(picked[0])
+            chosen.append(picked[0])
+        if rounds == PRUNE_ROUNDS:
             break
-        by_section[candidates[picked[0]].section].append(picked[0])
-        chosen.append(picked[0])
-    return [candidates[i] for i in bluf], {
-        key: [candidates[i] for i in ids] for key, ids in by_section.items()
-    }
+        # Near-repeats are judged against what was chosen before; a statement chosen early
+        # can turn out to say nothing the later ones do not: it gives way (lines and the
+        # bottom line stay), and the budget is filled again.
+        gone = next(
+            (
+                j
+                for j in chosen
+                if j not in lines and j not in bluf and repeats(j, [o for o in chosen if o != j])
+            ),
+            None,
+        )
+        if gone is None:
+            break
+        chosen.remove(gone)
+        by_section[candidates[gone].section].remove(gone)
+        dropped.add(gone)
+    return (
+        [candidates[i] for i in bluf],
+        {key: [candidates[i] for i in ids] for key, ids in by_section.items()},
+        {id(candidates[i]): line for i, line in lines.items()},
+    )
 
 
 def _telling(c: Candidate, section: str, lexicon: Lexicon) -> bool:
@@ -428,6 +568,9 @@ def _telling(c: Candidate, section: str, lexicon: Lexicon) -> bool:
         return c.row.stance == "denial"
     if section == "quotes":
         return c.row.speaker_kind == "person"
+    if section == "watch":
+        # Something announced or promised, before what may or could happen.
+        return not lexicon.cue("hedges", c.row.text)
     return True
 
 

@@ -2,10 +2,13 @@
 
 A digest (a ``Brief`` of kind "digest") answers "what happened since the last digest": the
 documents new in the window (items the scope's feeds brought first in it, and files or seeds
-ingested in it), grouped into the stories analysis assigned them to, strongest story first
-(outlets reporting it, then documents, then its best statement). Each story is a section
-headed by its title and outlet count, with one or two statements, verbatim and cited, chosen
-by the brief composer's own scoring (``briefs.compose.brief``); then what to watch and new names.
+ingested in it), grouped into the stories analysis assigned them to. Like a brief on many
+documents it leads with the events: Key developments holds one line per story, most important
+first (``compose.story_importance``: outlets, recency, a transfer or sanction, relevance),
+each line its story's best statement with the story's date and outlets; a story several
+documents report may have a second statement, only when it adds a fact (no near-repeat,
+``briefs.compose.redundancy``). Statements are verbatim and cited, chosen by the brief
+composer's own scoring (``briefs.compose.brief``); then what to watch and new names.
 Filters (topics, entities) keep statements on any of the topics and naming any of the
 entities. An empty window gives a brief with no statements and one note, which the caller
 posts or not (``[schedules] post_when_empty``).
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from briefs.brief import Brief, Query, Section, Window
+from briefs.brief import SECTION_HEADINGS, Brief, Query, Section, StoryLine, Window
 from briefs.compose.brief import (
     DIVERSITY,
     MAX_CANDIDATES,
@@ -26,7 +29,9 @@ from briefs.compose.brief import (
     cited_item,
     citer,
     finish,
+    repeat_check,
     score_candidates,
+    story_order,
     story_ref,
 )
 from briefs.compose.rank import mmr
@@ -86,6 +91,7 @@ def compose_digest(store: Store, lexicon: Lexicon, request: DigestRequest, now: 
     candidates = [Candidate(r, docs[r.document_id]) for r in rows if r.document_id in docs]
     matrix = score_candidates(candidates, lexicon, {})
     relevance = [c.relevance for c in candidates]
+    repeats, gist_of = repeat_check(candidates)
 
     members: dict[str, list[DocumentSummary]] = defaultdict(list)
     for doc in docs.values():
@@ -93,57 +99,70 @@ def compose_digest(store: Store, lexicon: Lexicon, request: DigestRequest, now: 
     by_story: dict[str, list[int]] = defaultdict(list)
     for i, c in enumerate(candidates):
         by_story[c.story].append(i)
-
-    def weight(story: str) -> tuple[int, int, float]:
-        group = members.get(story, [])
-        outlets = len({d.publisher or d.id for d in group})
-        return outlets, len(group), max(relevance[i] for i in by_story[story])
-
-    order = sorted(by_story, key=lambda s: (-weight(s)[0], -weight(s)[1], -weight(s)[2], s))
+    # Outlets and date over every document of the story in the window, not only those with
+    # a candidate statement.
+    order = [
+        (story, StoryLine(story, line.date, max(line.outlets, _outlets(members.get(story, [])))))
+        for story, line in story_order(candidates, gist_of, lexicon)
+    ]
     budget = max(1, request.max_items)
     chosen: list[int] = []
     picks: dict[str, list[int]] = defaultdict(list)
-    # Every story gets its best statement before any gets a second.
-    for story in order:
+    # One line per story, most important first; a story that only repeats earlier lines is
+    # left out.
+    for story, _ in order:
         if len(chosen) >= budget:
             break
-        for i in mmr(by_story[story], relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY):
+        for i in mmr(
+            by_story[story], relevance, matrix, 1, chosen=chosen, diversity=DIVERSITY, skip=repeats
+        ):
             picks[story].append(i)
             chosen.append(i)
-    for story in order:
+    # A second statement for a story several documents report, from another document when
+    # there is one, only when it adds a fact (no near-repeat).
+    for story, _ in order:
         if len(chosen) >= budget or len(members.get(story, [])) < 2 or not picks[story]:
             continue
         first_doc = candidates[picks[story][0]].row.document_id
         pool = [i for i in by_story[story] if i not in chosen]
         other = [i for i in pool if candidates[i].row.document_id != first_doc]
         for i in mmr(
-            other or pool, relevance, matrix, PER_STORY - 1, chosen=chosen, diversity=DIVERSITY
+            other or pool,
+            relevance,
+            matrix,
+            PER_STORY - 1,
+            chosen=chosen,
+            diversity=DIVERSITY,
+            skip=repeats,
         ):
             picks[story].append(i)
             chosen.append(i)
     watch = [i for i, c in enumerate(candidates) if c.section == "watch" and i not in chosen]
-    watch_picks = mmr(watch, relevance, matrix, WATCH_ITEMS, chosen=chosen, diversity=DIVERSITY)
+    watch_picks = mmr(
+        watch, relevance, matrix, WATCH_ITEMS, chosen=chosen, diversity=DIVERSITY, skip=repeats
+    )
 
     book = SourceBook()
     cite = citer(candidates, book)
-    for story in order:
-        if not picks[story]:
-            continue
-        group = members.get(story, [])
-        outlets = len({d.publisher or d.id for d in group})
-        ref = story_ref(story, group, {})
-        heading = f"{ref.title} · {outlets} outlet{'' if outlets == 1 else 's'}"
-        items = [cited_item(candidates[i], cite) for i in picks[story]]
-        brief.sections.append(Section("developments", heading, items))
+    events = []
+    for story, line in order:
+        for n, i in enumerate(picks[story]):
+            events.append(cited_item(candidates[i], cite, line if n == 0 else None))
+    if events:
+        brief.sections.append(Section("developments", SECTION_HEADINGS["developments"], events))
     if watch_picks:
         items = [cited_item(candidates[i], cite) for i in watch_picks]
-        brief.sections.append(Section("watch", "What to watch", items))
+        brief.sections.append(Section("watch", SECTION_HEADINGS["watch"], items))
     picked = [candidates[i] for i in [*chosen, *watch_picks]]
     finish(brief, lexicon, picked, cite, book, docs, store.schedules.window_names(doc_ids))
     brief.stories = [
-        story_ref(story, members.get(story, []), book.numbers) for story in order if picks[story]
+        story_ref(story, members.get(story, []), book.numbers) for story, _ in order if picks[story]
     ]
     return brief
+
+
+def _outlets(group: Sequence[DocumentSummary]) -> int:
+    return len({d.publisher or d.id for d in group})
 
 
 def _candidates(

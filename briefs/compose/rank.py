@@ -115,6 +115,7 @@ def mmr(
     chosen: list[int] | None = None,
     diversity: float = 0.6,
     bonus: Callable[[int, list[int]], float] | None = None,
+    skip: Callable[[int, list[int]], bool] | None = None,
 ) -> list[int]:
     """Maximal marginal relevance: pick ``k`` of ``candidates`` (indices), best and least alike.
 
@@ -122,7 +123,8 @@ def mmr(
     UNION_WEIGHT) the share of the statement's words the chosen ones already say together.
     ``chosen`` holds what is already selected elsewhere (it counts for redundancy).
     ``bonus`` may add a per-candidate adjustment given the current selection (diversity of
-    sources, for instance).
+    sources, for instance). ``skip`` may refuse a candidate given the current selection (a
+    near-repeat, ``briefs.compose.redundancy``): the next best is taken, and the refused one is out.
     """
     import numpy as np
 
@@ -148,6 +150,15 @@ def mmr(
             scores = scores + np.array([bonus(c, already) for c in pool])
         scores[~alive] = -np.inf
         best = int(np.argmax(scores))
+        if skip is not None:
+            # Walk down from the best; refused candidates are out for good.
+            for best in np.argsort(-scores, kind="stable"):
+                if not alive[best] or not skip(pool[best], already):
+                    break
+                alive[best] = False
+            if not alive[best]:
+                break
+            best = int(best)
         choice = pool[best]
         picked.append(choice)
         already.append(choice)
