@@ -43,6 +43,20 @@ class ParsedArticle:
         return split_sentences(self.body)
 
 
+# The precision of a document's date when it printed none: it is placed by when briefbot
+# fetched it (windows, stories and timelines use that), and every listing of it says so.
+FETCHED = "fetched"
+
+
+def placement(article: ParsedArticle, fetched_at: datetime) -> tuple[datetime, str]:
+    """When a document is placed in time, and how precisely: its publication time, or for an
+    article with none, the time it was fetched (precision ``FETCHED``), so an undated item
+    still lands in the window and story it arrived with instead of in none."""
+    if article.published_at is not None:
+        return article.published_at, article.published_precision
+    return fetched_at, FETCHED
+
+
 @dataclass(frozen=True)
 class PageMetadata:
     """What a saved web page's HTML says about its article, apart from the article text.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,7 +11,7 @@ from sqlalchemy.exc import StatementError
 
 from briefs.errors import SettingsError
 from briefs.ingest.articles import parse_article
-from briefs.ingest.files import ingest_files
+from briefs.ingest.files import ingest_files, seed_files
 from briefs.schedules import make_timing
 from briefs.store import SqlStore, open_store
 from briefs.store.documents import SqlDocuments
@@ -214,5 +214,63 @@ def test_migration_8_keeps_each_scopes_feeds_and_schedules(db_url: str) -> None:
         assert reopened.feeds.list_feeds("222") == [] and reopened.feeds.list_feeds(None) == []
         assert [s.scope_id for s in reopened.feeds.subscriptions("111")] == ["111"]
         assert [s.channel_id for s in reopened.schedules.list_schedules("111")] == ["555"]
+    finally:
+        reopened.close()
+
+
+UNDATED = """Shipping firms named in a new designation
+
+Three shipping firms were named on the list. The measure freezes their assets.
+"""
+
+
+def test_an_undated_document_is_placed_by_its_fetch_time_and_says_so(
+    store: SqlStore, tmp_path: Path
+) -> None:
+    """Issue 12, item 6: an article that prints no date lands in the window and story it
+    arrived in (its fetch time), its listings say that this is no publication date, and
+    fetching it again later neither changes it nor moves it."""
+    from briefs.compose.sources import source_ref
+
+    path = tmp_path / "undated.txt"
+    path.write_text(UNDATED, encoding="utf-8")
+    first = next(iter(ingest_files(store, [path], "file", lambda: NOW)))
+    doc_id = first.outcome.document_id  # type: ignore[union-attr]
+    (summary,) = store.documents.summaries([doc_id])
+    assert (summary.published_at, summary.published_precision) == (NOW, "fetched")
+    assert [d.id for d in store.documents.summaries(since=NOW, until=NOW + timedelta(days=1))] == [
+        doc_id
+    ]
+    assert source_ref(1, summary).published == "2026-11-22 (fetched; no publication date)"
+    later = NOW + timedelta(days=3)
+    again = next(iter(ingest_files(store, [path], "file", lambda: later)))
+    assert again.outcome.status == "unchanged"  # type: ignore[union-attr]
+    path.write_text(UNDATED + "\nA third sentence was added.\n", encoding="utf-8")
+    edited = next(iter(ingest_files(store, [path], "file", lambda: later)))
+    assert edited.outcome.status == "updated"  # type: ignore[union-attr]
+    (summary,) = store.documents.summaries([doc_id])
+    assert (summary.published_at, summary.published_precision) == (NOW, "fetched")
+
+
+def test_migration_9_places_the_undated_documents_of_an_older_store(db_url: str) -> None:
+    store = open_store(db_url)
+    try:
+        assert all(r.ok for r in ingest_files(store, seed_files(SEEDS), "seed", lambda: NOW))
+        with store.engine.begin() as conn:  # an undated document as schema 8 stored it
+            conn.execute(
+                text(
+                    "UPDATE documents SET published_at = NULL, published_precision = 'none' "
+                    "WHERE id = (SELECT min(id) FROM documents)"
+                )
+            )
+            conn.execute(text("UPDATE meta SET value = '8' WHERE key = 'schema_version'"))
+    finally:
+        store.close()
+    reopened = open_store(db_url)
+    try:
+        assert reopened.stats().schema_version == LATEST
+        placed = [s for s in reopened.documents.summaries() if s.published_precision == "fetched"]
+        assert len(placed) == 1 and placed[0].published_at == NOW
+        assert all(s.published_at is not None for s in reopened.documents.summaries())
     finally:
         reopened.close()

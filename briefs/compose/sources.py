@@ -11,12 +11,15 @@ from collections.abc import Iterable, Mapping
 from itertools import islice
 
 from briefs.brief import Citation, SourceRef
+from briefs.models import FETCHED
 from briefs.store.base import DocumentSummary, SentenceRow, Store
 
 
 def source_ref(ref: int, doc: DocumentSummary) -> SourceRef:
     """The entry of a brief's source list for ``doc``."""
     published = doc.published_at.date().isoformat() if doc.published_at else None
+    if published is not None and doc.published_precision == FETCHED:
+        published += " (fetched; no publication date)"
     return SourceRef(ref, doc.id, doc.title, doc.publisher, published, doc.url, doc.origin)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import and_, bindparam, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from briefs.models import Document, Origin, ParsedArticle
+from briefs.models import Document, Origin, ParsedArticle, placement
 from briefs.store import dialect
 from briefs.store.base import DocumentSummary, IngestOutcome, SentenceRow, Visibility
 from briefs.store.identity import body_hash, content_hash, document_id_for
@@ -58,6 +58,7 @@ class _InsertRefused(Exception):
 def _document_values(
     article: ParsedArticle, origin: Origin, source_key: str, fetched_at: datetime
 ) -> dict[str, Any]:
+    published_at, precision = placement(article, fetched_at)
     return {
         "origin": origin,
         "source_key": source_key,
@@ -65,8 +66,8 @@ def _document_values(
         "title": article.title,
         "publisher": article.publisher,
         "byline": article.byline,
-        "published_at": article.published_at,
-        "published_precision": article.published_precision,
+        "published_at": published_at,
+        "published_precision": precision,
         "fetched_at": fetched_at,
         "updated_at": fetched_at,
         "body": article.body,
@@ -253,6 +254,8 @@ class SqlDocuments:
             return IngestOutcome("added", doc_id, len(plan.added), plan.retired)
         doc_id = existing.id
         del values["fetched_at"]
+        if article.published_at is None:  # still undated: it keeps its first placement
+            del values["published_at"], values["published_precision"]
         values["analysis_version"] = None
         conn.execute(documents.update().where(documents.c.id == doc_id).values(**values))
         stored = [

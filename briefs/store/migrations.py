@@ -280,6 +280,16 @@ def _v8_scopes(conn: Connection) -> None:
     )
 
 
+def _v9_undated_placed(conn: Connection) -> None:
+    """A document that printed no date is placed by when it was fetched (precision
+    ``fetched``), as ingest now stores it: it belongs to the window and story it arrived in."""
+    dialect.ddl(
+        conn,
+        "UPDATE documents SET published_at = fetched_at, published_precision = 'fetched' "
+        "WHERE published_at IS NULL",
+    )
+
+
 MIGRATIONS: list[Step] = [
     _v1,
     _v2_analysis,
@@ -289,6 +299,7 @@ MIGRATIONS: list[Step] = [
     _v6_fetched_index,
     _v7_mention_salience,
     _v8_scopes,
+    _v9_undated_placed,
 ]
 LATEST = len(MIGRATIONS)
 
