@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from briefs.dates import DateMention, find_dates, reference_date
 from briefs.lexicon import Lexicon
+from briefs.names import name_kind
 from briefs.quotes import Speaker, attribute
 from briefs.rank import terms
 from briefs.scoring import quality
@@ -163,16 +164,29 @@ def analyze_document(data: AnalysisInput, lexicon: Lexicon) -> DocumentAnalysis:
 
 
 def candidate_names(sentences: Sequence[str], lexicon: Lexicon) -> Counter[str]:
-    """Capitalised names the gazetteer does not know (people, companies, vessels)."""
+    """Capitalised names the gazetteer does not know, spelt as written or otherwise, that
+    name a person, an organisation or a vessel (``names.name_kind``): the brief's "new
+    names", which an analyst adds to the gazetteer, so no kinds of thing or places."""
     counts: Counter[str] = Counter()
     for text in sentences:
         for m in _NAME.finditer(text):
             name = m.group(1)
             first = name.split()[0].split("-")[0]
-            if first in _NOT_NAMES or lexicon.knows_name(name):
+            if first in _NOT_NAMES or name_kind(name) is None or _fragment(text, m.start()):
+                continue
+            if lexicon.knows_name(name):
                 continue
             counts[name] += 1
     return counts
+
+
+_ENDS_IN_A_NAME = re.compile(r"[A-Z][\w'’-]* $")
+
+
+def _fragment(text: str, start: int) -> bool:
+    """Whether the name at ``start`` goes on a run of capitalised words begun before it (the
+    end of "South Korean President Yoon Suk Yeol" is no name of its own)."""
+    return start > 1 and _ENDS_IN_A_NAME.search(text, max(0, start - 40), start) is not None
 
 
 def signature(body: str) -> dict[str, int]:

@@ -36,6 +36,7 @@ from briefs.brief import (
 )
 from briefs.errors import InputError
 from briefs.lexicon import Entity, Lexicon, Topic
+from briefs.names import name_kind
 from briefs.rank import TermMatrix, centrality, mmr
 from briefs.scoring import quality
 from briefs.sources import SourceBook
@@ -235,7 +236,23 @@ def finish(
     ]
     brief.entities = entity_refs(lexicon, [*(c.row.text for c in chosen), *also_named])
     brief.sources = book.sources(docs)
-    brief.new_names = [NewName(name, n) for name, n in new_names[:NEW_NAMES]]
+    brief.new_names = new_name_list(lexicon, new_names)
+
+
+def new_name_list(lexicon: Lexicon, counted: Sequence[tuple[str, int]]) -> list[NewName]:
+    """The first ``NEW_NAMES`` new names, each typed, and said to be spelt like a known
+    entity when it is (a store analysed before names were typed may still hold a name of
+    no kind: it is left out)."""
+    out: list[NewName] = []
+    for name, n in counted:
+        kind = name_kind(name)
+        if kind is None:
+            continue
+        like = lexicon.close_entity(name)
+        out.append(NewName(name, n, kind, like.name if like else None))
+        if len(out) == NEW_NAMES:
+            break
+    return out
 
 
 def citer(
