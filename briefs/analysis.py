@@ -75,8 +75,13 @@ def _stance(
             return "denial", speaker.name
         holder = None
         best = -1
+        before = text[:denial]
         for entity in lexicon.entities:
-            if entity.type not in _DENIAL_HOLDER_TYPES:
+            # (An alias must be in the text for the pattern to match: a substring test rules
+            # out most of the gazetteer without a regex scan.)
+            if entity.type not in _DENIAL_HOLDER_TYPES or not any(
+                alias in before for alias in entity.aliases
+            ):
                 continue
             for m in entity.pattern.finditer(text, 0, denial):
                 if m.start() > best:
@@ -100,9 +105,19 @@ def analyze_sentences(
     """Facts about each sentence of one document, in order."""
     speakers = {a.position: a for a in attribute(sentences, paragraphs, lexicon)}
     out = []
+    named: set[str] = set()  # the entities the document has named so far
+    families: dict[str, list[str]] = {}  # their family names (Lexicon.family_mentions)
     for position, text in enumerate(sentences):
         topics, cues = lexicon.scan(text)
-        mentions = dict(lexicon.mentions_in(text))
+        found = lexicon.mentions_in(text)
+        for entity_id in found.keys() - named:
+            named.add(entity_id)
+            family = lexicon.family_of(entity_id)
+            if family is not None:
+                families.setdefault(family, []).append(entity_id)
+        if families:
+            found.update(lexicon.family_mentions(text, families))
+        mentions = dict(found)
         attribution = speakers.get(position)
         speaker = attribution.speaker if attribution else None
         stance, holder = _stance(text, speaker, lexicon, cues)
@@ -172,9 +187,9 @@ def candidate_names(sentences: Sequence[str], lexicon: Lexicon) -> Counter[str]:
         for m in _NAME.finditer(text):
             name = m.group(1)
             first = name.split()[0].split("-")[0]
-            if first in _NOT_NAMES or name_kind(name) is None or _fragment(text, m.start()):
+            if first in _NOT_NAMES or lexicon.knows_name(name) or name_kind(name) is None:
                 continue
-            if lexicon.knows_name(name):
+            if _fragment(text, m.start()):
                 continue
             counts[name] += 1
     return counts

@@ -256,16 +256,16 @@ class Lexicon:
         the aliases as written, then the capitalised names it left, as variants of them."""
         pattern, owners = self._combined
         found: Counter[str] = Counter()
-        exact: list[tuple[int, int, list[str]]] = []
         for m in pattern.finditer(text):
-            ids = owners[m.group(0)]
-            exact.append((m.start(), m.end(), ids))
-            found.update(ids)
+            for entity_id in owners[m.group(0)]:
+                found[entity_id] += 1
         variants = self._variants
         # Most runs of capitalised words hold no variant, and are known to hold none: then
         # one set operation (in C) settles the sentence.
         if variants.empty.issuperset(_CAPITALISED.findall(text)):
             return found
+        # (Rarely here: where the aliases matched is needed only now.)
+        exact = [(m.start(), m.end(), owners[m.group(0)]) for m in pattern.finditer(text)]
         replaced = False
         for m in _CAPITALISED.finditer(text):
             start = m.start()
@@ -282,6 +282,36 @@ class Lexicon:
                     replaced = True
                 found.update(variant)
         return +found if replaced else found
+
+    def family_mentions(self, text: str, families: dict[str, list[str]]) -> Counter[str]:
+        """People a document has named in full whom ``text`` names by family name alone, as
+        reports do after the first mention ("Choe" after "Choe Son-hui"): a run of
+        capitalised words that is that name (or its possessive). ``families``: each family
+        name of the people named so far (``family_of``), with their ids; two people with one
+        family name (Kim Jong-un, Kim Yo-jong): "Kim" is neither."""
+        found: Counter[str] = Counter()
+        if not any(family in text for family in families):
+            return found
+        for run in _CAPITALISED.findall(text):
+            ids = families.get(_POSSESSIVE.sub("", run))
+            if ids is not None and len(ids) == 1:
+                found[ids[0]] += 1
+        return found
+
+    def family_of(self, entity_id: str) -> str | None:
+        """The family name a person is called by alone, unless an alias is it already."""
+        return self._families.get(entity_id)
+
+    @cached_property
+    def _families(self) -> dict[str, str]:
+        """Each person's family name (``names.family_name``), unless an alias already is it
+        (then the alias pattern finds it anywhere: "Shoigu")."""
+        out = {}
+        for entity in self.entities:
+            family = _names.family_name(entity.name) if entity.type == "person" else None
+            if family is not None and family not in entity.aliases:
+                out[entity.id] = family
+        return out
 
     def close_entity(self, name: str) -> Entity | None:
         """A person or organisation of the gazetteer spelt like ``name`` (``names.close``),

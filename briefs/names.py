@@ -94,6 +94,21 @@ def close(a: str, b: str, threshold: float = 0.9) -> bool:
     return bool(ka and kb) and jellyfish.jaro_winkler_similarity(ka, kb) >= threshold
 
 
+_EAST_ASIAN_GIVEN = re.compile(r"[A-Z][a-z]+-[a-z]+")
+
+
+def family_name(name: str) -> str | None:
+    """The word a report calls a person by once it has named them in full: the first word of
+    a Korean-style name, whose given name is hyphenated in lower case (Choe Son-hui: Choe),
+    else the last word (Sergey Lavrov: Lavrov); None for a name of one word."""
+    parts = name.split()
+    if len(parts) < 2:
+        return None
+    if len(parts) == 2 and _EAST_ASIAN_GIVEN.fullmatch(parts[1]):
+        return parts[0]
+    return parts[-1]
+
+
 # -- what kind of thing a new name is -------------------------------------------------------
 
 # A word that ends or marks an organisation's name.
@@ -135,6 +150,7 @@ NOT_A_PERSON_FIRST = frozenset(
 VESSEL_PREFIXES = frozenset({"MV", "MT", "SS", "M/V", "M/T"})
 
 
+@lru_cache(maxsize=65_536)
 def name_kind(name: str) -> str | None:
     """What a capitalised name the gazetteer does not know names, from its words alone:
     "vessel" (MV Lady R), "organisation" (a distinctive word and an organisation word),

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from briefs.analysis import candidate_names
+from briefs.analysis import analyze_sentences, candidate_names
 from briefs.compose import new_name_list
 from briefs.lexicon import load_lexicon
-from briefs.names import close, fold, key, name_kind, same_name, same_word, words
+from briefs.names import (
+    close,
+    family_name,
+    fold,
+    key,
+    name_kind,
+    same_name,
+    same_word,
+    words,
+)
 
 LEX = load_lexicon()
 
@@ -169,3 +178,31 @@ def test_a_new_name_spelt_like_a_known_entity_says_so() -> None:
         ("Kim Jong Il", "person", "Kim Jong-un"),
         ("Acme Shipping Company", "organisation", None),
     ]
+
+
+@pytest.mark.parametrize(
+    ("name", "family"),
+    [
+        ("Choe Son-hui", "Choe"),
+        ("Kim Jong-un", "Kim"),
+        ("Sergey Lavrov", "Lavrov"),
+        ("Linda Thomas-Greenfield", "Thomas-Greenfield"),
+        ("Angara", None),
+    ],
+)
+def test_family_names(name: str, family: str | None) -> None:
+    assert family_name(name) == family
+
+
+def test_a_family_name_alone_names_the_person_the_document_named_in_full() -> None:
+    sentences = [
+        "Kim Jong-un met Choe Son-hui.",
+        "Choe's trip followed; Choe met Kim later.",
+        "Kim Yo-jong spoke.",
+        "Kim said so.",  # two Kims named by now: neither
+    ]
+    facts = analyze_sentences(sentences, [0, 1, 2, 3], None, LEX)
+    assert facts[1].mentions == {"choe-son-hui": 2, "kim-jong-un": 1}
+    assert facts[3].mentions == {}
+    # Not named in full first: a family name alone links nothing.
+    assert analyze_sentences(["Choe spoke."], [0], None, LEX)[0].mentions == {}
