@@ -314,8 +314,8 @@ class Lexicon:
         return out
 
     def close_entity(self, name: str) -> Entity | None:
-        """A person or organisation of the gazetteer spelt like ``name`` (``names.close``),
-        that ``name`` is not linked to: for a "spelt like" note on a new name."""
+        """A person, organisation or vessel of the gazetteer spelt like ``name``
+        (``names.close``), that ``name`` is not linked to: for a new name's "spelt like"."""
         for entity in self.entities:
             if entity.type in _CLOSE_TYPES and any(
                 _names.close(name, alias) for alias in (entity.name, *entity.aliases)
