@@ -128,6 +128,10 @@ class Profile:
 class NewName:
     name: str
     mentions: int
+    # "person", "organisation" or "vessel" (briefs.names.name_kind).
+    kind: str
+    # The gazetteer entity it is spelt like, not linked to (Lexicon.close_entity), if any.
+    like: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +194,11 @@ class Brief:
         if self.profile is not None:
             out["profile"] = _asdict(self.profile)
         if self.new_names:
-            out["new_names"] = [_asdict(n) for n in self.new_names]
+            # "like" only where a name has one (the schema's optional field).
+            out["new_names"] = [
+                {k: v for k, v in _asdict(n).items() if k != "like" or v is not None}
+                for n in self.new_names
+            ]
         return out
 
 

@@ -12,13 +12,14 @@ import hashlib
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as _field
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
+from briefs import names as _names
 from briefs.errors import NotFoundError, SettingsError
 from briefs.lazyre import lazy_compile
 from briefs.resources import config_dir
@@ -169,12 +170,18 @@ class Lexicon:
         raise NotFoundError(f"unknown topic {name!r}; known topics: {known}")
 
     def entity(self, name: str) -> Entity:
-        """An entity by id, name or alias (case-insensitive); an unknown name matches itself."""
+        """An entity by id, name or alias (case-insensitive), or by a variant of one (a
+        spelling the gazetteer links, ``VariantIndex``); an unknown name matches itself."""
         wanted = name.strip().casefold()
         for entity in self.entities:
             names = {entity.id, entity.name.casefold(), *(a.casefold() for a in entity.aliases)}
             if wanted in names:
                 return entity
+        whole = self._variants.whole(name.strip())
+        if whole is not None:
+            found = self.by_id(whole)
+            if found is not None:
+                return found
         if not wanted:
             raise NotFoundError("the entity name is empty")
         return Entity(
@@ -243,8 +250,10 @@ class Lexicon:
         if known is None:
             if len(self._known_names) > 100_000:
                 self._known_names.clear()
-            known = self._combined[0].search(name) is not None or any(
-                alias in name for alias in self._long_aliases
+            known = (
+                self._combined[0].search(name) is not None
+                or any(alias in name for alias in self._long_aliases)
+                or bool(self._variants.resolve(name))
             )
             self._known_names[name] = known
         return known
@@ -264,13 +273,80 @@ class Lexicon:
         return counts
 
     def mentions_in(self, text: str) -> Counter[str]:
-        """Entity ids named in ``text``, with counts: one pass of one combined pattern."""
+        """Entity ids named in ``text``, with counts: one pass of one combined pattern for
+        the aliases as written, then the capitalised names it left, as variants of them."""
         pattern, owners = self._combined
         found: Counter[str] = Counter()
         for m in pattern.finditer(text):
             for entity_id in owners[m.group(0)]:
                 found[entity_id] += 1
+        variants = self._variants
+        # Most runs of capitalised words hold no variant, and are known to hold none: then
+        # one set operation (in C) settles the sentence.
+        if variants.empty.issuperset(_CAPITALISED.findall(text)):
+            return found
+        # (Rarely here: where the aliases matched is needed only now.)
+        exact = [(m.start(), m.end(), owners[m.group(0)]) for m in pattern.finditer(text)]
+        replaced = False
+        for m in _CAPITALISED.finditer(text):
+            start = m.start()
+            for a, b, variant in variants.resolve(m.group(0)):
+                a, b = a + start, b + start
+                inside = [x for x in exact if x[0] < b and a < x[1]]
+                # A variant over aliases found as written replaces them only when it holds
+                # them all and is longer (the longest match, as among aliases).
+                if inside and not all(a <= s and e <= b and e - s < b - a for s, e, _ in inside):
+                    continue
+                for x in inside:
+                    found.subtract(x[2])
+                    exact.remove(x)
+                    replaced = True
+                found.update(variant)
+        return +found if replaced else found
+
+    def family_mentions(self, text: str, families: dict[str, list[str]]) -> Counter[str]:
+        """People a document has named in full whom ``text`` names by family name alone, as
+        reports do after the first mention ("Choe" after "Choe Son-hui"): a run of
+        capitalised words that is that name (or its possessive). ``families``: each family
+        name of the people named so far (``family_of``), with their ids; two people with one
+        family name (Kim Jong-un, Kim Yo-jong): "Kim" is neither."""
+        found: Counter[str] = Counter()
+        if not any(family in text for family in families):
+            return found
+        for run in _CAPITALISED.findall(text):
+            ids = families.get(_POSSESSIVE.sub("", run))
+            if ids is not None and len(ids) == 1:
+                found[ids[0]] += 1
         return found
+
+    def family_of(self, entity_id: str) -> str | None:
+        """The family name a person is called by alone, unless an alias is it already."""
+        return self._families.get(entity_id)
+
+    @cached_property
+    def _families(self) -> dict[str, str]:
+        """Each person's family name (``names.family_name``), unless an alias already is it
+        (then the alias pattern finds it anywhere: "Shoigu")."""
+        out = {}
+        for entity in self.entities:
+            family = _names.family_name(entity.name) if entity.type == "person" else None
+            if family is not None and family not in entity.aliases:
+                out[entity.id] = family
+        return out
+
+    def close_entity(self, name: str) -> Entity | None:
+        """A person, organisation or vessel of the gazetteer spelt like ``name``
+        (``names.close``), that ``name`` is not linked to: for a new name's "spelt like"."""
+        for entity in self.entities:
+            if entity.type in _CLOSE_TYPES and any(
+                _names.close(name, alias) for alias in (entity.name, *entity.aliases)
+            ):
+                return entity
+        return None
+
+    @cached_property
+    def _variants(self) -> VariantIndex:
+        return VariantIndex(self.entities)
 
     @cached_property
     def _combined(self) -> tuple[re.Pattern[str], dict[str, list[str]]]:
@@ -284,6 +360,101 @@ class Lexicon:
 
     def by_id(self, entity_id: str) -> Entity | None:
         return next((e for e in self.entities if e.id == entity_id), None)
+
+
+# A run of capitalised words (a hyphenated word is one), where a name spelt another way may be.
+# (The look-behind after the first letter: a pattern that starts with a letter class is
+# scanned for it in C, where one that starts with a look-behind tries every position.)
+_CAPITALISED = re.compile(
+    r"[A-Z](?<![\w.'’-][A-Z])[\w'’]*(?:-[\w'’]+)*(?: [A-Z][\w'’]*(?:-[\w'’]+)*)*"
+)
+# Types whose names are worth a "spelt like" note on a new name.
+_CLOSE_TYPES = frozenset({"person", "organisation", "vessel"})
+# Types whose names are transliterated, so matched by ``names.same_words`` too.
+_FUZZY_TYPES = frozenset({"person", "vessel"})
+_POSSESSIVE = re.compile(r"['’]s$")
+# Keys shorter than this are acronyms and short words: matched only as written.
+_KEY_MIN = 5
+# The most words a variant has (a run of capitalised words may be longer: a title).
+_VARIANT_WORDS = 5
+
+
+class VariantIndex:
+    """The gazetteer's capitalised aliases by ``names.key`` (any type) and, for people and
+    vessels, by the sounds of their words, so a name spelt another way finds the aliases
+    it may be a variant of in one look-up and is then checked by ``names.same_words``."""
+
+    def __init__(self, entities: Sequence[Entity]) -> None:
+        by_key: dict[str, list[str]] = {}
+        by_sound: dict[tuple[str, ...], list[tuple[tuple[str, ...], str]]] = {}
+        for entity in entities:
+            for alias in (entity.name, *entity.aliases):
+                if not alias[:1].isupper():
+                    continue
+                k = _names.key(alias)
+                if len(k) >= _KEY_MIN:
+                    ids = by_key.setdefault(k, [])
+                    if entity.id not in ids:
+                        ids.append(entity.id)
+                if entity.type in _FUZZY_TYPES:
+                    ws = _names.words(alias)
+                    if any(len(w) >= _names.FUZZY_MIN for w in ws):
+                        sounds = tuple(_names.sound(w) for w in ws)
+                        by_sound.setdefault(sounds, []).append((ws, entity.id))
+        self._by_key = {k: tuple(v) for k, v in by_key.items()}
+        self._by_sound = by_sound
+        # Aliases as written: the combined pattern finds them, so they are no variants.
+        self._as_written = frozenset(a for e in entities for a in e.aliases)
+        self._resolved: dict[str, tuple[tuple[int, int, tuple[str, ...]], ...]] = {}
+        # Runs of capitalised words known to hold no variant.
+        self.empty: set[str] = set()
+
+    def whole(self, name: str) -> str | None:
+        """The one entity the whole of ``name`` is a variant of, if any."""
+        ids = self._match(name)
+        return ids[0] if len(ids) == 1 else None
+
+    def _match(self, name: str) -> tuple[str, ...]:
+        k = _names.key(name)
+        if len(k) >= _KEY_MIN and k in self._by_key:
+            return self._by_key[k]
+        ws = _names.words(name)
+        candidates = self._by_sound.get(tuple(_names.sound(w) for w in ws), ())
+        ids = tuple(dict.fromkeys(e for aw, e in candidates if _names.same_words(ws, aw)))
+        return ids if len(ids) == 1 else ()  # two people alike: not safe to choose
+
+    def resolve(self, span: str) -> tuple[tuple[int, int, tuple[str, ...]], ...]:
+        """The variants in a run of capitalised words: (start, end, entity ids) of each,
+        longest first and not overlapping, remembered per run."""
+        known = self._resolved.get(span)
+        if known is not None:
+            return known
+        bounds = [m.span() for m in re.finditer(r"\S+", span)]
+        found: list[tuple[int, int, tuple[str, ...]]] = []
+        used = [False] * len(bounds)
+        for size in range(min(len(bounds), _VARIANT_WORDS), 0, -1):
+            for first in range(len(bounds) - size + 1):
+                last = first + size - 1
+                if any(used[first : last + 1]):
+                    continue
+                a, b = bounds[first][0], bounds[last][1]
+                words = span[a:b]
+                written = _POSSESSIVE.sub("", words) in self._as_written
+                # One word in capitals is an acronym or a dateline (SEOUL), not a variant.
+                shouted = size == 1 and words.isupper()
+                ids = () if written or shouted else self._match(words)
+                if ids or written:
+                    used[first : last + 1] = [True] * size
+                if ids:
+                    found.append((a, b, ids))
+        result = tuple(sorted(found))
+        if len(self._resolved) > 100_000:
+            self._resolved.clear()
+            self.empty.clear()
+        self._resolved[span] = result
+        if not result:
+            self.empty.add(span)
+        return result
 
 
 def _entity_pattern(aliases: Iterable[str], *, ignore_case: bool = False) -> re.Pattern[str]:

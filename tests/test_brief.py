@@ -150,10 +150,10 @@ def test_an_entity_not_in_the_gazetteer_says_so_and_suggests_close_names(
 ) -> None:
     """A misspelt entity: the brief says the name is not in the gazetteer, that nothing names
     it, and which gazetteer names are spelt like it; no window is claimed."""
-    run = cli("brief", "--entity", "Shoigo")
+    run = cli("brief", "--entity", "Shoibu")
     assert run.code == 0
     assert "_all dates · 0 sources · generated " in run.out
-    assert "'Shoigo' is not in the gazetteer" in run.out
+    assert "'Shoibu' is not in the gazetteer" in run.out
     assert "No stored statement matches this request." in run.out
     assert "Names in the gazetteer close to it: Sergei Shoigu." in run.out
     assert "showing those with any" not in run.out  # no loosened match survived the filter

@@ -168,7 +168,7 @@ def test_brief_to_dict_is_the_dataclasses_asdict_of_its_parts() -> None:
         entities=[EntityRef("e", "E", "person", 3)],
         sources=[SourceRef(1, "a", "A", None, "2026-01-01", None, "file")],
         profile=Profile("e", "E", "person", None, ["E", "Ee"], [MonthCount("2026-01", 3)]),
-        new_names=[NewName("N", 2)],
+        new_names=[NewName("N", 2, "person", "M"), NewName("O", 3, "vessel")],
     )
     out = brief.to_dict()
 
@@ -189,7 +189,10 @@ def test_brief_to_dict_is_the_dataclasses_asdict_of_its_parts() -> None:
         "entities": [dataclasses.asdict(e) for e in brief.entities],
         "sources": [dataclasses.asdict(s) for s in brief.sources],
         "profile": dataclasses.asdict(brief.profile) if brief.profile else None,
-        "new_names": [dataclasses.asdict(n) for n in brief.new_names],
+        "new_names": [
+            {k: v for k, v in dataclasses.asdict(n).items() if v is not None}
+            for n in brief.new_names
+        ],
     }
     for key, value in parts.items():
         assert out[key] == value, key

@@ -262,7 +262,7 @@ def generated_brief(
             TimelineEntry("2023-09-01", rng.choice(["day", "month"]), _text(rng, length), cites())
             for _ in range(20)
         ]
-        brief.new_names = [NewName(_text(rng, 40), 3) for _ in range(5)]
+        brief.new_names = [NewName(_text(rng, 40), 3, "person", _text(rng, 20)) for _ in range(5)]
     if kind == "entity":
         brief.profile = Profile(
             "kirby",

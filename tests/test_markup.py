@@ -468,7 +468,7 @@ def test_markdown_escaping_property(text: str, url: str | None) -> None:
         sections=[Section("developments", text, [Item(text, cites)])],
         timeline=[TimelineEntry("2023-09-01", "day", text, cites)],
         stories=[StoryRef("s-1", text, [1], 1)],
-        new_names=[NewName(text, 2)],
+        new_names=[NewName(text, 2, "organisation", "Kim In-ae")],
         sources=[SourceRef(1, "aaaaaaaaaaaa", text, text, "2023-09-01", url, "feed")],
     )
     md = render(brief, "md", ENV)
@@ -486,7 +486,7 @@ def test_markdown_escaping_property(text: str, url: str | None) -> None:
     assert seen.count(want) >= 3  # title, note, section heading
     assert seen.count(cited) == 2  # bottom line, section
     assert visible(f"2023-09-01: {cited}") in seen  # timeline
-    assert visible(f"{want} (2)") in seen  # new names
+    assert visible(f"{want} (organisation, 2; spelt like Kim In-ae)") in seen  # new names
     assert any(b.startswith(visible(f"[1] {want} —")) for b in seen), seen  # source line
 
 

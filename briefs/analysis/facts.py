@@ -22,6 +22,7 @@ from briefs.analysis.versioning import ANALYSIS_CODE_VERSION as ANALYSIS_CODE_VE
 from briefs.analysis.versioning import analysis_version as analysis_version
 from briefs.dates import DateMention, find_dates, reference_date
 from briefs.lexicon import Lexicon
+from briefs.names import name_kind
 from briefs.terms import terms
 
 if TYPE_CHECKING:
@@ -75,8 +76,13 @@ def _stance(
             return "denial", speaker.name
         holder = None
         best = -1
+        before = text[:denial]
         for entity in lexicon.entities:
-            if entity.type not in _DENIAL_HOLDER_TYPES:
+            # (An alias must be in the text for the pattern to match: a substring test rules
+            # out most of the gazetteer without a regex scan.)
+            if entity.type not in _DENIAL_HOLDER_TYPES or not any(
+                alias in before for alias in entity.aliases
+            ):
                 continue
             for m in entity.pattern.finditer(text, 0, denial):
                 if m.start() > best:
@@ -100,9 +106,19 @@ def analyze_sentences(
     """Facts about each sentence of one document, in order."""
     speakers = {a.position: a for a in attribute(sentences, paragraphs, lexicon)}
     out = []
+    named: set[str] = set()  # the entities the document has named so far
+    families: dict[str, list[str]] = {}  # their family names (Lexicon.family_mentions)
     for position, text in enumerate(sentences):
         topics, cues = lexicon.scan(text)
-        mentions = dict(lexicon.mentions_in(text))
+        found = lexicon.mentions_in(text)
+        for entity_id in found.keys() - named:
+            named.add(entity_id)
+            family = lexicon.family_of(entity_id)
+            if family is not None:
+                families.setdefault(family, []).append(entity_id)
+        if families:
+            found.update(lexicon.family_mentions(text, families))
+        mentions = dict(found)
         attribution = speakers.get(position)
         speaker = attribution.speaker if attribution else None
         stance, holder = _stance(text, speaker, lexicon, cues)
@@ -164,16 +180,29 @@ def analyze_document(data: AnalysisInput, lexicon: Lexicon) -> DocumentAnalysis:
 
 
 def candidate_names(sentences: Sequence[str], lexicon: Lexicon) -> Counter[str]:
-    """Capitalised names the gazetteer does not know (people, companies, vessels)."""
+    """Capitalised names the gazetteer does not know, spelt as written or otherwise, that
+    name a person, an organisation or a vessel (``names.name_kind``): the brief's "new
+    names", which an analyst adds to the gazetteer, so no kinds of thing or places."""
     counts: Counter[str] = Counter()
     for text in sentences:
         for m in _NAME.finditer(text):
             name = m.group(1)
             first = name.split()[0].split("-")[0]
-            if first in _NOT_NAMES or lexicon.knows_name(name):
+            if first in _NOT_NAMES or lexicon.knows_name(name) or name_kind(name) is None:
+                continue
+            if _fragment(text, m.start()):
                 continue
             counts[name] += 1
     return counts
+
+
+_ENDS_IN_A_NAME = re.compile(r"[A-Z][\w'’-]* $")
+
+
+def _fragment(text: str, start: int) -> bool:
+    """Whether the name at ``start`` goes on a run of capitalised words begun before it (the
+    end of "South Korean President Yoon Suk Yeol" is no name of its own)."""
+    return start > 1 and _ENDS_IN_A_NAME.search(text, max(0, start - 40), start) is not None
 
 
 def signature(body: str) -> dict[str, int]:

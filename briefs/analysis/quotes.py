@@ -197,6 +197,10 @@ class _Cast:
         self._bodies_in: dict[str, tuple[Entity, ...]] = {}
         self._group_at_start: dict[str, Speaker | None] = {}
 
+    def people_present(self, text: str) -> list[Entity]:
+        """The people whose pattern may match in ``text`` (an alias of theirs is in it)."""
+        return self._people_present(text)
+
     def person_in(self, phrase: str) -> Entity | None:
         """The named person a subject phrase names (not a possessive: "Shoigu’s visit")."""
         memo = self._person_in
@@ -293,9 +297,13 @@ class _Context:
         self.descriptors: dict[str, set[str]] = {}
         text = " ".join(sentences)
         # An alias must appear as written for the pattern to match: most people are not in a
-        # given article, and a substring test rules them out without a regex scan; for the
-        # others the pattern is searched from the first alias found, not the article's start.
+        # given article, and one scan for every alias (``_Finder``) rules them out without a
+        # pattern each; for the others the pattern is searched from the first alias found,
+        # not the article's start.
+        present = {id(p) for p in self.cast.people_present(text)}
         for person, aliases in self.cast.people_written:
+            if id(person) not in present:
+                continue
             if aliases is None:
                 first = 0
             else:

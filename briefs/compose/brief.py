@@ -41,6 +41,7 @@ from briefs.compose.redundancy import Gist, gist, is_near_repeat
 from briefs.compose.sources import SourceBook
 from briefs.errors import InputError
 from briefs.lexicon import Entity, Lexicon, Topic
+from briefs.names import name_kind
 from briefs.store.base import DocumentSummary, SentenceRow, Store, Visibility
 
 # Ranking never looks at more sentences than this; the indexes narrow the field first.
@@ -255,7 +256,23 @@ def finish(
     ]
     brief.entities = entity_refs(lexicon, [*(c.row.text for c in chosen), *also_named])
     brief.sources = book.sources(docs)
-    brief.new_names = [NewName(name, n) for name, n in new_names[:NEW_NAMES]]
+    brief.new_names = new_name_list(lexicon, new_names)
+
+
+def new_name_list(lexicon: Lexicon, counted: Sequence[tuple[str, int]]) -> list[NewName]:
+    """The first ``NEW_NAMES`` new names, each typed, and said to be spelt like a known
+    entity when it is (a store analysed before names were typed may still hold a name of
+    no kind: it is left out)."""
+    out: list[NewName] = []
+    for name, n in counted:
+        kind = name_kind(name)
+        if kind is None:
+            continue
+        like = lexicon.close_entity(name)
+        out.append(NewName(name, n, kind, like.name if like else None))
+        if len(out) == NEW_NAMES:
+            break
+    return out
 
 
 def citer(

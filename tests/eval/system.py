@@ -224,6 +224,8 @@ def print_sets(reports: dict[str, SetReport]) -> None:
             print(f"  entity links missed: {len(r.linking_misses)}, wrong: {len(r.linking_wrong)}")
             for line in r.linking_wrong[:8]:
                 print("    wrong:", line[:160])
+            for line in r.linking_misses[:30]:
+                print("    missed:", line[:160])
         for line in r.outlet_misses[:3]:
             print("  outlet miss:", line[:160])
         if r.missing_facts:
