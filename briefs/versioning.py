@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 # Bump when analysis code (briefs/analysis.py and what it calls) changes in a way that
 # changes stored results.
-ANALYSIS_CODE_VERSION = "4"
+ANALYSIS_CODE_VERSION = "5"
 
 
 def analysis_version(lexicon: Lexicon) -> str:

@@ -81,6 +81,17 @@ class SentenceRow:
 
 
 @dataclass(frozen=True)
+class EventRow:
+    """What story assignment reads of a document to tell its event (briefs/events.py)."""
+
+    title: str
+    head: str  # the body's first characters, its lead among them
+    published_at: datetime | None
+    entities: tuple[str, ...]  # canonical ids of the entities its analysed sentences name
+    dates: tuple[str, ...]  # day-precision dates its first sentences resolve to, ISO
+
+
+@dataclass(frozen=True)
 class AnalysisInput:
     """What analysing one document needs: its live sentences in order, and its date."""
 
