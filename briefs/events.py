@@ -66,6 +66,7 @@ _NUMBER_WORDS = {
 }
 _WORD_NUMBER = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b", re.I)
 _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+_COMBINING = re.compile("[\u0300-\u036f]")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s")
 
@@ -102,18 +103,21 @@ class Background:
 
 
 @cache
-def _zipf() -> Mapping[str, float]:
-    """Each English word's Zipf frequency (log10 of its uses per billion words), from
-    wordfreq's list, loaded once per process."""
+def _frequencies() -> Mapping[str, float]:
+    """wordfreq's English word frequencies, loaded once per process."""
     from wordfreq import get_frequency_dict
 
-    return {w: math.log10(f) + 9.0 for w, f in get_frequency_dict("en", wordlist="best").items()}
+    return get_frequency_dict("en", wordlist="best")
 
 
+@lru_cache(maxsize=200_000)
 def idf(word: str) -> float:
     """How much a shared word says two texts report the same thing: the rarer in English at
-    large, the more (wordfreq, so a new store weighs words as sensibly as an old one)."""
-    return max(MIN_IDF, min(MAX_IDF, 9.0 - _zipf().get(word, 0.0)))
+    large, the more (wordfreq, so a new store weighs words as sensibly as an old one). From
+    the word's Zipf frequency z (log10 of its uses per billion words): 9 - z, bounded."""
+    freq = _frequencies().get(word)
+    zipf = math.log10(freq) + 9.0 if freq else 0.0
+    return max(MIN_IDF, min(MAX_IDF, 9.0 - zipf))
 
 
 @cache
@@ -132,8 +136,10 @@ def stem(word: str) -> str:
 def words(text: str) -> list[str]:
     """Lower-cased content words, accents and typographic apostrophes folded (Sinéad
     O’Connor is Sinead O'Connor), stop words and possessive 's left out."""
-    folded = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).lower())
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    folded = text.lower()
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded.translate(_APOSTROPHES))
+        folded = _COMBINING.sub("", folded)
     return [w for w in _WORD.findall(folded) if w not in STOPWORDS and len(w) >= 2]
 
 
@@ -208,10 +214,13 @@ class Features:
 
     vector: Vector
     day: date | None
+    # Its heaviest terms (``top_terms``): its entries in the index of ``Clusters``.
+    top: tuple[str, ...] = ()
 
 
 def features(doc: EventInput, background: Background) -> Features:
-    return Features(vector(doc, background), event_day(doc))
+    vec = vector(doc, background)
+    return Features(vec, event_day(doc), tuple(top_terms(vec)))
 
 
 def event_day(doc: EventInput) -> date | None:
@@ -244,7 +253,7 @@ class Story:
         total = self.total
         for t, v in doc.vector.items():
             total[t] = total.get(t, 0.0) + v
-        if len(total) > CENTROID_TERMS * 2:
+        if len(total) > CENTROID_TERMS * 3:
             kept = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]
             self.total = dict(kept)
         if day is not None:
@@ -339,14 +348,14 @@ class Clusters:
         elif doc_id in story.members:
             return
         story.add(doc_id, doc)
-        for term in top_terms(doc.vector):
+        for term in doc.top:
             self.postings.setdefault(term, set()).add(story_id)
 
-    def candidates(self, vec: Vector, allowed: Iterable[str]) -> list[Story]:
-        """Stories among ``allowed`` (those near in time) sharing a heavy term with ``vec``,
+    def candidates(self, doc: Features, allowed: Iterable[str]) -> list[Story]:
+        """Stories among ``allowed`` (those near in time) sharing a heavy term with ``doc``,
         by id."""
         found: set[str] = set()
-        for term in top_terms(vec):
+        for term in doc.top:
             found |= self.postings.get(term, set())
         return [self.stories[s] for s in sorted(found.intersection(allowed))]
 

@@ -226,7 +226,7 @@ def _assign_stories(store: SqlStore, doc_ids: list[str], cut: dict[str, int], ba
                     for other, story in near:
                         clusters.add(story, other, known[other])
                     mine = known[doc_id]
-                    candidates = clusters.candidates(mine.vector, {story for _, story in near})
+                    candidates = clusters.candidates(mine, {story for _, story in near})
                     decision = events.decide(mine, candidates)
                     story_id = decision.story_id
                     if story_id is not None:
@@ -236,7 +236,7 @@ def _assign_stories(store: SqlStore, doc_ids: list[str], cut: dict[str, int], ba
                             log.info("story %s merged into %s (by %s)", loser, story_id, doc_id)
                         members = clusters.stories[story_id].members
                         duplicate_of = _duplicate(
-                            mine.vector,
+                            mine,
                             [n for n, _ in near if n in members],
                             known,
                             partial(_shingles_of, tx, doc_id, cut.get(doc_id), None),
@@ -293,7 +293,7 @@ def _event_vector(
 
 
 def _duplicate(
-    vec: events.Vector,
+    doc: events.Features,
     members: Sequence[str],
     known: dict[str, events.Features],
     mine: Callable[[], set[int]],
@@ -302,8 +302,13 @@ def _duplicate(
     """The first of ``members`` the document copies nearly word for word: only documents
     this alike are compared by wording (a text with no words copies nothing)."""
     my_shingles: set[int] | None = None
+    top = set(doc.top)
     for other in members:
-        if events.cosine(vec, known[other].vector) < DUPLICATE_CHECK:
+        theirs_known = known[other]
+        # A copy shares most of its heaviest terms: a cheap test before the cosine.
+        if 2 * len(top.intersection(theirs_known.top)) < len(top):
+            continue
+        if events.cosine(doc.vector, theirs_known.vector) < DUPLICATE_CHECK:
             continue
         my_shingles = my_shingles if my_shingles is not None else mine()
         found = theirs(doc_id=other)
