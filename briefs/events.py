@@ -14,6 +14,7 @@ it is nearest, if near enough once a time decay is applied; a story is never one
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
@@ -21,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache, lru_cache
+from operator import itemgetter
 from typing import Any
 
 from briefs.rank import STOPWORDS
@@ -93,6 +95,16 @@ class Background:
     documents: int = 0
     term_df: Mapping[str, int] = field(default_factory=dict)
     entity_df: Mapping[str, int] = field(default_factory=dict)
+    # Each word's weight once computed (``weight``).
+    _weights: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
+
+    def weight(self, word: str) -> float:
+        """A word's rarity in English, damped by how common it is in the store (whose
+        sample counts terms as ``rank.terms`` cuts them: 7 letters)."""
+        found = self._weights.get(word)
+        if found is None:
+            found = self._weights[word] = idf(word) * self.damp(self.term_df.get(word[:7], 0))
+        return found
 
     def damp(self, df: int) -> float:
         """1 for a term rare in the store, less for one in many of its documents."""
@@ -177,15 +189,13 @@ def vector(doc: EventInput, background: Background) -> Vector:
     """The document's unit vector: terms weighted by place and rarity, entities, numbers."""
     raw: dict[str, float] = {}
     rarity: dict[str, float] = {}
-    df = background.term_df
     rest = doc.body[len(doc.lead) :] if doc.body.startswith(doc.lead) else doc.body
     for text, weight in ((doc.title, TITLE_WEIGHT), (doc.lead, LEAD_WEIGHT), (rest, BODY_WEIGHT)):
         for word in words(text):
             term = stem(word)
             raw[term] = raw.get(term, 0.0) + weight
             if term not in rarity:
-                # The store's sample counts terms as ``rank.terms`` cuts them (7 letters).
-                rarity[term] = idf(word) * background.damp(df.get(word[:7], 0))
+                rarity[term] = background.weight(word)
     out: Vector = {t: math.log1p(w) * rarity[t] for t, w in raw.items()}
     for entity in doc.entities:
         out[f"@{entity}"] = (
@@ -244,6 +254,8 @@ class Story:
     # When its earliest member was published: the older of two merged stories keeps its id.
     first: date | None = None
     _unit: Vector | None = None
+    # The squared length of ``total``, kept as it grows (the centroid's cosine needs it).
+    _sumsq: float = 0.0
 
     def add(self, doc_id: str, doc: Features) -> None:
         if doc_id in self.members:
@@ -251,11 +263,16 @@ class Story:
         self.members.add(doc_id)
         day = doc.day
         total = self.total
+        sumsq = self._sumsq
         for t, v in doc.vector.items():
-            total[t] = total.get(t, 0.0) + v
+            old = total.get(t, 0.0)
+            total[t] = new = old + v
+            sumsq += new * new - old * old
+        self._sumsq = sumsq
         if len(total) > CENTROID_TERMS * 3:
             kept = sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))[:CENTROID_TERMS]
             self.total = dict(kept)
+            self._sumsq = sum(v * v for _, v in kept)
         if day is not None:
             self.days.add(day)
             self.first = day if self.first is None else min(self.first, day)
@@ -271,6 +288,13 @@ class Story:
         if other.first is not None:
             self.first = other.first if self.first is None else min(self.first, other.first)
         self._unit = None
+        self._sumsq = sum(v * v for v in total.values())
+
+    def similarity(self, vec: Vector) -> float:
+        """The cosine of a unit vector with the story's centroid."""
+        total = self.total
+        dot = sum([v * total[t] for t, v in vec.items() if t in total])
+        return dot / (math.sqrt(max(self._sumsq, 0.0)) or 1.0)
 
     def centroid(self) -> Vector:
         if self._unit is None:
@@ -288,7 +312,7 @@ def decay(day: date | None, days: Iterable[date]) -> float:
 
 def score(doc: Features, story: Story) -> float:
     """The document's similarity to the story's centroid, decayed by time."""
-    return cosine(doc.vector, story.centroid()) * decay(doc.day, story.days)
+    return story.similarity(doc.vector) * decay(doc.day, story.days)
 
 
 @dataclass(frozen=True)
@@ -327,8 +351,9 @@ def decide(doc: Features, stories: Sequence[Story]) -> Decision:
 
 
 def top_terms(vec: Vector, n: int = POSTING_TERMS) -> list[str]:
-    """A vector's ``n`` heaviest terms (ties by term): what finds its candidate stories."""
-    return [t for t, _ in sorted(vec.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+    """A vector's ``n`` heaviest terms (ties in the vector's order): what finds its
+    candidate stories."""
+    return [t for t, _ in heapq.nlargest(n, vec.items(), key=itemgetter(1))]
 
 
 @dataclass

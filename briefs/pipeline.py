@@ -39,7 +39,7 @@ BACKGROUND_DOCUMENTS = 2000
 BATCH_DOCUMENTS = 100
 # What story assignment reads of a document: characters of body (its lead among them), and
 # the sentences whose resolved dates may be the event's own.
-EVENT_HEAD = 1000
+EVENT_HEAD = 600
 LEAD_SENTENCES = 3
 # Documents near in time a document is compared with (their stories): a busy day of feeds
 # holds hundreds; the stories compared are then those sharing a heavy term (``Clusters``).

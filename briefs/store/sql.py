@@ -220,6 +220,7 @@ def _event_rows(
         entities: dict[str, set[str]] = {}
         found = conn.execute(
             select(sentences.c.document_id, mentions.c.entity_id)
+            .distinct()
             .join(mentions, mentions.c.sentence_id == sentences.c.id)
             .where(sentences.c.document_id.in_(chunk), sentences.c.position.is_not(None))
         )
