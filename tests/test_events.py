@@ -179,3 +179,19 @@ def test_a_large_story_keeps_a_bounded_centroid() -> None:
         s.add(f"d{i}", Features({f"t{i}": 1.0, "shared": 1.0}, DAY, (f"t{i}", "shared")))
     assert len(s.total) <= 3 * events.CENTROID_TERMS
     assert "shared" in s.total
+
+
+def test_a_storys_running_length_gives_the_centroids_cosine() -> None:
+    s = Story("s")
+    docs = [
+        doc("Derna dams burst in Libya floods", "Storm Daniel hit Derna."),
+        doc("Libya floods: Derna buries its dead", "Thousands dead in Derna."),
+        doc("Aid reaches Derna after the floods", "Rescue teams arrived in Libya."),
+    ]
+    for i, d in enumerate(docs):
+        s.add(f"d{i}", d)
+    probe = doc("Derna floods", "Libya").vector
+    assert abs(s.similarity(probe) - events.cosine(probe, s.centroid())) < 1e-12
+    other = story("t", doc("Central bank raises rates", "Inflation."))
+    s.absorb(other)
+    assert abs(s.similarity(probe) - events.cosine(probe, s.centroid())) < 1e-12
