@@ -197,12 +197,13 @@ def vector(doc: EventInput, background: Background) -> Vector:
             if term not in rarity:
                 rarity[term] = background.weight(word)
     out: Vector = {t: math.log1p(w) * rarity[t] for t, w in raw.items()}
-    for entity in doc.entities:
+    # In a fixed order (sets iterate by hash, which varies between runs): the same floats.
+    for entity in sorted(doc.entities):
         out[f"@{entity}"] = (
             ENTITY_WEIGHT * MAX_IDF / 2 * background.damp(background.entity_df.get(entity, 0))
         )
     small = {"2", "3", "4", "5", "6", "7", "8", "9", "10"}
-    for number in numbers(f"{doc.title}\n{doc.lead}"):
+    for number in sorted(numbers(f"{doc.title}\n{doc.lead}")):
         out[f"#{number}"] = NUMBER_WEIGHT * (MAX_IDF / 4 if number in small else MAX_IDF / 2)
     return _unit(out)
 
