@@ -15,7 +15,7 @@ import re
 import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -119,8 +119,12 @@ def write_articles(folder: Path, count: int) -> list[Path]:
     for n in range(count):
         port, cargo = PORTS[n % len(PORTS)], CARGO[(n * 3) % len(CARGO)]
         flag, ship = FLAGS[n % len(FLAGS)], f"Vessel-{n:02d}"
+        # Published five days apart: each its own event however alike the wording (a
+        # store this small damps no shared word; docs/quality.md, "Stories").
+        day = date(2023, 1, 2) + timedelta(days=5 * n)
         body = (
             f"Monitors track {ship} shipment {n} out of {port}\n\n"
+            f"Published : {day:%B} {day.day}, {day.year} - 09:00\n\n"
             f"The {flag}-flagged freighter {ship} left {port} with a cargo of {cargo} on "
             f"day {n + 1} of the month, according to satellite imagery reviewed by analysts "
             f"of the monitoring group number {n}.\n\n"

@@ -7,14 +7,13 @@ hash of both), so editing the gazetteer takes effect without re-ingesting anythi
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from briefs.analysis.quotes import Speaker, attribute
 from briefs.analysis.scoring import quality
@@ -33,11 +32,10 @@ if TYPE_CHECKING:
 # this module.
 SIGNATURE_TERMS = 80
 STORY_WINDOW_DAYS = 2
-STORY_SIMILARITY = 0.30
 NEAR_DUPLICATE = 0.5
-# Term similarity above which two documents are checked word by word for near-duplication.
+# Event similarity above which two documents are checked word by word for near-duplication.
 DUPLICATE_CHECK = 0.6
-# Documents whose vectors, signatures and shingles story assignment keeps at once: windows of
+# Documents whose event features and shingles story assignment keeps at once: windows of
 # neighbours are far smaller, and a 100k-document re-analysis must not hold them all.
 VECTOR_CACHE = 20_000
 
@@ -216,153 +214,6 @@ def signature(body: str) -> dict[str, int]:
 def shingles(body: str, size: int = 5) -> set[int]:
     words = re.findall(r"\w+", body.lower())
     return {hash(" ".join(words[i : i + size])) for i in range(max(0, len(words) - size + 1))}
-
-
-@dataclass
-class Background:
-    """Document frequencies over a sample of the store, for IDF weights."""
-
-    df: Counter[str] = field(default_factory=Counter)
-    documents: int = 0
-    _cache: dict[str, _Vector] = field(default_factory=dict)
-    # Each term's IDF factor, computed once (emptied when a document is added).
-    _idf: dict[str, float] = field(default_factory=dict)
-    # A number for each term of the vectors made, for their arrays.
-    _term_ids: dict[str, int] = field(default_factory=dict)
-    _lookup: Any = None
-
-    def add(self, sig: dict[str, int]) -> None:
-        self.df.update(sig.keys())
-        self.documents += 1
-        self._idf.clear()
-        self._cache.clear()
-
-    def vector_of(self, document_id: str, sig: dict[str, int]) -> dict[str, float]:
-        """The document's vector, computed once while it stays a neighbour (the cache is
-        emptied when it grows past ``VECTOR_CACHE``: a vector only depends on ``sig``)."""
-        return self._vector_of(document_id, sig).weights
-
-    def _vector_of(self, document_id: str | None, sig: dict[str, int]) -> _Vector:
-        vec = self._cache.get(document_id) if document_id is not None else None
-        if vec is None:
-            weights = self.vector(sig)
-            ids = self._term_ids
-            for t in weights:
-                if t not in ids:
-                    ids[t] = len(ids)
-            import numpy as np  # here, not at the top: analysis workers never choose stories
-
-            vec = _Vector(
-                weights,
-                np.fromiter((ids[t] for t in weights), dtype=np.int64, count=len(weights)),
-                np.fromiter(weights.values(), dtype=np.float64, count=len(weights)),
-            )
-            if document_id is not None:
-                if len(self._cache) >= VECTOR_CACHE:
-                    self._cache.clear()
-                self._cache[document_id] = vec
-        return vec
-
-    def _weights_by_term(self) -> Any:
-        """An array of zeros, one for each term number (``_maybe_alike`` puts a document's
-        weights in it, and takes them out again, to look its terms up at once)."""
-        import numpy as np
-
-        if self._lookup is None or len(self._lookup) < len(self._term_ids):
-            self._lookup = np.zeros(2 * len(self._term_ids) + 1024, dtype=np.float64)
-        return self._lookup
-
-    def vector(self, sig: dict[str, int]) -> dict[str, float]:
-        idf = self._idf
-        if not idf and self.df:
-            n = self.documents
-            idf.update((t, math.log((1 + n) / (1 + d)) + 1.0) for t, d in self.df.items())
-        unseen = math.log(1 + self.documents) + 1.0  # a term no sampled document has
-        vec = {t: (1 + math.log(tf)) * idf.get(t, unseen) for t, tf in sig.items()}
-        norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
-        return {t: v / norm for t, v in vec.items()}
-
-
-@dataclass(frozen=True)
-class _Vector:
-    """A document's normalised term weights, and as arrays (numpy) the number of each of its
-    terms and its weights, in the same order."""
-
-    weights: dict[str, float]
-    term_ids: Any
-    values: Any
-
-
-@dataclass(frozen=True)
-class StoryCandidate:
-    document_id: str
-    story_id: str
-    signature: dict[str, int]
-
-
-# How far a similarity summed in another order may be from ``choose_story``'s sum: each of
-# its at most SIGNATURE_TERMS products is the same float, and they add up to at most 1 (two
-# unit vectors of positive weights), so the orders differ by some 1e-14; this is far more.
-_SUM_ORDER_SLACK = 1e-9
-
-
-def choose_story(
-    sig: dict[str, int],
-    my_shingles: Callable[[], set[int]],
-    candidates: Sequence[StoryCandidate],
-    background: Background,
-    shingles_of: Callable[[str], set[int]],
-    document_id: str | None = None,
-) -> tuple[str | None, str | None]:
-    """(story to join, document it nearly duplicates) for a new document (``document_id``:
-    whose stored signature ``sig`` is, to keep its vector for when it is a candidate).
-
-    Wording is compared only with candidates this alike, so the document's shingles and a
-    candidate's (``shingles_of`` its id, from its whole body) are asked for only then.
-    Candidates less alike than ``STORY_SIMILARITY`` change nothing, so all similarities are
-    first estimated at once, in arrays, and only those that may reach it are summed exactly.
-    """
-    mine_vector = background._vector_of(document_id, sig)
-    mine = mine_vector.weights
-    vectors = [background._vector_of(c.document_id, c.signature) for c in candidates]
-    mine_shingled: set[int] | None = None
-    best: tuple[float, StoryCandidate] | None = None
-    for i in _maybe_alike(background, mine_vector, vectors):
-        cand, other = candidates[i], vectors[i].weights
-        # In the order of ``mine``, as ``sum(v * other.get(t, 0.0) ...)`` did, without its
-        # additions of zero: the same float, at a fraction of the cost.
-        sim = sum([v * other[t] for t, v in mine.items() if t in other])
-        if sim >= DUPLICATE_CHECK:
-            # Only documents this alike can be copies: compare their wording closely.
-            mine_shingled = mine_shingled if mine_shingled is not None else my_shingles()
-            theirs = shingles_of(cand.document_id)
-            union = len(mine_shingled | theirs) or 1
-            if len(mine_shingled & theirs) / union >= NEAR_DUPLICATE:
-                return cand.story_id, cand.document_id
-        if sim >= STORY_SIMILARITY and (best is None or sim > best[0]):
-            best = (sim, cand)
-    return (best[1].story_id, None) if best else (None, None)
-
-
-def _maybe_alike(background: Background, mine: _Vector, vectors: Sequence[_Vector]) -> list[int]:
-    """Positions of the ``vectors`` whose similarity to ``mine``, summed in any order, is
-    within ``_SUM_ORDER_SLACK`` of ``STORY_SIMILARITY`` or above, in order."""
-    if not vectors or not mine.weights:
-        return []
-    import numpy as np
-
-    weights_of = background._weights_by_term()
-    sizes = np.fromiter((len(v.weights) for v in vectors), dtype=np.int64, count=len(vectors))
-    their_ids = np.concatenate([v.term_ids for v in vectors])
-    their_weights = np.concatenate([v.values for v in vectors])
-    weights_of[mine.term_ids] = mine.values
-    products = weights_of[their_ids] * their_weights  # 0 for terms not in ``mine``
-    weights_of[mine.term_ids] = 0.0
-    # Summed per vector, each apart (its error bounded by its own terms), empty ones to 0.
-    sims = np.bincount(
-        np.repeat(np.arange(len(vectors)), sizes), weights=products, minlength=len(vectors)
-    )
-    return [int(i) for i in np.flatnonzero(sims >= STORY_SIMILARITY - _SUM_ORDER_SLACK)]
 
 
 def story_window(published: date) -> tuple[date, date]:

@@ -9,34 +9,40 @@ whatever the number of workers or the batch size.
 
 from __future__ import annotations
 
-import json
 import logging
 import multiprocessing
 import os
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from functools import partial
 
+from briefs.analysis import events
 from briefs.analysis.facts import (
+    DUPLICATE_CHECK,
+    NEAR_DUPLICATE,
     VECTOR_CACHE,
-    Background,
     DocumentAnalysis,
-    StoryCandidate,
     analysis_version,
     analyze_document,
-    choose_story,
     shingles,
-    signature,
     story_window,
 )
 from briefs.lexicon import Lexicon
-from briefs.store.base import AnalysisInput, Store
+from briefs.store.base import AnalysisInput, EventRow, Store, StoryBatch
 
 BACKGROUND_DOCUMENTS = 2000
 # Documents per transaction (and per hand-over to the workers).
 BATCH_DOCUMENTS = 100
+# What story assignment reads of a document: characters of body (its lead among them), and
+# the sentences whose resolved dates may be the event's own.
+EVENT_HEAD = 600
+LEAD_SENTENCES = 3
+# Documents near in time a document is compared with (their stories): a busy day of feeds
+# holds hundreds; the stories compared are then those sharing a heavy term (``Clusters``).
+NEIGHBOURS = 3000
 log = logging.getLogger(__name__)
 
 
@@ -177,63 +183,138 @@ def _analyse(inputs: Sequence[AnalysisInput]) -> list[DocumentAnalysis]:
 
 
 def _assign_stories(store: Store, doc_ids: list[str], cut: dict[str, int], batch: int) -> None:
-    """Join each newly analysed document to a story of the same event, or start one
-    (a document analysed in part is compared by its analysed part, ``cut``).
+    """Join each newly analysed document to the story of the same event, or start one
+    (briefs/analysis/events.py decides; a document analysed in part is known by its analysed part).
 
-    Each document is compared with the documents already in a story near its date, in the
-    order the store lists them, so the stories set earlier count; a neighbour's signature is
-    decoded, and its shingles and vector computed, once per run (not once per document it
-    neighbours). The store reads each window of dates once per batch (``StoryBatch``).
+    Each document is compared with the stories of the documents near its date, in the order
+    the store lists them, so the stories set earlier count; a document's event vector is
+    made once per run, and a story's centroid grows as its documents are seen. A document
+    near two stories that are alike bridges them: the younger story's documents take the
+    older one's id (``events.older``), in the store too. The store reads each window of
+    dates once per batch (``StoryBatch``).
     """
-    background = Background()
-    for sig in store.analysis.signatures(BACKGROUND_DOCUMENTS):
-        background.add(sig)
-    signatures: dict[str, dict[str, int]] = {}
+    sample = store.analysis.signatures(BACKGROUND_DOCUMENTS)
+    term_df: Counter[str] = Counter()
+    for sig in sample:
+        term_df.update(sig.keys())
+    counted, entity_df = store.analysis.entity_document_counts(BACKGROUND_DOCUMENTS)
+    background = events.Background(len(sample), term_df, entity_df if counted else {})
+    known: dict[str, events.Features] = {}
+    clusters = events.Clusters()
     their_shingles: dict[str, set[int]] = {}
     for doc_ids_batch in _batches(doc_ids, batch):
         with store.analysis.story_batch(doc_ids_batch) as tx:
             inputs = tx.inputs()
+            _know(tx, doc_ids_batch, known, cut, background)
             for doc_id in doc_ids_batch:
-                published_at, sig_json = inputs[doc_id]
+                published_at = inputs[doc_id][0]
                 story_id, duplicate_of = None, None
                 if published_at is not None:
-                    stored = sig_json is not None
-                    if sig_json is not None:
-                        sig = signatures.get(doc_id) or json.loads(sig_json)
-                    else:
-                        sig = signature(tx.body(doc_id)[: cut.get(doc_id)])
                     start, end = story_window(published_at.date())
                     near = tx.neighbours(
                         doc_id,
                         datetime(start.year, start.month, start.day, tzinfo=UTC),
                         datetime(end.year, end.month, end.day, tzinfo=UTC),
+                        NEIGHBOURS,
                     )
-                    if stored:  # kept for when it is a neighbour: it is its stored signature
-                        if len(signatures) >= VECTOR_CACHE:
-                            signatures.clear()
-                            their_shingles.clear()
-                        signatures[doc_id] = sig
-                    unseen = [n for n, _ in near if n not in signatures]
-                    if unseen:
-                        if len(signatures) + len(unseen) > VECTOR_CACHE:
-                            signatures.clear()
-                            their_shingles.clear()
-                            unseen = [n for n, _ in near]
-                        signatures.update(
-                            (n, json.loads(s)) for n, s in tx.signatures(unseen).items()
+                    if len(known) + len(near) > VECTOR_CACHE:
+                        known = {doc_id: known[doc_id]}
+                        clusters = events.Clusters()
+                        their_shingles.clear()
+                    _know(tx, [n for n, _ in near], known, cut, background)
+                    for other, story in near:
+                        clusters.add(story, other, known[other])
+                    mine = known[doc_id]
+                    candidates = clusters.candidates(mine, {story for _, story in near})
+                    decision = events.decide(mine, candidates)
+                    story_id = decision.story_id
+                    if story_id is not None:
+                        for loser in decision.merged:
+                            clusters.merge(story_id, loser)
+                            tx.merge_story(loser, story_id)
+                            log.info("story %s merged into %s (by %s)", loser, story_id, doc_id)
+                        members = clusters.stories[story_id].members
+                        duplicate_of = _duplicate(
+                            mine,
+                            [n for n, _ in near if n in members],
+                            known,
+                            partial(_shingles_of, tx, doc_id, cut.get(doc_id), None),
+                            partial(_shingles_of, tx, end=None, cache=their_shingles),
                         )
-                    candidates = [StoryCandidate(n, story, signatures[n]) for n, story in near]
-
-                    def mine(doc_id: str = doc_id) -> set[int]:
-                        return shingles(tx.body(doc_id)[: cut.get(doc_id)])
-
-                    def theirs(other: str) -> set[int]:
-                        found = their_shingles.get(other)
-                        if found is None:
-                            found = their_shingles[other] = shingles(tx.body(other))
-                        return found
-
-                    story_id, duplicate_of = choose_story(
-                        sig, mine, candidates, background, theirs, doc_id if stored else None
-                    )
+                    story_id = story_id or f"s-{doc_id}"
+                    clusters.add(story_id, doc_id, mine)
                 tx.set_story(doc_id, story_id or f"s-{doc_id}", duplicate_of)
+
+
+def _know(
+    tx: StoryBatch,
+    doc_ids: Sequence[str],
+    known: dict[str, events.Features],
+    cut: dict[str, int],
+    background: events.Background,
+) -> None:
+    """Adds to ``known`` the event vector and day of each of ``doc_ids`` not in it (read
+    together: a batch's own documents at once, then a window's older ones)."""
+    unseen = [d for d in doc_ids if d not in known]
+    if unseen:
+        rows = tx.event_rows(unseen, EVENT_HEAD, LEAD_SENTENCES)
+        for d in unseen:
+            known[d] = _event_vector(tx, rows[d], d, cut.get(d), background)
+
+
+def _shingles_of(
+    tx: StoryBatch, doc_id: str, end: int | None, cache: dict[str, set[int]] | None
+) -> set[int]:
+    """A document's shingles (of its first ``end`` characters), kept in ``cache``."""
+    found = cache.get(doc_id) if cache is not None else None
+    if found is None:
+        found = shingles(tx.body(doc_id)[:end])
+        if cache is not None:
+            cache[doc_id] = found
+    return found
+
+
+def _event_vector(
+    tx: StoryBatch, row: EventRow, doc_id: str, end: int | None, background: events.Background
+) -> events.Features:
+    """What tells a document's event, from what the store holds of it."""
+    head = row.head[:end] if end is not None else row.head
+    published = row.published_at.date() if row.published_at is not None else None
+    data = events.EventInput(
+        title=row.title,
+        lead=events.lead_of(head),
+        body=head,
+        entities=frozenset(row.entities),
+        published=published,
+        dates=tuple(date.fromisoformat(d) for d in row.dates),
+    )
+    return events.features(data, background)
+
+
+def _duplicate(
+    doc: events.Features,
+    members: Sequence[str],
+    known: dict[str, events.Features],
+    mine: Callable[[], set[int]],
+    theirs: Callable[..., set[int]],
+) -> str | None:
+    """The first of ``members`` the document copies nearly word for word: only documents
+    this alike are compared by wording (a text with no words copies nothing)."""
+    my_shingles: set[int] | None = None
+    top = set(doc.top)
+    for other in members:
+        theirs_known = known[other]
+        # A copy shares most of its heaviest terms: a cheap test before the cosine.
+        if 2 * len(top.intersection(theirs_known.top)) < len(top):
+            continue
+        if events.cosine(doc.vector, theirs_known.vector) < DUPLICATE_CHECK:
+            continue
+        my_shingles = my_shingles if my_shingles is not None else mine()
+        found = theirs(doc_id=other)
+        if (
+            my_shingles
+            and found
+            and len(my_shingles & found) >= NEAR_DUPLICATE * len(my_shingles | found)
+        ):
+            return other
+    return None

@@ -23,8 +23,15 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.sql import Select
 
 from briefs.store import dialect
-from briefs.store.base import AnalysedDocument, AnalysisInput, SentenceRow, Visibility
-from briefs.store.queries import ROW_COLUMNS, DriverMany, only_visible, sentence_row, window
+from briefs.store.base import AnalysedDocument, AnalysisInput, EventRow, SentenceRow, Visibility
+from briefs.store.queries import (
+    ROW_COLUMNS,
+    DriverMany,
+    chunks,
+    only_visible,
+    sentence_row,
+    window,
+)
 from briefs.store.schema import date_mentions, documents, mentions, sentences
 from briefs.store.schema import names as names_table
 
@@ -113,6 +120,52 @@ class _Writes:
         self.insert_name = DriverMany(_INSERT_NAME)
         self.set_analysed = DriverMany(_SET_ANALYSED)
         self.set_story = DriverMany(_SET_STORY)
+
+
+def _event_rows(
+    conn: Connection, doc_ids: Sequence[str], head: int, lead_sentences: int
+) -> dict[str, EventRow]:
+    out: dict[str, EventRow] = {}
+    for chunk in chunks(list(doc_ids)):
+        entities: dict[str, set[str]] = {}
+        found = conn.execute(
+            select(sentences.c.document_id, mentions.c.entity_id)
+            .distinct()
+            .join(mentions, mentions.c.sentence_id == sentences.c.id)
+            .where(sentences.c.document_id.in_(chunk), sentences.c.position.is_not(None))
+        )
+        for r in found:
+            entities.setdefault(r.document_id, set()).add(r.entity_id)
+        dates: dict[str, set[str]] = {}
+        resolved = conn.execute(
+            select(sentences.c.document_id, date_mentions.c.value)
+            .join(date_mentions, date_mentions.c.sentence_id == sentences.c.id)
+            .where(
+                sentences.c.document_id.in_(chunk),
+                sentences.c.position.is_not(None),
+                sentences.c.position < lead_sentences,
+                date_mentions.c.precision == "day",
+            )
+        )
+        for d in resolved:
+            dates.setdefault(d.document_id, set()).add(d.value)
+        rows = conn.execute(
+            select(
+                documents.c.id,
+                documents.c.title,
+                func.substr(documents.c.body, 1, head).label("head"),
+                documents.c.published_at,
+            ).where(documents.c.id.in_(chunk))
+        )
+        for row in rows:
+            out[row.id] = EventRow(
+                row.title or "",
+                row.head or "",
+                row.published_at,
+                tuple(sorted(entities.get(row.id, ()))),
+                tuple(sorted(dates.get(row.id, ()))),
+            )
+    return out
 
 
 class SqlStoryBatch:
@@ -225,6 +278,25 @@ class SqlStoryBatch:
         return str(
             self.conn.execute(select(documents.c.body).where(documents.c.id == doc_id)).scalar_one()
         )
+
+    def event_rows(
+        self, doc_ids: Sequence[str], head: int, lead_sentences: int
+    ) -> dict[str, EventRow]:
+        """What tells each document's event (``head``: characters of body; dates from its
+        first ``lead_sentences`` sentences), by three statements per 500 documents."""
+        return _event_rows(self.conn, doc_ids, head, lead_sentences)
+
+    def merge_story(self, old: str, new: str) -> None:
+        """Every document of story ``old`` joins ``new`` (stored ones now, those set in this
+        batch when it ends), and ``neighbours`` counts them so from now."""
+        self.conn.execute(
+            documents.update().where(documents.c.story_id == old).values(story_id=new)
+        )
+        for doc_id, (story, dup) in list(self._stories.items()):
+            if story == old:
+                self._stories[doc_id] = (new, dup)
+        for key, (rows, whole) in list(self._windows.items()):
+            self._windows[key] = ([(d, new if s == old else s) for d, s in rows], whole)
 
     def set_story(self, doc_id: str, story_id: str, duplicate_of: str | None) -> None:
         """Counted from now by ``neighbours``; written when the batch ends."""
@@ -407,6 +479,27 @@ class SqlAnalysis:
                 .limit(limit)
             ).all()
         return [json.loads(r.signature) for r in rows]
+
+    def entity_document_counts(self, limit: int) -> tuple[int, dict[str, int]]:
+        """(documents, in how many of them each entity is named) over the most recent
+        ``limit`` analysed documents: how common an entity is in the store."""
+        recent = (
+            select(documents.c.id)
+            .where(documents.c.signature.is_not(None))
+            .order_by(documents.c.published_at.desc())
+            .limit(limit)
+            .subquery()
+        )
+        query = (
+            select(mentions.c.entity_id, func.count(sentences.c.document_id.distinct()))
+            .join(sentences, mentions.c.sentence_id == sentences.c.id)
+            .where(sentences.c.document_id.in_(select(recent.c.id)))
+            .group_by(mentions.c.entity_id)
+        )
+        with self.engine.connect() as conn:
+            total = conn.execute(select(func.count()).select_from(recent)).scalar_one()
+            counts = {str(r[0]): int(r[1]) for r in conn.execute(query)}
+        return int(total), counts
 
     def story_batch(self, doc_ids: Sequence[str]) -> SqlStoryBatch:
         """A transaction in which stories are found and set for ``doc_ids`` (use ``with``)."""

@@ -88,6 +88,17 @@ class SentenceRow:
 
 
 @dataclass(frozen=True)
+class EventRow:
+    """What story assignment reads of a document to tell its event (briefs/analysis/events.py)."""
+
+    title: str
+    head: str  # the body's first characters, its lead among them
+    published_at: datetime | None
+    entities: tuple[str, ...]  # canonical ids of the entities its analysed sentences name
+    dates: tuple[str, ...]  # day-precision dates its first sentences resolve to, ISO
+
+
+@dataclass(frozen=True)
 class AnalysisInput:
     """What analysing one document needs: its live sentences in order, and its date."""
 
@@ -227,6 +238,12 @@ class StoryBatch(Protocol):
 
     def body(self, doc_id: str) -> str: ...
 
+    def event_rows(
+        self, doc_ids: Sequence[str], head: int, lead_sentences: int
+    ) -> dict[str, EventRow]: ...
+
+    def merge_story(self, old: str, new: str) -> None: ...
+
     def set_story(self, doc_id: str, story_id: str, duplicate_of: str | None) -> None: ...
 
 
@@ -244,6 +261,8 @@ class Analysis(Protocol):
     def signatures(self, limit: int) -> list[dict[str, int]]: ...
 
     def story_batch(self, doc_ids: Sequence[str]) -> StoryBatch: ...
+
+    def entity_document_counts(self, limit: int) -> tuple[int, dict[str, int]]: ...
 
     def live_sentences(
         self,
