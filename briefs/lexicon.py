@@ -160,6 +160,9 @@ class Lexicon:
     fingerprint: str = ""
     # The terms of each cue (``cues`` holds their patterns), for the one-pass scan.
     cue_terms: dict[str, tuple[str, ...]] = _field(default_factory=dict)
+    # The files it was loaded from (``load_lexicon``'s arguments), so another process can load
+    # the same lexicon itself rather than be sent it; None for one built by hand.
+    source: tuple[str, str | None, str | None] | None = _field(default=None, compare=False)
 
     def topic(self, name: str) -> Topic:
         key = name.strip().lower()
@@ -493,6 +496,18 @@ def load_lexicon(
     )
 
 
+def load_lexicon_again(source: tuple[str, str | None, str | None], fingerprint: str) -> Lexicon:
+    """The lexicon loaded from ``source`` (``Lexicon.source``) in this process, once (the
+    loading is memoised), checked to be the one meant: an analysis worker's lexicon."""
+    lexicon = _load(*source)
+    if lexicon.fingerprint != fingerprint:
+        raise SettingsError(
+            "the domain data files changed while documents were being analysed; run the "
+            "command again"
+        )
+    return lexicon
+
+
 def read_toml(path: Path, what: str) -> dict[str, Any]:
     """A domain data file (shipped or the user's) as a table; whatever makes it unreadable is
     one SettingsError naming ``what`` and the file, never a traceback."""
@@ -601,4 +616,5 @@ def _load(folder: str, extra_entities: str | None, extra_topics: str | None) -> 
     entities = tuple(_entity(e, what) for e, what in raw_entities)
     cue_terms = {key: _terms_of(key, value, "cues") for key, value in raw_cues.items()}
     cues = {key: _terms_pattern(terms, ignore_case=True) for key, terms in cue_terms.items()}
-    return Lexicon(topics, entities, cues, digest.hexdigest()[:16], cue_terms)
+    source = (folder, extra_entities, extra_topics)
+    return Lexicon(topics, entities, cues, digest.hexdigest()[:16], cue_terms, source)

@@ -3,6 +3,7 @@ with a fixed number of statements and commits per batch (issue 14, item 3)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Iterator
@@ -17,8 +18,9 @@ from sqlalchemy import event, text
 from bench.corpus import generate
 from briefs.analysis.facts import candidate_names
 from briefs.analysis.pipeline import analyze_pending
+from briefs.errors import SettingsError
 from briefs.ingest.files import ingest_files
-from briefs.lexicon import TermScan, _terms_pattern, load_lexicon
+from briefs.lexicon import TermScan, _terms_pattern, load_lexicon, load_lexicon_again
 from briefs.store import SqlStore
 from tests.conftest import SEEDS
 
@@ -102,6 +104,24 @@ def test_workers_and_batch_sizes_store_the_same_analysis(
     with caplog.at_level(logging.INFO, logger="briefs.analysis.pipeline"):
         assert _fresh_then_stale(corpus, 2, 7, max_sentences) == one_by_one
     assert "analysing in 2 worker processes" in caplog.text  # the pool did the work
+
+
+def test_a_worker_loads_the_lexicon_it_is_named_or_is_sent_one_built_by_hand(
+    corpus: SqlStore,
+) -> None:
+    """Workers keep nothing between shares: a lexicon loaded from files is loaded again in the
+    worker from its source (checked by fingerprint); one built by hand is sent whole."""
+    assert LEX.source is not None
+    assert load_lexicon_again(LEX.source, LEX.fingerprint) is LEX  # memoised: loaded once
+    with pytest.raises(SettingsError, match="changed while documents were being analysed"):
+        load_lexicon_again(LEX.source, "not-its-fingerprint")
+    by_hand = dataclasses.replace(LEX, source=None)
+    _reset(corpus)
+    assert analyze_pending(corpus, LEX, workers=1, batch=7) > 40
+    one = _analysis(corpus)
+    _reset(corpus)
+    assert analyze_pending(corpus, by_hand, workers=2, batch=7) > 40
+    assert _analysis(corpus) == one
 
 
 class _Counter:

@@ -30,7 +30,7 @@ from briefs.analysis.facts import (
     shingles,
     story_window,
 )
-from briefs.lexicon import Lexicon
+from briefs.lexicon import Lexicon, load_lexicon_again
 from briefs.store.base import AnalysisInput, EventRow, Store, StoryBatch
 
 BACKGROUND_DOCUMENTS = 2000
@@ -150,9 +150,8 @@ def _pooled(
     log.info("analysing in %d worker processes", workers)
     # Spawned, not forked: the bot runs threads, and a fork copies their locks mid-use.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(lexicon,)
-    ) as pool:
+    task = _task(lexicon)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         # A batch more in flight than there are workers: while this process writes one,
         # each worker has the next share waiting, and none waits for this one to read.
         queued: deque[list[Future[list[DocumentAnalysis]]]] = deque()
@@ -160,7 +159,7 @@ def _pooled(
             inputs = store.analysis.inputs(doc_ids, max_sentences)
             share = -(-len(inputs) // workers)
             queued.append(
-                [pool.submit(_analyse, inputs[i : i + share]) for i in range(0, len(inputs), share)]
+                [pool.submit(task, inputs[i : i + share]) for i in range(0, len(inputs), share)]
             )
             if len(queued) > workers:
                 yield [a for part in queued.popleft() for a in part.result()]
@@ -168,18 +167,29 @@ def _pooled(
             yield [a for part in queued.popleft() for a in part.result()]
 
 
-_worker_lexicon: Lexicon | None = None
+Task = Callable[[Sequence[AnalysisInput]], list[DocumentAnalysis]]
 
 
-def _start_worker(lexicon: Lexicon) -> None:
-    global _worker_lexicon
-    _worker_lexicon = lexicon
+def _task(lexicon: Lexicon) -> Task:
+    """What a worker runs on a share of documents. A lexicon loaded from files is loaded by
+    the worker itself, once (``load_lexicon_again`` is memoised), from the same files and
+    checked by its fingerprint, so only their names travel with each share; one built by
+    hand travels whole."""
+    if lexicon.source is not None:
+        return partial(_analyse_loaded, lexicon.source, lexicon.fingerprint)
+    return partial(_analyse_with, lexicon)
 
 
-def _analyse(inputs: Sequence[AnalysisInput]) -> list[DocumentAnalysis]:
-    """Worker side: the lexicon came once, at start."""
-    assert _worker_lexicon is not None, "analysis worker started without its lexicon"
-    return [analyze_document(d, _worker_lexicon) for d in inputs]
+def _analyse_loaded(
+    source: tuple[str, str | None, str | None],
+    fingerprint: str,
+    inputs: Sequence[AnalysisInput],
+) -> list[DocumentAnalysis]:
+    return _analyse_with(load_lexicon_again(source, fingerprint), inputs)
+
+
+def _analyse_with(lexicon: Lexicon, inputs: Sequence[AnalysisInput]) -> list[DocumentAnalysis]:
+    return [analyze_document(d, lexicon) for d in inputs]
 
 
 def _assign_stories(store: Store, doc_ids: list[str], cut: dict[str, int], batch: int) -> None:
