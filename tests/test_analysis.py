@@ -340,3 +340,18 @@ def test_what_is_derived_from_a_lexicon_is_kept_with_it_not_in_a_module() -> Non
     assert len(built) == 2  # the other lexicon makes its own
     copy = pickle.loads(pickle.dumps(first))
     assert "_derived" not in copy.__dict__ and copy.entities == first.entities
+
+
+def test_the_un_security_council_topic_is_not_another_security_council() -> None:
+    """A US National Security Council official, or Russia's Security Council, is not the UN
+    Security Council: the topic (like the gazetteer's entity) needs the UN's own name."""
+    lexicon = load_lexicon()
+    assert "unsc" not in lexicon.scan("A National Security Council official said Wednesday.")[0]
+    assert "unsc" not in lexicon.scan("Russia's Security Council met on Friday.")[0]
+    assert "unsc" not in lexicon.scan("The Russian Security Council met on Friday.")[0]
+    for sentence in (
+        "The Security Council met on Friday.",
+        "The UN Security Council met on Friday.",
+        "It would violate Security Council resolutions.",
+    ):
+        assert "unsc" in lexicon.scan(sentence)[0], sentence
