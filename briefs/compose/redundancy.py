@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from briefs.terms import STOPWORDS, terms
 
@@ -135,7 +136,9 @@ def _classes() -> dict[str, tuple[tuple[str, ...], frozenset[str]]]:
 _CLASSES = _classes()
 
 
+@lru_cache(maxsize=50_000)
 def _fold(term: str) -> str:
+    """A term's class, or itself (remembered per term: a brief folds the same words often)."""
     for label, (prefixes, exact) in _CLASSES.items():
         if term in exact or term.startswith(prefixes):
             return f"<{label}>"
@@ -154,8 +157,10 @@ def content(text: str, speaker: str | None = None, direct: bool = False) -> str:
     return _ATTRIBUTION.sub(" ", text)
 
 
+@lru_cache(maxsize=20_000)
 def gist(text: str, speaker: str | None = None, direct: bool = False) -> Gist:
-    """A statement's gist (see the module's docstring)."""
+    """A statement's gist (see the module's docstring); remembered per statement, as the
+    same sentences come back brief after brief (a pure function of its arguments)."""
     said = content(text, speaker, direct)
     units = {_fold(t) for t in terms(said) if t not in _FRAME}
     predicates = {u for u in units if u.startswith("<") and u[1:-1] in PREDICATES}
