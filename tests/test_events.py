@@ -212,7 +212,7 @@ def test_series_affixes_are_a_publishers_repeated_title_starts_and_ends() -> Non
     ledger = series["Ledger"]
     # The repeated end, as far back as it repeats; the whole title never counts.
     assert events.without_series("Financial Services Roundup: Market Talk", ledger) == (
-        "financial services"
+        "Financial Services"
     )
     # Twice is not a series; a start with no separator beside it is not an affix.
     assert events.without_series("Cargo ship fire: tug arrives", ledger).startswith("Cargo")
@@ -267,3 +267,12 @@ def test_many_shared_marks_join_at_a_lower_similarity() -> None:
     assert events.near_enough(between, near, s)
     assert not events.near_enough(between, few, s)
     assert not events.near_enough(events.JOIN_EVIDENT - 0.01, near, s)
+
+
+def test_a_title_less_its_series_reads_as_written() -> None:
+    series = events.series_affixes([(f"Watch live: {t}", "Ledger") for t in "abc"])["Ledger"]
+    title = "Watch live: Derna’s toll tops 5,300"
+    assert events.without_series(title, series) == "Derna’s toll tops 5,300"
+    data = EventInput(title, "", "", publisher="Ledger")
+    vec = events.vector(data, Background(series={"Ledger": series}))
+    assert "#5300" in vec and "watch" not in vec

@@ -136,13 +136,24 @@ class Background:
         return max(DAMP_FLOOR, min(1.0, ratio))
 
 
+def _title_spans(title: str) -> list[tuple[str, int, int]]:
+    """A title's tokens (``title_tokens``), each with where it is in the title."""
+    out = []
+    for m in _TITLE_TOKEN.finditer(title):
+        token = m.group().lower()
+        if not token[0].isalnum():
+            token = SEPARATOR
+        elif not token.isascii():
+            token = unicodedata.normalize("NFKD", token.translate(_APOSTROPHES))
+            token = _COMBINING.sub("", token)
+        out.append((token, m.start(), m.end()))
+    return out
+
+
 def title_tokens(title: str) -> list[str]:
-    """A title's lower-cased words and separators (each as ``SEPARATOR``)."""
-    folded = title.lower()
-    if not folded.isascii():
-        folded = unicodedata.normalize("NFKD", folded.translate(_APOSTROPHES))
-        folded = _COMBINING.sub("", folded)
-    return [t if t[0].isalnum() else SEPARATOR for t in _TITLE_TOKEN.findall(folded)]
+    """A title's lower-cased words and separators (each as ``SEPARATOR``), accents and
+    typographic apostrophes folded."""
+    return [t for t, _, _ in _title_spans(title)]
 
 
 def title_affixes(tokens: Sequence[str]) -> set[tuple[str, ...]]:
@@ -188,10 +199,11 @@ def series_affixes(
 
 
 def without_series(title: str, series: frozenset[tuple[str, ...]]) -> str:
-    """The title less its longest series start and longest series end."""
+    """The title less its longest series start and longest series end (the rest as written)."""
     if not series:
         return title
-    tokens = title_tokens(title)
+    spans = _title_spans(title)
+    tokens = [t for t, _, _ in spans]
     start, end = 0, len(tokens)
     for k in range(len(tokens) - 1, 0, -1):
         if ("<", *tokens[:k]) in series:
@@ -203,7 +215,11 @@ def without_series(title: str, series: frozenset[tuple[str, ...]]) -> str:
             break
     if start == 0 and end == len(tokens):
         return title
-    return " ".join(t for t in tokens[start:end] if t != SEPARATOR)
+    while start < end and tokens[start] == SEPARATOR:
+        start += 1
+    while end > start and tokens[end - 1] == SEPARATOR:
+        end -= 1
+    return title[spans[start][1] : spans[end - 1][2]] if start < end else ""
 
 
 @cache
@@ -312,7 +328,7 @@ def vector(doc: EventInput, background: Background) -> Vector:
             ENTITY_WEIGHT * MAX_IDF / 2 * background.damp(background.entity_df.get(entity, 0))
         )
     small = {"2", "3", "4", "5", "6", "7", "8", "9", "10"}
-    for number in sorted(numbers(f"{doc.title}\n{doc.lead}")):
+    for number in sorted(numbers(f"{title}\n{doc.lead}")):
         out[f"#{number}"] = NUMBER_WEIGHT * (MAX_IDF / 4 if number in small else MAX_IDF / 2)
     return _unit(out)
 
