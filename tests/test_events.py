@@ -195,3 +195,84 @@ def test_a_storys_running_length_gives_the_centroids_cosine() -> None:
     other = story("t", doc("Central bank raises rates", "Inflation."))
     s.absorb(other)
     assert abs(s.similarity(probe) - events.cosine(probe, s.centroid())) < 1e-12
+
+
+def test_series_affixes_are_a_publishers_repeated_title_starts_and_ends() -> None:
+    titles = [
+        ("Health Care Roundup: Market Talk", "Ledger"),
+        ("Energy & Utilities Roundup: Market Talk", "Ledger"),
+        ("Basic Materials Roundup: Market Talk", "Ledger"),
+        ("Watch live: harbour board hears the dredging plan", "Ledger"),
+        ("Cargo ship fire: one dead off the coast", "Ledger"),
+        ("Cargo ship fire: crew rescued", "Ledger"),
+        ("Health Care Roundup: Market Talk", "Courier"),  # another publisher's
+    ]
+    series = events.series_affixes(titles)
+    assert set(series) == {"Ledger"}  # the Courier repeats nothing
+    ledger = series["Ledger"]
+    # The repeated end, as far back as it repeats; the whole title never counts.
+    assert events.without_series("Financial Services Roundup: Market Talk", ledger) == (
+        "Financial Services"
+    )
+    # Twice is not a series; a start with no separator beside it is not an affix.
+    assert events.without_series("Cargo ship fire: tug arrives", ledger).startswith("Cargo")
+    assert events.title_affixes(events.title_tokens("Hunter Biden deal falls apart")) == set()
+    assert events.without_series("No series here", frozenset()) == "No series here"
+
+
+def test_a_series_title_is_no_evidence_of_one_event() -> None:
+    ledger = Background(
+        series=events.series_affixes(
+            [(f"{s} Roundup: Market Talk", "Ledger") for s in ("Health Care", "Energy", "Tech")]
+        )
+    )
+
+    def item(sector: str, companies: str) -> Features:
+        data = EventInput(
+            f"{sector} Roundup: Market Talk",
+            f"{companies} in the latest notes on {sector}.",
+            f"{companies} in the latest notes on {sector}.",
+            publisher="Ledger",
+        )
+        return events.features(data, ledger)
+
+    health = item("Health Care", "Orvane Pharma and Kestrel Labs")
+    energy = item("Energy", "Brightwell Gas and Tundra Power")
+    assert "roundup" not in health.vector and "talk" not in health.vector
+    assert decide(energy, [story("s-health", health, health)]).story_id is None
+    # Without the publisher's series, the shared title alone joins them.
+    bare = Background()
+    same = [
+        events.features(EventInput(t, "", ""), bare)
+        for t in ("Health Care Roundup: Market Talk", "Energy Roundup: Market Talk")
+    ]
+    assert events.cosine(same[0].vector, same[1].vector) > events.cosine(
+        health.vector, energy.vector
+    )
+
+
+def test_marks_are_entities_numbers_and_rare_title_words() -> None:
+    d = doc("Derna dam burst kills 300", "The city said 300 died.", entities=frozenset({"libya"}))
+    assert {"@libya", "#300", "derna"} <= d.evidence
+    assert "kill" not in d.evidence  # a common word is no mark
+
+
+def test_many_shared_marks_join_at_a_lower_similarity() -> None:
+    marks = frozenset({"@a", "@b", "#3", "derna"})
+    s = Story("s-1", evidence=set(marks))
+    near = Features({"x": 1.0}, DAY, (), marks)
+    few = Features({"x": 1.0}, DAY, (), frozenset({"@a", "#3"}))
+    between = (events.JOIN_EVIDENT + events.JOIN) / 2
+    assert events.near_enough(events.JOIN, few, s)
+    assert events.near_enough(between, near, s)
+    assert not events.near_enough(between, few, s)
+    assert not events.near_enough(events.JOIN_EVIDENT - 0.01, near, s)
+
+
+def test_a_title_less_its_series_reads_as_written() -> None:
+    series = events.series_affixes([(f"Watch live: {t}", "Ledger") for t in "abc"])["Ledger"]
+    title = "Watch live: Derna’s toll tops 5,300"
+    assert events.without_series(title, series) == "Derna’s toll tops 5,300"
+    data = EventInput(title, "", "", publisher="Ledger")
+    vec = events.vector(data, Background(series={"Ledger": series}))
+    assert "#5300" in vec and "watch" not in vec

@@ -128,3 +128,31 @@ def test_a_bridging_report_merges_two_stories_and_the_older_id_survives(
     analyze_pending(store, LEX)
     got = stories(store)
     assert got["a"][0] == got["b"][0] == got["c"][0] == older
+
+
+def test_a_feeds_series_titles_do_not_make_one_story(store: SqlStore, tmp_path: Path) -> None:
+    # One publisher's column: the same title frame on unrelated items, each with its own news.
+    columns = [
+        (
+            f"m{i}",
+            f"2024-03-05T0{i}:30:00+00:00",
+            f"{sector} Roundup: Market Talk",
+            f"{names} and more in the latest notes on {sector}.",
+        )
+        for i, (sector, names) in enumerate(
+            [
+                ("Health Care", "Orvane Pharma, Kestrel Labs"),
+                ("Energy", "Brightwell Gas, Tundra Power"),
+                ("Basic Materials", "Ferrovia Mining, Calder Steel"),
+                ("Financial Services", "Harbourline Bank, Quill Insurance"),
+            ],
+            start=1,
+        )
+    ]
+    ingest(store, feed(tmp_path / "f.xml", [*columns, *FLOODS]))
+    analyze_pending(store, LEX)
+    titles = store.analysis.titles(100)
+    assert ("Energy Roundup: Market Talk", "Example News") in titles
+    got = stories(store)
+    assert len({got[key][0] for key, *_ in columns}) == len(columns)
+    assert got["a"][0] == got["b"][0] == got["c"][0]  # the column's own repeats nothing else

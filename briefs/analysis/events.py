@@ -8,8 +8,11 @@ story the document joins, and which stories it shows to be one.
 A document is a weighted vector: its title and lead weigh more than its body, each word by
 how rare it is in English at large (wordfreq: sensible on a small or new store) damped by how
 common it is in the store (boilerplate of one domain, "Treasury", "designated"), plus shared
-entity ids and numbers. It joins the story whose centroid (the sum of its members' vectors)
-it is nearest, if near enough once a time decay is applied; a story is never one document.
+entity ids and numbers. A title's series affixes (what a feed puts on many of its items,
+"Roundup: Market Talk", "Watch live:") are left out: they name a column, not an event. It
+joins the story whose centroid (the sum of its members' vectors) it is nearest, if near enough
+once a time decay is applied, or a little less near when it shares several marks (entity ids,
+numbers, rare title words) with the story's members; a story is never one document.
 """
 
 from __future__ import annotations
@@ -47,6 +50,12 @@ STORE_MIN = 30
 # centroids for a document near both to merge them.
 JOIN = 0.35
 MERGE = 0.40
+# A document sharing at least EVIDENT marks with a story (entity ids, numbers, rare title
+# words: ``evidence``) joins it at JOIN_EVIDENT already: many agreeing marks say more than a
+# cosine diluted by a long or a short text. A title word is rare at a weight of RARE or more.
+JOIN_EVIDENT = 0.28
+EVIDENT = 4
+RARE = 5.0
 # A document and a story whose event dates are more than DECAY_GRACE days apart lose
 # similarity by exp(-(days - grace) / DECAY_DAYS).
 DECAY_GRACE = 1
@@ -57,6 +66,12 @@ CENTROID_TERMS = 300
 POSTING_TERMS = 12
 # Characters of the body read as its lead (cut at a sentence end).
 LEAD_CHARS = 400
+# A feed's series title ("Health Care Roundup: Market Talk", "Watch live: ...", "... - AFP"):
+# a title's start or end, at most SERIES_WORDS words with a separator (":", "|", a dash) in or
+# beside them, that begins or ends at least SERIES_MIN titles of one publisher. It says which
+# column an item is in, not what happened: it is left out of the title's words.
+SERIES_MIN = 3
+SERIES_WORDS = 4
 
 _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)(?:\s+(million|billion))?\b")
 _NUMBER_WORDS = {
@@ -71,6 +86,9 @@ _WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _COMBINING = re.compile("[\u0300-\u036f]")
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
 _SENTENCE_END = re.compile(r"[.!?][\"'”’)]*\s")
+# A title's words and separators (a colon, a bar, a dash between spaces), one token each.
+_TITLE_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*|[:|]|(?<=\s)[-–—](?=\s)|[–—]")
+SEPARATOR = "|"
 
 Vector = dict[str, float]
 
@@ -86,6 +104,8 @@ class EventInput:
     published: date | None = None
     # Resolved dates of day precision named in the title or lead (the event's own date).
     dates: tuple[date, ...] = ()
+    # Who publishes it: its series titles are that publisher's (``Background.series``).
+    publisher: str | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,8 @@ class Background:
     documents: int = 0
     term_df: Mapping[str, int] = field(default_factory=dict)
     entity_df: Mapping[str, int] = field(default_factory=dict)
+    # Each publisher's series title affixes (``series_affixes``).
+    series: Mapping[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
     # Each word's weight once computed (``weight``).
     _weights: dict[str, float] = field(default_factory=dict, compare=False, repr=False)
 
@@ -112,6 +134,92 @@ class Background:
             return 1.0
         ratio = math.log((self.documents + 1) / (df + 1)) / math.log(STORE_COMMON)
         return max(DAMP_FLOOR, min(1.0, ratio))
+
+
+def _title_spans(title: str) -> list[tuple[str, int, int]]:
+    """A title's tokens (``title_tokens``), each with where it is in the title."""
+    out = []
+    for m in _TITLE_TOKEN.finditer(title):
+        token = m.group().lower()
+        if not token[0].isalnum():
+            token = SEPARATOR
+        elif not token.isascii():
+            token = unicodedata.normalize("NFKD", token.translate(_APOSTROPHES))
+            token = _COMBINING.sub("", token)
+        out.append((token, m.start(), m.end()))
+    return out
+
+
+def title_tokens(title: str) -> list[str]:
+    """A title's lower-cased words and separators (each as ``SEPARATOR``), accents and
+    typographic apostrophes folded."""
+    return [t for t, _, _ in _title_spans(title)]
+
+
+def title_affixes(tokens: Sequence[str]) -> set[tuple[str, ...]]:
+    """A title's starts and ends that may be a series' (``SERIES_MIN``): at most
+    ``SERIES_WORDS`` words, with a separator among or beside them, and not the whole title.
+    A start is keyed by a leading ``"<"``, an end by ``">"``."""
+    out: set[tuple[str, ...]] = set()
+    limit = len(tokens) - 1
+    words_in = 0
+    for k in range(1, limit + 1):
+        words_in += tokens[k - 1] != SEPARATOR
+        if words_in > SERIES_WORDS:
+            break
+        if SEPARATOR in tokens[:k] or tokens[k] == SEPARATOR:
+            out.add(("<", *tokens[:k]))
+    words_in = 0
+    for k in range(1, limit + 1):
+        words_in += tokens[-k] != SEPARATOR
+        if words_in > SERIES_WORDS:
+            break
+        if SEPARATOR in tokens[-k:] or tokens[-k - 1] == SEPARATOR:
+            out.add((">", *tokens[-k:]))
+    return out
+
+
+def series_affixes(
+    titles: Iterable[tuple[str, str | None]],
+) -> dict[str, frozenset[tuple[str, ...]]]:
+    """Each publisher's series title affixes, from (title, publisher) pairs of the store."""
+    counts: dict[str, dict[tuple[str, ...], int]] = {}
+    for title, publisher in titles:
+        if not publisher:
+            continue
+        mine = counts.setdefault(publisher, {})
+        for affix in title_affixes(title_tokens(title)):
+            mine[affix] = mine.get(affix, 0) + 1
+    out: dict[str, frozenset[tuple[str, ...]]] = {}
+    for publisher, mine in counts.items():
+        found = frozenset(a for a, n in mine.items() if n >= SERIES_MIN)
+        if found:
+            out[publisher] = found
+    return out
+
+
+def without_series(title: str, series: frozenset[tuple[str, ...]]) -> str:
+    """The title less its longest series start and longest series end (the rest as written)."""
+    if not series:
+        return title
+    spans = _title_spans(title)
+    tokens = [t for t, _, _ in spans]
+    start, end = 0, len(tokens)
+    for k in range(len(tokens) - 1, 0, -1):
+        if ("<", *tokens[:k]) in series:
+            start = k
+            break
+    for k in range(len(tokens) - start - 1, 0, -1):
+        if (">", *tokens[-k:]) in series:
+            end = len(tokens) - k
+            break
+    if start == 0 and end == len(tokens):
+        return title
+    while start < end and tokens[start] == SEPARATOR:
+        start += 1
+    while end > start and tokens[end - 1] == SEPARATOR:
+        end -= 1
+    return title[spans[start][1] : spans[end - 1][2]] if start < end else ""
 
 
 @cache
@@ -185,12 +293,29 @@ def numbers(text: str) -> set[str]:
     return out
 
 
+def own_title(doc: EventInput, background: Background) -> str:
+    """The document's title less its publisher's series affixes (``series_affixes``)."""
+    series = background.series.get(doc.publisher) if doc.publisher is not None else None
+    return without_series(doc.title, series) if series else doc.title
+
+
+def evidence(doc: EventInput, background: Background, vec: Vector) -> frozenset[str]:
+    """A document's marks, what two reports of one event share beyond common words: its
+    entity ids and numbers (the vector's ``@`` and ``#`` terms), and the stems of its own
+    title's rare words (``RARE``)."""
+    out = {t for t in vec if t[0] in "@#"}
+    out.update(stem(w) for w in words(own_title(doc, background)) if background.weight(w) >= RARE)
+    return frozenset(out)
+
+
 def vector(doc: EventInput, background: Background) -> Vector:
-    """The document's unit vector: terms weighted by place and rarity, entities, numbers."""
+    """The document's unit vector: terms weighted by place and rarity, entities, numbers (its
+    title's series affixes left out)."""
     raw: dict[str, float] = {}
     rarity: dict[str, float] = {}
     rest = doc.body[len(doc.lead) :] if doc.body.startswith(doc.lead) else doc.body
-    for text, weight in ((doc.title, TITLE_WEIGHT), (doc.lead, LEAD_WEIGHT), (rest, BODY_WEIGHT)):
+    title = own_title(doc, background)
+    for text, weight in ((title, TITLE_WEIGHT), (doc.lead, LEAD_WEIGHT), (rest, BODY_WEIGHT)):
         for word in words(text):
             term = stem(word)
             raw[term] = raw.get(term, 0.0) + weight
@@ -203,7 +328,7 @@ def vector(doc: EventInput, background: Background) -> Vector:
             ENTITY_WEIGHT * MAX_IDF / 2 * background.damp(background.entity_df.get(entity, 0))
         )
     small = {"2", "3", "4", "5", "6", "7", "8", "9", "10"}
-    for number in sorted(numbers(f"{doc.title}\n{doc.lead}")):
+    for number in sorted(numbers(f"{title}\n{doc.lead}")):
         out[f"#{number}"] = NUMBER_WEIGHT * (MAX_IDF / 4 if number in small else MAX_IDF / 2)
     return _unit(out)
 
@@ -227,11 +352,13 @@ class Features:
     day: date | None
     # Its heaviest terms (``top_terms``): its entries in the index of ``Clusters``.
     top: tuple[str, ...] = ()
+    # Its marks (``evidence``): entity ids, numbers, rare title words.
+    evidence: frozenset[str] = frozenset()
 
 
 def features(doc: EventInput, background: Background) -> Features:
     vec = vector(doc, background)
-    return Features(vec, event_day(doc), tuple(top_terms(vec)))
+    return Features(vec, event_day(doc), tuple(top_terms(vec)), evidence(doc, background, vec))
 
 
 def event_day(doc: EventInput) -> date | None:
@@ -254,6 +381,8 @@ class Story:
     days: set[date] = field(default_factory=set)
     # When its earliest member was published: the older of two merged stories keeps its id.
     first: date | None = None
+    # Its members' marks (``Features.evidence``).
+    evidence: set[str] = field(default_factory=set)
     _unit: Vector | None = None
     # The squared length of ``total``, kept as it grows (the centroid's cosine needs it).
     _sumsq: float = 0.0
@@ -262,6 +391,7 @@ class Story:
         if doc_id in self.members:
             return
         self.members.add(doc_id)
+        self.evidence |= doc.evidence
         day = doc.day
         total = self.total
         sumsq = self._sumsq
@@ -285,6 +415,7 @@ class Story:
         for t, v in other.total.items():
             total[t] = total.get(t, 0.0) + v
         self.members |= other.members
+        self.evidence |= other.evidence
         self.days |= other.days
         if other.first is not None:
             self.first = other.first if self.first is None else min(self.first, other.first)
@@ -332,12 +463,20 @@ def older(a: Story, b: Story) -> Story:
     return a if key_a <= key_b else b
 
 
+def near_enough(sim: float, doc: Features, story: Story) -> bool:
+    """Whether a document this similar to a story (``score``) may join it: at ``JOIN``, or
+    at ``JOIN_EVIDENT`` when it shares ``EVIDENT`` marks with the story's members."""
+    if sim >= JOIN:
+        return True
+    return sim >= JOIN_EVIDENT and len(doc.evidence & story.evidence) >= EVIDENT
+
+
 def decide(doc: Features, stories: Sequence[Story]) -> Decision:
     """Join the story whose centroid is nearest (``JOIN`` at least); when the document is that
     near to other stories too, and their centroids are ``MERGE`` alike, it bridges them: they
     merge, the oldest keeping its id."""
     scored = sorted(((score(doc, s), s) for s in stories), key=lambda p: (-p[0], p[1].story_id))
-    near = [s for sim, s in scored if sim >= JOIN]
+    near = [s for sim, s in scored if near_enough(sim, doc, s)]
     if not near:
         return Decision(None)
     best = near[0]

@@ -208,7 +208,8 @@ def _assign_stories(store: Store, doc_ids: list[str], cut: dict[str, int], batch
     for sig in sample:
         term_df.update(sig.keys())
     counted, entity_df = store.analysis.entity_document_counts(BACKGROUND_DOCUMENTS)
-    background = events.Background(len(sample), term_df, entity_df if counted else {})
+    series = events.series_affixes(store.analysis.titles(BACKGROUND_DOCUMENTS))
+    background = events.Background(len(sample), term_df, entity_df if counted else {}, series)
     known: dict[str, events.Features] = {}
     clusters = events.Clusters()
     their_shingles: dict[str, set[int]] = {}
@@ -297,6 +298,7 @@ def _event_vector(
         entities=frozenset(row.entities),
         published=published,
         dates=tuple(date.fromisoformat(d) for d in row.dates),
+        publisher=row.publisher,
     )
     return events.features(data, background)
 

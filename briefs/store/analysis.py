@@ -155,6 +155,7 @@ def _event_rows(
                 documents.c.title,
                 func.substr(documents.c.body, 1, head).label("head"),
                 documents.c.published_at,
+                documents.c.publisher,
             ).where(documents.c.id.in_(chunk))
         )
         for row in rows:
@@ -164,6 +165,7 @@ def _event_rows(
                 row.published_at,
                 tuple(sorted(entities.get(row.id, ()))),
                 tuple(sorted(dates.get(row.id, ()))),
+                row.publisher,
             )
     return out
 
@@ -500,6 +502,18 @@ class SqlAnalysis:
             total = conn.execute(select(func.count()).select_from(recent)).scalar_one()
             counts = {str(r[0]): int(r[1]) for r in conn.execute(query)}
         return int(total), counts
+
+    def titles(self, limit: int) -> list[tuple[str, str | None]]:
+        """(title, publisher) of the most recent ``limit`` analysed documents: the series
+        titles a feed repeats (briefs/analysis/events.py, ``series_affixes``)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(documents.c.title, documents.c.publisher)
+                .where(documents.c.signature.is_not(None))
+                .order_by(documents.c.published_at.desc(), documents.c.id)
+                .limit(limit)
+            ).all()
+        return [(str(r.title or ""), r.publisher) for r in rows]
 
     def story_batch(self, doc_ids: Sequence[str]) -> SqlStoryBatch:
         """A transaction in which stories are found and set for ``doc_ids`` (use ``with``)."""

@@ -96,6 +96,7 @@ class EventRow:
     published_at: datetime | None
     entities: tuple[str, ...]  # canonical ids of the entities its analysed sentences name
     dates: tuple[str, ...]  # day-precision dates its first sentences resolve to, ISO
+    publisher: str | None = None
 
 
 @dataclass(frozen=True)
@@ -263,6 +264,8 @@ class Analysis(Protocol):
     def story_batch(self, doc_ids: Sequence[str]) -> StoryBatch: ...
 
     def entity_document_counts(self, limit: int) -> tuple[int, dict[str, int]]: ...
+
+    def titles(self, limit: int) -> list[tuple[str, str | None]]: ...
 
     def live_sentences(
         self,
