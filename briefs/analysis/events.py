@@ -141,12 +141,7 @@ def _title_spans(title: str) -> list[tuple[str, int, int]]:
     out = []
     for m in _TITLE_TOKEN.finditer(title):
         token = m.group().lower()
-        if not token[0].isalnum():
-            token = SEPARATOR
-        elif not token.isascii():
-            token = unicodedata.normalize("NFKD", token.translate(_APOSTROPHES))
-            token = _COMBINING.sub("", token)
-        out.append((token, m.start(), m.end()))
+        out.append((_plain(token) if token[0].isalnum() else SEPARATOR, m.start(), m.end()))
     return out
 
 
@@ -256,11 +251,15 @@ def stem(word: str) -> str:
 def words(text: str) -> list[str]:
     """Lower-cased content words, accents and typographic apostrophes folded (Sinéad
     O’Connor is Sinead O'Connor), stop words and possessive 's left out."""
-    folded = text.lower()
-    if not folded.isascii():
-        folded = unicodedata.normalize("NFKD", folded.translate(_APOSTROPHES))
-        folded = _COMBINING.sub("", folded)
+    folded = _plain(text.lower())
     return [w for w in _WORD.findall(folded) if w not in STOPWORDS and len(w) >= 2]
+
+
+def _plain(text: str) -> str:
+    """``text`` without accents, typographic apostrophes as ASCII ones (ASCII as it is)."""
+    if text.isascii():
+        return text
+    return _COMBINING.sub("", unicodedata.normalize("NFKD", text.translate(_APOSTROPHES)))
 
 
 def lead_of(body: str) -> str:

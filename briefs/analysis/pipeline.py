@@ -219,7 +219,7 @@ def _assign_stories(store: Store, doc_ids: list[str], cut: dict[str, int], batch
             _know(tx, doc_ids_batch, known, cut, background)
             for doc_id in doc_ids_batch:
                 published_at = inputs[doc_id][0]
-                story_id, duplicate_of = None, None
+                story_id, duplicate_of = f"s-{doc_id}", None
                 if published_at is not None:
                     start, end = story_window(published_at.date())
                     near = tx.neighbours(
@@ -238,8 +238,8 @@ def _assign_stories(store: Store, doc_ids: list[str], cut: dict[str, int], batch
                     mine = known[doc_id]
                     candidates = clusters.candidates(mine, {story for _, story in near})
                     decision = events.decide(mine, candidates)
-                    story_id = decision.story_id
-                    if story_id is not None:
+                    if decision.story_id is not None:
+                        story_id = decision.story_id
                         for loser in decision.merged:
                             clusters.merge(story_id, loser)
                             tx.merge_story(loser, story_id)
@@ -252,9 +252,8 @@ def _assign_stories(store: Store, doc_ids: list[str], cut: dict[str, int], batch
                             partial(_shingles_of, tx, doc_id, cut.get(doc_id), None),
                             partial(_shingles_of, tx, end=None, cache=their_shingles),
                         )
-                    story_id = story_id or f"s-{doc_id}"
                     clusters.add(story_id, doc_id, mine)
-                tx.set_story(doc_id, story_id or f"s-{doc_id}", duplicate_of)
+                tx.set_story(doc_id, story_id, duplicate_of)
 
 
 def _know(

@@ -50,8 +50,9 @@ def entry_article(
     entry: FeedEntry, feed_title: str | None, text: str | None = None, *, outlets: OutletTable
 ) -> ParsedArticle:
     """A feed entry as an article, credited to the outlet that published it, not to the feed
-    that carried it (``briefs.ingest.outlets``). A missing date stays missing: never silently "now"
-    (the time briefbot first saw the entry is kept apart, as ``first_seen_at``)."""
+    that carried it (``briefs.ingest.outlets``). A missing date stays missing here: never
+    silently "now"; the store places such a document by its fetch time and marks it so
+    (``briefs.models.placement``)."""
     body = (text if text is not None else entry.text) or entry.title
     publisher, evidence = outlets.outlet_of(
         url=entry.link,

@@ -224,7 +224,7 @@ class SqlDocuments:
         if rows:
             conn.execute(_INSERT_SENTENCE, rows)
             for chunk in chunks(list(counts)):
-                self.index.add_documents(conn, chunk)
+                self.index.add_live(conn, chunk)
         return counts
 
     def _ingest_in(
@@ -288,19 +288,7 @@ class SqlDocuments:
         rows = _sentence_rows(doc_id, plan)
         if rows:
             conn.execute(_INSERT_SENTENCE, rows)
-        if not self.index.by_hand or not (plan.kept or rows):
-            return
-        new_rows: list[tuple[int, str]] = []
-        if rows:
-            new_rows = [
-                (r.id, r.text)
-                for r in conn.execute(
-                    select(sentences.c.id, sentences.c.text).where(
-                        and_(sentences.c.document_id == doc_id, sentences.c.idx >= rows[0]["idx"])
-                    )
-                )
-            ]
-        self.index.add_rows(conn, [(k.row_id, k.text) for k in plan.kept] + new_rows)
+        self.index.add_live(conn, [doc_id])  # the plan's sentences are the live ones
 
     # -- reading -------------------------------------------------------------------------
 

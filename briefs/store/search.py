@@ -5,7 +5,6 @@ keeps itself."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -27,15 +26,14 @@ _PG_HITS = (
     "(SELECT id AS rowid, -ts_rank(tsv, q, 1) AS rank "
     f" FROM sentences, to_tsquery('{dialect.TS_CONFIG}', :q) AS q WHERE tsv @@ q) AS hits"
 )
-# SQLite's index of new documents' sentences, filled in the database itself.
-_INDEX_DOCUMENTS = text(
+# SQLite's index of documents' live sentences, filled in the database itself.
+_INDEX_LIVE = text(
     "INSERT INTO sentences_fts (rowid, text) SELECT id, text FROM sentences "
-    "WHERE document_id IN :ids"
+    "WHERE document_id IN :ids AND position IS NOT NULL"
 ).bindparams(bindparam("ids", expanding=True))
 _UNINDEX_DOCUMENT = text(
     "DELETE FROM sentences_fts WHERE rowid IN (SELECT id FROM sentences WHERE document_id = :d)"
 )
-_INDEX_ROWS = text("INSERT INTO sentences_fts (rowid, text) VALUES (:rowid, :text)")
 
 
 def tsquery(query: str, mode: str = "all") -> str | None:
@@ -63,21 +61,17 @@ class SentenceIndex:
     def __init__(self, postgres: bool) -> None:
         self.by_hand = not postgres
 
-    def add_documents(self, conn: Connection, doc_ids: list[str]) -> None:
-        """Index every sentence of new documents (ids in lists an IN list can take)."""
+    def add_live(self, conn: Connection, doc_ids: list[str]) -> None:
+        """Index the live sentences of documents just written (ids in lists an IN list can
+        take): all of a new one's, a revised one's after ``remove_document``."""
         if self.by_hand and doc_ids:
-            conn.execute(_INDEX_DOCUMENTS, {"ids": doc_ids})
+            conn.execute(_INDEX_LIVE, {"ids": doc_ids})
 
     def remove_document(self, conn: Connection, doc_id: str) -> None:
-        """Take every sentence of a document out of the index (live ones come back)."""
+        """Take every sentence of a document out of the index (``add_live`` puts the live
+        ones back)."""
         if self.by_hand:
             conn.execute(_UNINDEX_DOCUMENT, {"d": doc_id})
-
-    def add_rows(self, conn: Connection, rows: Iterable[tuple[int, str]]) -> None:
-        """Index sentences by (row id, text)."""
-        params = [{"rowid": rowid, "text": sentence} for rowid, sentence in rows]
-        if self.by_hand and params:
-            conn.execute(_INDEX_ROWS, params)
 
 
 class SqlSearch:
